@@ -1,0 +1,47 @@
+/**
+ * Exact money. Costs are kept as integer nanodollars (1e-9 USD) in a bigint,
+ * never as binary floating point, so that a million six-decimal costs sum to
+ * the exact decimal total. DynamoDB stores them as N, which holds 38 digits.
+ */
+
+export const NANOS_PER_USD = 1_000_000_000n;
+
+/**
+ * Converts a JSON number of US dollars to integer nanodollars.
+ *
+ * Works on the number's shortest decimal representation (what `String(n)`
+ * prints, which is what the client wrote for any value with ≤ 15 significant
+ * digits), so 0.1 becomes exactly 100000000 nanodollars. Digits beyond the
+ * ninth decimal are rounded half-up: the API promises sums exact to 1e-9 USD.
+ */
+export function usdToNanos(usd: number): bigint {
+  if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`cost must be a finite number ≥ 0, got ${usd}`);
+  const [mantissa = '0', exponentText] = String(usd).toLowerCase().split('e');
+  const exponent = exponentText === undefined ? 0 : Number(exponentText);
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  // digits * 10^(exponent - fraction.length) dollars, scaled to nanodollars.
+  const digits = BigInt(whole + fraction);
+  const scale = exponent - fraction.length + 9;
+  if (scale >= 0) return digits * 10n ** BigInt(scale);
+  const divisor = 10n ** BigInt(-scale);
+  const quotient = digits / divisor;
+  return digits % divisor >= divisor / 2n ? quotient + 1n : quotient;
+}
+
+/** Renders nanodollars as the exact decimal string of dollars, e.g. 1500000n → "0.0015". */
+export function nanosToDecimalString(nanos: bigint): string {
+  const negative = nanos < 0n;
+  const magnitude = negative ? -nanos : nanos;
+  const whole = magnitude / NANOS_PER_USD;
+  const fraction = (magnitude % NANOS_PER_USD).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+/**
+ * Nanodollars as a JSON number of dollars. Parsing the exact decimal string
+ * gives the double nearest to the exact sum, which prints back as that same
+ * decimal for any total below about $9 million.
+ */
+export function nanosToUsd(nanos: bigint): number {
+  return Number(nanosToDecimalString(nanos));
+}
