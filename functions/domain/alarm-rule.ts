@@ -26,11 +26,15 @@ export const metricNames = {
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
 /** Evaluates the rule on the counts of the trailing window. */
-export function evaluateAlarm(executions: number, successes: number): {
+export function evaluateAlarm(
+  executions: number,
+  successes: number,
+): {
   state: AlarmState;
   successRate: number | null;
 } {
   const successRate = executions === 0 ? null : successes / executions;
-  if (executions < alarmRule.minExecutions || successRate === null) return { state: 'INSUFFICIENT_DATA', successRate };
+  if (executions < alarmRule.minExecutions || successRate === null)
+    return { state: 'INSUFFICIENT_DATA', successRate };
   return { state: successRate < alarmRule.threshold ? 'ALARM' : 'OK', successRate };
 }

@@ -26,11 +26,9 @@ export function truncateChars(text: string, max: number): string {
 export const executionRecordSchema = z
   .strictObject(
     {
-      executionId: z
-        .string({ error: 'executionId must be a string' })
-        .regex(/^[A-Za-z0-9._:-]{1,128}$/, {
-          error: 'executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -',
-        }),
+      executionId: z.string({ error: 'executionId must be a string' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, {
+        error: 'executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -',
+      }),
       startTime: instant('startTime'),
       endTime: instant('endTime'),
       status: z.enum(['success', 'failure'], { error: 'status must be "success" or "failure"' }),
@@ -115,7 +113,9 @@ function suggestField(key: string): string {
 /** Validates one execution object. Never throws. */
 export function validateExecution(input: unknown): ValidationResult {
   const parsed = executionRecordSchema.safeParse(input);
-  return parsed.success ? { ok: true, record: parsed.data } : { ok: false, errors: toFieldErrors(parsed.error.issues) };
+  return parsed.success
+    ? { ok: true, record: parsed.data }
+    : { ok: false, errors: toFieldErrors(parsed.error.issues) };
 }
 
 /** endTime − startTime in milliseconds; never negative for a validated record. */

@@ -1,0 +1,39 @@
+/**
+ * Environment of the functions, checked once at cold start: a missing table
+ * name fails the first invocation loudly instead of the hundredth quietly.
+ */
+import { z } from 'zod';
+
+const tableName = z.string().min(1);
+
+const ingestEnvironment = z.object({
+  EXECUTIONS_TABLE_NAME: tableName,
+  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+});
+
+const aggregateEnvironment = z.object({
+  AGGREGATES_TABLE_NAME: tableName,
+  METRICS_NAMESPACE: z.string().min(1).default('FixerAgent'),
+});
+
+const queryEnvironment = z.object({
+  EXECUTIONS_TABLE_NAME: tableName,
+  AGGREGATES_TABLE_NAME: tableName,
+  /** Name of the CloudWatch success-rate alarm; absent locally. */
+  ALARM_NAME: z.string().min(1).optional(),
+});
+
+function load<T extends z.ZodType>(schema: T, name: string): z.output<T> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`invalid ${name} environment: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export const loadIngestConfig = () => load(ingestEnvironment, 'ingest');
+export const loadAggregateConfig = () => load(aggregateEnvironment, 'aggregate');
+export const loadQueryConfig = () => load(queryEnvironment, 'query');

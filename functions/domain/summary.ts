@@ -1,0 +1,54 @@
+/**
+ * GET /api/summary's body from summed counters. Pure.
+ */
+import type { Counters } from './deltas';
+import { nanosToUsd } from './money';
+import { cacheHitRate, costPer, durationFigures, ratio, tokensOf } from './rates';
+import type { Histogram } from './sketch';
+
+export interface Totals {
+  readonly counters: Counters;
+  readonly histogram: Histogram;
+}
+
+export function summaryBody(
+  range: { from: string; to: string; tz: string },
+  current: Totals,
+  previous: Totals,
+) {
+  const { counters } = current;
+  const duration = durationFigures(counters, current.histogram);
+  const previousDuration = durationFigures(previous.counters, previous.histogram);
+  return {
+    from: range.from,
+    to: range.to,
+    tz: range.tz,
+    executions: counters.executions,
+    successes: counters.successes,
+    failures: counters.failures,
+    successRate: ratio(counters.successes, counters.executions),
+    cost: {
+      totalUsd: nanosToUsd(counters.costNanos),
+      perRunUsd: costPer(counters.costNanos, counters.executions),
+      perSuccessUsd: costPer(counters.costNanos, counters.successes),
+      runsWithUnknownCost: counters.unknownCostRuns,
+    },
+    tokens: tokensOf(counters),
+    cacheHitRate: cacheHitRate(counters),
+    durationMs: duration,
+    llmCalls: { total: counters.llmCalls, perRun: ratio(counters.llmCalls, counters.executions) },
+    toolCalls: { total: counters.toolCalls, perRun: ratio(counters.toolCalls, counters.executions) },
+    filesModified: {
+      total: counters.filesModified,
+      perSuccessfulRun: ratio(counters.filesModified, counters.successes),
+    },
+    previous: {
+      executions: previous.counters.executions,
+      successRate: ratio(previous.counters.successes, previous.counters.executions),
+      costTotalUsd: nanosToUsd(previous.counters.costNanos),
+      costPerRunUsd: costPer(previous.counters.costNanos, previous.counters.executions),
+      durationAvgMs: previousDuration.avg,
+      durationP95Ms: previousDuration.p95,
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Writes and reads of the Executions table.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './clients';
+import { type RetryOptions, withRetry } from './retry';
+import type { RunItem } from './run-item';
+
+export type PutOutcome = 'stored' | 'duplicate';
+
+/**
+ * Stores a run unless the identical run is already there.
+ *
+ * One conditional PutItem, no read: the write happens when the id is new or
+ * its content differs (a correction, which the stream shows as a MODIFY).
+ * When the stored content hash is the same, the condition fails, nothing is
+ * written and no stream record appears. Two concurrent requests for a new id
+ * cannot both count as new: the second one's condition sees the first's item.
+ */
+export async function putRunIfChanged(
+  tableName: string,
+  item: RunItem,
+  retry?: RetryOptions,
+): Promise<PutOutcome> {
+  try {
+    await withRetry(
+      () =>
+        documentClient.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(executionId) OR contentHash <> :hash',
+            ExpressionAttributeValues: { ':hash': item.contentHash },
+          }),
+        ),
+      retry,
+    );
+    return 'stored';
+  } catch (error) {
+    if (
+      error instanceof ConditionalCheckFailedException ||
+      (error as Error).name === 'ConditionalCheckFailedException'
+    ) {
+      return 'duplicate';
+    }
+    throw error;
+  }
+}
