@@ -1,0 +1,171 @@
+import type { Node } from 'constructs';
+
+/** Who may read the dashboard API. */
+export type AuthMode = 'cognito' | 'oidc' | 'none';
+
+/** A deployment stage; `prod` turns on the data-safety guards. */
+export type Stage = 'dev' | 'prod';
+
+/**
+ * Every deploy-time choice, read once from CDK context (cdk.json or `-c key=value`)
+ * and validated, so that a typo fails the synth instead of deploying something else.
+ * docs/DEPLOY.md lists each key with its default.
+ */
+export interface MetricsConfig {
+  readonly stage: Stage;
+  /** Days a raw run is kept before DynamoDB TTL deletes it; aggregates are kept forever. */
+  readonly rawRetentionDays: number;
+  /** Days CloudWatch keeps function and access logs. */
+  readonly logRetentionDays: number;
+  readonly alarmEmails: readonly string[];
+  /** HTTPS endpoints (a pager's SNS webhook) that receive alarm and OK notifications. */
+  readonly pagerUrls: readonly string[];
+  readonly auth: AuthMode;
+  /** Issuer URL of an existing OIDC provider; only with auth=oidc. */
+  readonly oidcIssuer?: string;
+  /** Audience (the `aud` or `client_id` claim) the JWT authorizer accepts; only with auth=oidc. */
+  readonly oidcAudience?: string;
+  /** OAuth client id the dashboard signs in with; only with auth=oidc. */
+  readonly oidcClientId?: string;
+  /** Prefix of the Cognito hosted sign-in domain; only with auth=cognito. */
+  readonly cognitoDomainPrefix?: string;
+  /** Steady-state requests per second for the whole HTTP API stage. */
+  readonly throttleRateLimit: number;
+  /** Burst bucket size for the whole HTTP API stage. */
+  readonly throttleBurstLimit: number;
+  /** Custom domain for the dashboard; needs certificateArn. */
+  readonly domainName?: string;
+  /** ACM certificate in us-east-1 covering domainName. */
+  readonly certificateArn?: string;
+  /** ARN of an existing WAF WebACL (scope CLOUDFRONT, us-east-1) to attach to the distribution. */
+  readonly webAclArn?: string;
+}
+
+/** Defaults for every optional key; docs/DEPLOY.md repeats them. */
+export const configDefaults = {
+  stage: 'dev',
+  rawRetentionDays: 90,
+  logRetentionDays: 90,
+  auth: 'cognito',
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+} as const;
+
+/** A context value that cannot be used as given. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type ContextReader = Pick<Node, 'tryGetContext'>;
+
+/** Reads and validates the context keys of this app. */
+export function readConfig(node: ContextReader): MetricsConfig {
+  const get = (key: string): unknown => {
+    const value: unknown = node.tryGetContext(key);
+    return value === '' ? undefined : value;
+  };
+
+  const stage = oneOf(get('stage') ?? configDefaults.stage, ['dev', 'prod'] as const, 'stage');
+  const auth = oneOf(get('auth') ?? configDefaults.auth, ['cognito', 'oidc', 'none'] as const, 'auth');
+
+  const config: MetricsConfig = {
+    stage,
+    rawRetentionDays: integer(
+      get('rawRetentionDays'),
+      configDefaults.rawRetentionDays,
+      'rawRetentionDays',
+      1,
+      3650,
+    ),
+    logRetentionDays: integer(
+      get('logRetentionDays'),
+      configDefaults.logRetentionDays,
+      'logRetentionDays',
+      1,
+      3653,
+    ),
+    alarmEmails: [...list(get('alarmEmails')), ...list(get('alarmEmail'))],
+    pagerUrls: [...list(get('pagerUrls')), ...list(get('pagerUrl'))],
+    auth,
+    oidcIssuer: optionalString(get('oidcIssuer'), 'oidcIssuer'),
+    oidcAudience: optionalString(get('oidcAudience'), 'oidcAudience'),
+    oidcClientId: optionalString(get('oidcClientId'), 'oidcClientId'),
+    cognitoDomainPrefix: optionalString(get('cognitoDomainPrefix'), 'cognitoDomainPrefix'),
+    throttleRateLimit: integer(
+      get('throttleRateLimit'),
+      configDefaults.throttleRateLimit,
+      'throttleRateLimit',
+      1,
+      10000,
+    ),
+    throttleBurstLimit: integer(
+      get('throttleBurstLimit'),
+      configDefaults.throttleBurstLimit,
+      'throttleBurstLimit',
+      1,
+      5000,
+    ),
+    domainName: optionalString(get('domainName'), 'domainName'),
+    certificateArn: optionalString(get('certificateArn'), 'certificateArn'),
+    webAclArn: optionalString(get('webAclArn'), 'webAclArn'),
+  };
+
+  for (const email of config.alarmEmails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      throw new ConfigError(`alarmEmails: "${email}" is not an email address`);
+  }
+  for (const url of config.pagerUrls) {
+    if (!url.startsWith('https://')) throw new ConfigError(`pagerUrls: "${url}" must be an https:// URL`);
+  }
+  if (auth === 'oidc') {
+    if (!config.oidcIssuer?.startsWith('https://')) {
+      throw new ConfigError('auth=oidc needs oidcIssuer, an https:// issuer URL');
+    }
+    if (!config.oidcAudience) throw new ConfigError('auth=oidc needs oidcAudience');
+  }
+  if ((config.domainName === undefined) !== (config.certificateArn === undefined)) {
+    throw new ConfigError('domainName and certificateArn go together: give both or neither');
+  }
+  if (config.certificateArn && !config.certificateArn.startsWith('arn:aws:acm:us-east-1:')) {
+    throw new ConfigError(
+      'certificateArn must be an ACM certificate in us-east-1 (CloudFront reads only that region)',
+    );
+  }
+  if (config.webAclArn && !config.webAclArn.startsWith('arn:aws:wafv2:us-east-1:')) {
+    throw new ConfigError('webAclArn must be a WAFv2 WebACL in us-east-1 (scope CLOUDFRONT)');
+  }
+  if (
+    config.cognitoDomainPrefix &&
+    !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(config.cognitoDomainPrefix)
+  ) {
+    throw new ConfigError('cognitoDomainPrefix: lowercase letters, digits and hyphens only');
+  }
+  return config;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
+}
+
+function integer(value: unknown, fallback: number, key: string, min: number, max: number): number {
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+function optionalString(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`${key} must be a string`);
+  return value.trim() || undefined;
+}
+
+/** A list from cdk.json (array) or from `-c key=a,b` (comma-separated string). */
+function list(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : String(value).split(',');
+  return items.map((item) => String(item).trim()).filter((item) => item.length > 0);
+}

@@ -1,0 +1,83 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { metricNames } from '../../functions/domain/alarm-rule';
+import { functionEntry } from '../paths';
+import { HouseFunction } from './house-function';
+
+/** Props of {@link Aggregation}. */
+export interface AggregationProps {
+  /** The Executions table; its stream feeds the function. */
+  readonly executions: dynamodb.ITable;
+  readonly aggregates: dynamodb.ITable;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The aggregate function on the Executions stream, with the delivery settings
+ * that make exactly-once counters possible, and the dead-letter queue that
+ * catches what it could not process.
+ */
+export class Aggregation extends Construct {
+  public readonly aggregateFunction: HouseFunction;
+  /** Receives the metadata of stream batches that exhausted their retries. */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: AggregationProps) {
+    super(scope, id);
+
+    this.aggregateFunction = new HouseFunction(this, 'aggregate', {
+      entry: functionEntry('aggregate'),
+      description: 'Executions stream: exactly-once counters in the Aggregates table and CloudWatch metrics',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      logRetention: props.logRetention,
+      environment: {
+        AGGREGATES_TABLE_NAME: props.aggregates.tableName,
+        METRICS_NAMESPACE: metricNames.namespace,
+      },
+    });
+    // Counters are ADDed with UpdateItem (under a watermark condition); PutItem
+    // writes whole items. No reads, no deletes.
+    this.aggregateFunction.allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [props.aggregates.tableArn]);
+    this.aggregateFunction.grantPutMetricData(metricNames.namespace);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'stream-dlq', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The maximum: someone has to read the failed batch's shard and sequence
+      // numbers and replay it before the message disappears.
+      retentionPeriod: Duration.days(14),
+    });
+
+    // The event source grants the stream read (DescribeStream, GetRecords,
+    // GetShardIterator on the stream, ListStreams) and SendMessage on the DLQ.
+    this.aggregateFunction.addEventSource(
+      new DynamoEventSource(props.executions, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        // Long enough to fill batches under load (fewer writes per run), short
+        // enough for the 1 s freshness target.
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 5,
+        // Below the stream's 24 h retention, so a stuck record reaches the DLQ
+        // while it can still be read and replayed.
+        maxRecordAge: Duration.hours(12),
+        // Required: exactly-once rests on a per-(aggregate item, shard)
+        // sequence-number watermark, which holds only if one invocation at a
+        // time processes a shard, in order.
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(this.deadLetterQueue),
+        // Not used for windowed state: a tumbling window is what makes Lambda
+        // put `shardId` into the stream event, and the watermark is keyed by it.
+        tumblingWindow: Duration.seconds(900),
+      }),
+    );
+  }
+}

@@ -1,0 +1,131 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Props of {@link HouseFunction}. */
+export interface HouseFunctionProps {
+  /** Absolute path of the TypeScript entry file; it must export `handler`. */
+  readonly entry: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /**
+   * Memory in MB; CPU scales with it.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Hard time limit of one invocation.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Environment variables besides the ones every function gets
+   * (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, NODE_OPTIONS).
+   * @default {}
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Days CloudWatch keeps the function's logs.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Shared by every function: the metrics platform is one Powertools service. */
+export const SERVICE_NAME = 'fixer-agent-metrics';
+
+// esbuild's ESM output cannot `require` Node built-ins from bundled CommonJS
+// dependencies; giving the module a real `require` fixes "Dynamic require of
+// 'x' is not supported" at cold start.
+const REQUIRE_BANNER =
+  "import { createRequire as __houseCreateRequire } from 'node:module'; const require = __houseCreateRequire(import.meta.url);";
+
+/**
+ * The one way this project makes a Lambda function: Node.js 22 on arm64, an ESM
+ * bundle built by the esbuild in node_modules (never Docker), source maps, its
+ * own log group with a retention, and a role that starts with nothing but the
+ * right to write that log group. Callers add every other permission by hand.
+ */
+export class HouseFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    // The log group and role live beside the function (not inside it) because
+    // they must exist before `super` is called.
+    const logGroup = new logs.LogGroup(scope, `${id}-logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    // A hand-made role instead of the default one: the default attaches the
+    // AWSLambdaBasicExecutionRole managed policy, which may write any log group.
+    const role = new iam.Role(scope, `${id}-role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${id}: ${props.description}`,
+    });
+    logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
+
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      role,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        // Stack traces point at the TypeScript sources, not the bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        // Ship the SDK version the tests ran against, not whatever version the
+        // managed runtime happens to carry this month.
+        bundleAwsSDK: true,
+      },
+    });
+  }
+
+  /**
+   * Lets the function publish custom metrics, and only into `namespace`:
+   * PutMetricData has no resource-level permission, so the namespace condition
+   * is the only way to narrow it.
+   */
+  grantPutMetricData(namespace: string): void {
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
+      }),
+    );
+  }
+
+  /** Allows exactly `actions` on exactly `resources`. */
+  allow(actions: string[], resources: string[]): void {
+    this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+  }
+}

@@ -1,0 +1,150 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { executionsTable } from '../../functions/store/tables';
+import { functionEntry } from '../paths';
+import { HouseFunction } from './house-function';
+
+/** The read routes of API.md that need a signed-in user. */
+export const readRoutes = [
+  '/api/summary',
+  '/api/timeseries',
+  '/api/models',
+  '/api/errors',
+  '/api/runs',
+  '/api/alarm',
+];
+
+/** Props of {@link MetricsApi}. */
+export interface MetricsApiProps {
+  readonly executions: dynamodb.ITable;
+  readonly aggregates: dynamodb.ITable;
+  /** Days a raw run is kept (sets its TTL at ingest). */
+  readonly rawRetentionDays: number;
+  /** Authorizer of the read routes; undefined leaves them open. */
+  readonly readAuthorizer?: apigw.IHttpRouteAuthorizer;
+  /** Name and ARN of the success-rate alarm, which GET /api/alarm reports. */
+  readonly successRateAlarm: { readonly name: string; readonly arn: string };
+  /** Stage-wide steady-state requests per second. */
+  readonly throttleRateLimit: number;
+  /** Stage-wide burst. */
+  readonly throttleBurstLimit: number;
+  /** Retention of function and access logs. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The HTTP API of API.md: POST /api/executions for agents (IAM, SigV4), the
+ * read routes for the dashboard (JWT), GET /api/health open for probes.
+ */
+export class MetricsApi extends Construct {
+  public readonly httpApi: apigw.HttpApi;
+  public readonly stage: apigw.HttpStage;
+  public readonly ingestFunction: HouseFunction;
+  public readonly queryFunction: HouseFunction;
+  /** Domain name of the execute-api endpoint, for the CloudFront origin. */
+  public readonly endpointDomain: string;
+
+  constructor(scope: Construct, id: string, props: MetricsApiProps) {
+    super(scope, id);
+
+    this.ingestFunction = new HouseFunction(this, 'ingest', {
+      entry: functionEntry('ingest'),
+      description: 'POST /api/executions: validates runs and stores them in the Executions table',
+      logRetention: props.logRetention,
+      environment: {
+        EXECUTIONS_TABLE_NAME: props.executions.tableName,
+        RAW_RETENTION_DAYS: String(props.rawRetentionDays),
+      },
+    });
+    // GetItem tells a duplicate from a correction; PutItem stores. Nothing else.
+    this.ingestFunction.allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [props.executions.tableArn]);
+
+    this.queryFunction = new HouseFunction(this, 'query', {
+      entry: functionEntry('query'),
+      description: 'GET /api/*: dashboard queries over the Aggregates table',
+      memorySize: 512,
+      logRetention: props.logRetention,
+      environment: {
+        EXECUTIONS_TABLE_NAME: props.executions.tableName,
+        AGGREGATES_TABLE_NAME: props.aggregates.tableName,
+        ALARM_NAME: props.successRateAlarm.name,
+      },
+    });
+    this.queryFunction.allow(['dynamodb:GetItem', 'dynamodb:Query'], [props.aggregates.tableArn]);
+    // Drill-down reads runs through the time index only, never the base table.
+    const [byStartTime] = executionsTable.globalSecondaryIndexes;
+    this.queryFunction.allow(
+      ['dynamodb:Query'],
+      [`${props.executions.tableArn}/index/${byStartTime.indexName}`],
+    );
+    this.queryFunction.allow(['cloudwatch:DescribeAlarms'], [props.successRateAlarm.arn]);
+
+    this.httpApi = new apigw.HttpApi(this, 'http-api', {
+      description: 'Fixer agent metrics: ingest and dashboard queries',
+      // The stage below replaces the default one because only an explicit stage
+      // takes throttling and access-log settings.
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'access-logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = this.httpApi.addStage('default-stage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            caller: '$context.identity.caller',
+            user: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+
+    const ingest = new HttpLambdaIntegration('ingest-integration', this.ingestFunction);
+    const query = new HttpLambdaIntegration('query-integration', this.queryFunction);
+
+    this.httpApi.addRoutes({
+      path: '/api/executions',
+      methods: [apigw.HttpMethod.POST],
+      integration: ingest,
+      authorizer: new HttpIamAuthorizer(),
+    });
+    this.httpApi.addRoutes({
+      path: '/api/health',
+      methods: [apigw.HttpMethod.GET],
+      integration: query,
+      authorizer: new apigw.HttpNoneAuthorizer(),
+    });
+    for (const path of readRoutes) {
+      this.httpApi.addRoutes({
+        path,
+        methods: [apigw.HttpMethod.GET],
+        integration: query,
+        authorizer: props.readAuthorizer ?? new apigw.HttpNoneAuthorizer(),
+      });
+    }
+
+    this.endpointDomain = `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+  }
+}

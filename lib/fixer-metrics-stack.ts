@@ -1,0 +1,124 @@
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { MetricsConfig } from './config';
+import { Aggregation } from './constructs/aggregation';
+import { Alarms } from './constructs/alarms';
+import { DashboardSite } from './constructs/dashboard-site';
+import { DataTables } from './constructs/data-tables';
+import { MetricsApi } from './constructs/metrics-api';
+import { ReaderAuth } from './constructs/reader-auth';
+import { acknowledgeFindings } from './nag-acknowledgements';
+
+/** Props of {@link FixerMetricsStack}. */
+export interface FixerMetricsStackProps extends StackProps {
+  /** The validated deploy-time choices (see lib/config.ts). */
+  readonly config: MetricsConfig;
+}
+
+/**
+ * The whole platform of DESIGN.md in one stack: tables, ingest, aggregation,
+ * query API, alarms, reader auth and the dashboard at the edge.
+ */
+export class FixerMetricsStack extends Stack {
+  public readonly tables: DataTables;
+  public readonly api: MetricsApi;
+  public readonly aggregation: Aggregation;
+  public readonly alarms: Alarms;
+  public readonly auth: ReaderAuth;
+  public readonly site: DashboardSite;
+  public readonly config: MetricsConfig;
+
+  constructor(scope: Construct, id: string, props: FixerMetricsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    const prod = config.stage === 'prod';
+    const logRetention = retentionDays(config.logRetentionDays);
+
+    this.tables = new DataTables(this, 'data', { protectData: prod });
+
+    this.alarms = new Alarms(this, 'alarms', {
+      emails: config.alarmEmails,
+      pagerUrls: config.pagerUrls,
+      protectKey: prod,
+    });
+
+    this.auth = new ReaderAuth(this, 'reader-auth', {
+      mode: config.auth,
+      stage: config.stage,
+      protectUsers: prod,
+      cognitoDomainPrefix: config.cognitoDomainPrefix,
+      oidcIssuer: config.oidcIssuer,
+      oidcAudience: config.oidcAudience,
+      oidcClientId: config.oidcClientId,
+    });
+    if (config.auth === 'none') {
+      Annotations.of(this).addWarningV2(
+        'fixer:auth-disabled',
+        'auth=none: every GET /api/* route and the dashboard are open to anyone who finds the URL. Use only for throwaway test stacks.',
+      );
+    }
+
+    this.api = new MetricsApi(this, 'api', {
+      executions: this.tables.executions,
+      aggregates: this.tables.aggregates,
+      rawRetentionDays: config.rawRetentionDays,
+      readAuthorizer: this.auth.authorizer,
+      successRateAlarm: { name: this.alarms.successRate.alarmName, arn: this.alarms.successRate.alarmArn },
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      logRetention,
+    });
+
+    this.aggregation = new Aggregation(this, 'aggregation', {
+      executions: this.tables.executions,
+      aggregates: this.tables.aggregates,
+      logRetention,
+    });
+
+    this.alarms.addDeadLetterAlarm(this.aggregation.deadLetterQueue);
+    this.alarms.addIteratorAgeAlarm(this.aggregation.aggregateFunction);
+    this.alarms.addErrorsAlarm('ingest', this.api.ingestFunction);
+    this.alarms.addErrorsAlarm('aggregate', this.aggregation.aggregateFunction);
+    this.alarms.addErrorsAlarm('query', this.api.queryFunction);
+    this.alarms.addCostAnomalyAlarm();
+
+    this.site = new DashboardSite(this, 'dashboard', {
+      apiDomain: this.api.endpointDomain,
+      signIn: this.auth.signIn,
+      stage: config.stage,
+      protectBuckets: prod,
+      logRetentionDays: config.logRetentionDays,
+      domainName: config.domainName,
+      certificateArn: config.certificateArn,
+      webAclArn: config.webAclArn,
+    });
+    for (const origin of this.site.origins) this.auth.addDashboardUrl(`${origin}/`);
+
+    new CfnOutput(this, 'DashboardUrl', { value: this.site.url, description: 'Open this in a browser' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.httpApi.apiEndpoint,
+      description:
+        'Base URL for agents: npm run send -- --url <this> (SigV4 needs the API host itself, not CloudFront)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'SuccessRateAlarmName', { value: this.alarms.successRate.alarmName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.aggregation.deadLetterQueue.queueUrl });
+    if (this.auth.userPool && this.auth.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
+    }
+
+    acknowledgeFindings(this);
+  }
+}
+
+function retentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+  // CloudWatch accepts only certain values; round up to the next one so logs are never kept shorter than asked.
+  const match = allowed
+    .filter((v) => v >= days && v !== logs.RetentionDays.INFINITE)
+    .sort((a, b) => a - b)[0];
+  return (match ?? logs.RetentionDays.INFINITE) as logs.RetentionDays;
+}
