@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { httpEvent, lambdaContext, runRecord } from '../support/events';
+
+describe('ingest → stream → aggregate → summary on DynamoDB Local', () => {
+  let fixture: DynamoFixture;
+  let handlers: {
+    ingest: typeof import('../../functions/ingest').handler;
+    query: typeof import('../../functions/query').handler;
+    aggregate: ReturnType<typeof import('../../functions/aggregate').createAggregateHandler>;
+  };
+  const published: unknown[] = [];
+
+  beforeAll(async () => {
+    fixture = await startDynamoFixture();
+    const { createAggregateHandler } = await import('../../functions/aggregate');
+    handlers = {
+      ingest: (await import('../../functions/ingest')).handler,
+      query: (await import('../../functions/query')).handler,
+      aggregate: createAggregateHandler({ publishMetrics: async (input) => void published.push(input) }),
+    };
+  });
+  afterAll(async () => fixture?.stop());
+
+  async function drainStream(): Promise<void> {
+    for (const { shardId, records } of await fixture.readStream()) {
+      const response = await handlers.aggregate({ Records: records, shardId });
+      expect(response.batchItemFailures).toEqual([]);
+    }
+  }
+
+  it('counts a posted run once in the summary, even when the stream is delivered twice', async () => {
+    const run = runRecord({ startTime: '2026-11-02T09:15:00Z', endTime: '2026-11-02T09:16:00Z', costUsd: 0.25 });
+    const posted = await handlers.ingest(httpEvent('POST', '/api/executions', { body: JSON.stringify(run) }), lambdaContext);
+    expect(posted.statusCode).toBe(202);
+    expect(JSON.parse(posted.body ?? '')).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
+
+    await drainStream();
+    await drainStream(); // a whole-stream replay must change nothing
+
+    const response = await handlers.query(
+      httpEvent('GET', '/api/summary', { query: { from: '2026-11-02', to: '2026-11-02' } }),
+      lambdaContext,
+    );
+    expect(response.statusCode).toBe(200);
+    const summary = JSON.parse(response.body ?? '');
+    expect(summary).toMatchObject({ executions: 1, successes: 1, failures: 0, successRate: 1 });
+    expect(summary.cost.totalUsd).toBe(0.25);
+    expect(summary.durationMs.avg).toBe(60_000);
+    expect(published.length).toBe(1);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Test fixture: a private DynamoDB Local with our tables, and the process
+ * environment that makes the handler modules talk to it.
+ *
+ * The handlers build their SDK clients when first imported, so import them
+ * (dynamically) only after `startDynamoFixture()` resolved.
+ */
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { tableDefinitions } from '../../functions/store/tables';
+import { createTables, localAwsSettings, startDynamoDbLocal } from '../../local/dynamodb-local';
+
+export interface DynamoFixture {
+  readonly endpoint: string;
+  readonly client: DynamoDBClient;
+  readonly streams: DynamoDBStreamsClient;
+  /** Every record of the Executions stream so far, per shard, as Lambda would deliver them. */
+  readStream(): Promise<{ shardId: string; records: DynamoDBRecord[] }[]>;
+  stop(): Promise<void>;
+}
+
+/** Converts a DynamoDB Streams API record to the Lambda event record shape. */
+export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+  const dynamodb = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: localAwsSettings.region,
+    eventSourceARN: streamArn,
+    ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
+    dynamodb: {
+      ApproximateCreationDateTime: dynamodb.ApproximateCreationDateTime
+        ? dynamodb.ApproximateCreationDateTime.getTime() / 1000
+        : undefined,
+      Keys: dynamodb.Keys as never,
+      NewImage: dynamodb.NewImage as never,
+      OldImage: dynamodb.OldImage as never,
+      SequenceNumber: dynamodb.SequenceNumber,
+      SizeBytes: dynamodb.SizeBytes,
+      StreamViewType: dynamodb.StreamViewType as never,
+    },
+  };
+}
+
+export async function startDynamoFixture(): Promise<DynamoFixture> {
+  const local = await startDynamoDbLocal({ corsOrigins: ['http://127.0.0.1'] });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
+    AWS_REGION: localAwsSettings.region,
+    AWS_ACCESS_KEY_ID: localAwsSettings.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localAwsSettings.secretAccessKey,
+    EXECUTIONS_TABLE_NAME: 'Executions',
+    AGGREGATES_TABLE_NAME: 'Aggregates',
+    RAW_RETENTION_DAYS: '90',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  const credentials = { accessKeyId: localAwsSettings.accessKeyId, secretAccessKey: localAwsSettings.secretAccessKey };
+  const client = new DynamoDBClient({ endpoint: local.endpoint, region: localAwsSettings.region, credentials });
+  const streams = new DynamoDBStreamsClient({ endpoint: local.endpoint, region: localAwsSettings.region, credentials });
+  await createTables(client, tableDefinitions);
+
+  async function readStream() {
+    const table = await client.send(new DescribeTableCommand({ TableName: 'Executions' }));
+    const streamArn = table.Table?.LatestStreamArn;
+    if (!streamArn) throw new Error('Executions has no stream');
+    const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const result: { shardId: string; records: DynamoDBRecord[] }[] = [];
+    for (const shard of description.StreamDescription?.Shards ?? []) {
+      const shardId = shard.ShardId ?? '';
+      let iterator = (
+        await streams.send(
+          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        )
+      ).ShardIterator;
+      const records: DynamoDBRecord[] = [];
+      while (iterator) {
+        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        records.push(...(page.Records ?? []).map((record) => toLambdaRecord(record, streamArn)));
+        // An open shard always returns a next iterator; stop once a page is empty.
+        if ((page.Records ?? []).length === 0) break;
+        iterator = page.NextShardIterator;
+      }
+      result.push({ shardId, records });
+    }
+    return result;
+  }
+
+  return {
+    endpoint: local.endpoint,
+    client,
+    streams,
+    readStream,
+    stop: async () => {
+      client.destroy();
+      streams.destroy();
+      await local.stop();
+    },
+  };
+}
