@@ -1,0 +1,112 @@
+/**
+ * Response shapes of the read API, exactly as ../../shared API.md states them.
+ * The run record comes from the domain module as a type-only import, so the
+ * zod schema behind it never reaches the bundle.
+ */
+import type { ExecutionView } from '../../functions/domain/execution';
+
+export type { ExecutionView };
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  total: number;
+}
+
+export interface Summary {
+  from: string;
+  to: string;
+  tz: string;
+  executions: number;
+  successes: number;
+  failures: number;
+  successRate: number | null;
+  cost: {
+    totalUsd: number;
+    perRunUsd: number | null;
+    perSuccessUsd: number | null;
+    runsWithUnknownCost: number;
+  };
+  tokens: TokenCounts;
+  cacheHitRate: number | null;
+  durationMs: { avg: number | null; p50: number | null; p95: number | null; p99: number | null };
+  llmCalls: { total: number; perRun: number | null };
+  toolCalls: { total: number; perRun: number | null };
+  filesModified: { total: number; perSuccessfulRun: number | null };
+  previous: {
+    executions: number;
+    successRate: number | null;
+    costTotalUsd: number;
+    costPerRunUsd: number | null;
+    durationAvgMs: number | null;
+    durationP95Ms: number | null;
+  };
+}
+
+export type AnomalyFigure = 'costUsd' | 'durationMs.avg' | 'executions' | 'successRate';
+
+export interface Bucket {
+  /** ISO start of the bucket with the zone's offset, e.g. 2026-11-01T00:00:00-04:00. */
+  start: string;
+  executions: number;
+  successes: number;
+  failures: number;
+  successRate: number | null;
+  costUsd: number;
+  costPerRunUsd: number | null;
+  tokens: TokenCounts;
+  cacheHitRate: number | null;
+  durationMs: { avg: number | null; p95: number | null };
+  llmCalls: number;
+  anomalies: AnomalyFigure[];
+}
+
+export type Granularity = 'hour' | 'day';
+
+export interface Timeseries {
+  granularity: Granularity;
+  tz: string;
+  buckets: Bucket[];
+}
+
+export interface ModelStats {
+  model: string;
+  executions: number;
+  successes: number;
+  failures: number;
+  successRate: number | null;
+  costUsd: number;
+  costPerRunUsd: number | null;
+  tokens: TokenCounts;
+  cacheHitRate: number | null;
+  durationMs: { avg: number | null; p95: number | null };
+  filesModifiedPerSuccessfulRun: number | null;
+}
+
+export interface ModelsResponse {
+  models: ModelStats[];
+}
+
+export interface ErrorsResponse {
+  totalFailures: number;
+  errors: { errorType: string; count: number; share: number }[];
+  other: { count: number };
+  byModel: { model: string; failures: number; executions: number; failureRate: number | null }[];
+}
+
+export interface RunsResponse {
+  runs: ExecutionView[];
+  nextCursor: string | null;
+}
+
+export interface AlarmResponse {
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  threshold: number;
+  windowMinutes: number;
+  minExecutions: number;
+  executions: number;
+  successRate: number | null;
+  cloudwatchState?: string;
+}

@@ -1,0 +1,277 @@
+/**
+ * uPlot options for each chart, built from a palette so that charts follow
+ * the theme. Sizes are left out: the <Chart> component measures its box.
+ */
+import uPlot from 'uplot';
+import type { Granularity } from './api-types';
+import {
+  formatCompact,
+  formatCount,
+  formatDuration,
+  formatDurationTick,
+  formatPercent,
+  formatUsd,
+} from './format';
+import type { TimeChartKind } from './series';
+import type { Palette } from './theme';
+
+export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
+
+const bars = uPlot.paths.bars?.({ size: [0.7, 48], gap: 1 });
+const noPath = () => null;
+const BUCKET_SECONDS: Record<Granularity, number> = { hour: 3600, day: 86_400 };
+
+function axis(palette: Palette, extra: uPlot.Axis = {}): uPlot.Axis {
+  return {
+    stroke: palette.axis,
+    grid: { stroke: palette.grid, width: 1 },
+    ticks: { stroke: palette.grid, width: 1 },
+    font: '12px system-ui, sans-serif',
+    labelFont: '12px system-ui, sans-serif',
+    ...extra,
+  };
+}
+
+const valuesWith =
+  (format: (value: number) => string): uPlot.Axis.Values =>
+  (_u, ticks) =>
+    ticks.map((tick) => format(tick));
+
+const legendValue =
+  (format: (value: number | null) => string) =>
+  (_u: uPlot, value: number | null): string =>
+    format(value);
+
+const percentAxis = (palette: Palette) =>
+  axis(palette, { scale: 'rate', values: valuesWith((tick) => formatPercent(tick, 0)), size: 56 });
+
+function line(
+  label: string,
+  stroke: string,
+  format: (value: number | null) => string,
+  extra: uPlot.Series = {},
+): uPlot.Series {
+  return {
+    label,
+    stroke,
+    width: 2,
+    spanGaps: false,
+    points: { show: false },
+    value: legendValue(format),
+    ...extra,
+  };
+}
+
+function thresholdLine(label: string, palette: Palette, scale: string): uPlot.Series {
+  return {
+    label,
+    scale,
+    stroke: palette.threshold,
+    width: 1.5,
+    dash: [6, 4],
+    points: { show: false },
+    value: legendValue((value) => formatPercent(value, 0)),
+  };
+}
+
+/** Options for one kind of time chart. */
+export function timeChartOptions(
+  kind: TimeChartKind,
+  palette: Palette,
+  timeZone: string,
+  granularity: Granularity,
+): ChartOptions {
+  const half = BUCKET_SECONDS[granularity] / 2;
+  const base: ChartOptions = {
+    tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), timeZone),
+    cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+    legend: { live: true },
+    scales: {
+      // Pad by half a bucket so the first and last bars are not cut in half.
+      x: { time: true, range: (_u, min, max) => [min - half, max + half] },
+      // Counts, costs and durations start at zero: a floating baseline exaggerates change.
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
+    },
+    series: [
+      {
+        value: (_u, seconds) => (seconds == null ? '—' : new Date(seconds * 1000).toISOString().slice(0, 16)),
+      },
+    ],
+    axes: [axis(palette)],
+  };
+  const xSeries = base.series[0] as uPlot.Series;
+  // The legend's time in the viewer's zone, not the browser's.
+  xSeries.value = (_u, seconds) =>
+    seconds == null
+      ? '—'
+      : new Intl.DateTimeFormat('en-US', {
+          timeZone,
+          month: 'short',
+          day: 'numeric',
+          ...(granularity === 'hour' ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
+        }).format(new Date(seconds * 1000));
+
+  switch (kind) {
+    case 'executions':
+      return {
+        ...base,
+        series: [
+          xSeries,
+          {
+            label: 'Failures',
+            fill: palette.failure,
+            stroke: palette.failure,
+            paths: bars,
+            points: { show: false },
+            // The bar is drawn at the total height; the legend shows the failures alone.
+            value: (u, _v, _s, index) =>
+              index == null ? '—' : formatCount((u.data[1]?.[index] ?? 0) - (u.data[2]?.[index] ?? 0)),
+          },
+          {
+            label: 'Successes',
+            fill: palette.success,
+            stroke: palette.success,
+            paths: bars,
+            points: { show: false },
+            value: legendValue(formatCount),
+          },
+        ],
+        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 48 })],
+      };
+    case 'successRate':
+    case 'cacheHitRate': {
+      const isSuccess = kind === 'successRate';
+      return {
+        ...base,
+        scales: { ...base.scales, rate: { range: [0, 1] } },
+        series: [
+          xSeries,
+          line(
+            isSuccess ? 'Success rate' : 'Cache hit rate',
+            isSuccess ? palette.success : palette.primary,
+            (v) => formatPercent(v),
+            { scale: 'rate' },
+          ),
+          thresholdLine(isSuccess ? '85 % threshold' : '40 % target', palette, 'rate'),
+        ],
+        axes: [base.axes![0]!, percentAxis(palette)],
+      };
+    }
+    case 'cost':
+      return {
+        ...base,
+        scales: {
+          ...base.scales,
+          usd: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          perRun: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] },
+        },
+        series: [
+          xSeries,
+          {
+            label: 'Total cost',
+            scale: 'usd',
+            fill: `${palette.primary}55`,
+            stroke: palette.primary,
+            paths: bars,
+            points: { show: false },
+            value: legendValue(formatUsd),
+          },
+          line('Cost per run', palette.secondary, formatUsd, { scale: 'perRun', width: 2.5 }),
+        ],
+        axes: [
+          base.axes![0]!,
+          axis(palette, {
+            scale: 'usd',
+            label: 'Total cost (USD)',
+            labelSize: 18,
+            size: 60,
+            values: valuesWith(formatUsd),
+          }),
+          axis(palette, {
+            scale: 'perRun',
+            side: 1,
+            label: 'Cost per run (USD)',
+            labelSize: 18,
+            size: 64,
+            grid: { show: false },
+            values: valuesWith(formatUsd),
+          }),
+        ],
+      };
+    case 'tokens':
+      return {
+        ...base,
+        series: [
+          xSeries,
+          line('Input', palette.primary, formatCompact),
+          line('Output', palette.secondary, formatCompact),
+          line('Cache read', palette.success, formatCompact),
+          line('Cache write', palette.tertiary, formatCompact),
+        ],
+        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 52 })],
+      };
+    case 'duration':
+      return {
+        ...base,
+        series: [
+          xSeries,
+          line('Average', palette.primary, formatDuration),
+          line('p95', palette.secondary, formatDuration),
+        ],
+        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatDurationTick), size: 56 })],
+      };
+    case 'failures':
+      return {
+        ...base,
+        series: [
+          xSeries,
+          {
+            label: 'Failures',
+            fill: `${palette.failure}aa`,
+            stroke: palette.failure,
+            paths: bars,
+            points: { show: false },
+            value: legendValue(formatCount),
+          },
+          {
+            label: 'Anomaly',
+            stroke: palette.threshold,
+            fill: palette.threshold,
+            paths: noPath,
+            points: { show: true, size: 11, width: 2 },
+            value: (_u, value) => (value == null ? '—' : 'yes'),
+          },
+        ],
+        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 48 })],
+      };
+  }
+}
+
+/** LLM calls against cost: points only, one per bucket. */
+export function scatterOptions(palette: Palette): ChartOptions {
+  return {
+    mode: 1,
+    cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+    scales: { x: { time: false } },
+    series: [
+      { label: 'LLM calls', value: legendValue(formatCount) },
+      {
+        label: 'Cost',
+        stroke: palette.primary,
+        fill: `${palette.primary}88`,
+        paths: noPath,
+        points: { show: true, size: 7 },
+        value: legendValue(formatUsd),
+      },
+    ],
+    axes: [
+      axis(palette, { label: 'LLM calls per bucket', labelSize: 18, values: valuesWith(formatCount) }),
+      axis(palette, {
+        label: 'Cost per bucket (USD)',
+        labelSize: 18,
+        size: 60,
+        values: valuesWith(formatUsd),
+      }),
+    ],
+  };
+}

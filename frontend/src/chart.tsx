@@ -1,0 +1,134 @@
+/**
+ * The one uPlot wrapper. It creates the plot in an effect and destroys it on
+ * unmount; new data goes through setData and a new box size through setSize,
+ * so only a change of options (theme, zone, granularity) rebuilds the plot.
+ * Every render runs in uPlot's immediate mode (batch), so it is timed alone
+ * (performance.measure 'chart-render') rather than together with whatever
+ * else shares its microtask; the first one sets the 'first-chart' mark.
+ * `npm run bench` reads both.
+ */
+import { useEffect, useId, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import type { ChartOptions } from './chart-options';
+
+export interface ChartProps {
+  /** Names the plot for assistive technology and the timing marks. */
+  title: string;
+  options: ChartOptions;
+  data: uPlot.AlignedData;
+  height?: number;
+  /** Called with the data index of a clicked (or Enter-ed) bucket. */
+  onPick?: ((index: number) => void) | undefined;
+  /** The chart in words, for screen readers. */
+  summary?: string | undefined;
+}
+
+/** Runs one synchronous render of a chart and records how long it took. */
+function timedRender(title: string, render: () => void): void {
+  const start = performance.now();
+  render();
+  const end = performance.now();
+  performance.measure('chart-render', { start, end, detail: { chart: title } });
+  if (performance.getEntriesByName('first-chart', 'mark').length === 0) performance.mark('first-chart');
+}
+
+export function Chart({ title, options, data, height = 220, onPick, summary }: ChartProps) {
+  const summaryId = useId();
+  const boxRef = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot | null>(null);
+  const dataRef = useRef(data);
+  const pickRef = useRef(onPick);
+  pickRef.current = onPick;
+
+  // Create (and, when options change, rebuild) the plot.
+  useEffect(() => {
+    const box = boxRef.current;
+    if (!box) return;
+    let created: uPlot | undefined;
+    timedRender(title, () => {
+      created = new uPlot(
+        { ...options, width: Math.max(200, box.clientWidth), height },
+        dataRef.current,
+        (plot, init) => {
+          box.append(plot.root);
+          plot.batch(init as () => void);
+        },
+      );
+    });
+    const plot = created as uPlot;
+    plotRef.current = plot;
+
+    const pick = () => {
+      const index = plot.cursor.idx;
+      if (index != null && pickRef.current) pickRef.current(index);
+    };
+    plot.over.addEventListener('click', pick);
+
+    let lastWidth = box.clientWidth;
+    const resize = new ResizeObserver(() => {
+      const width = box.clientWidth;
+      if (width === lastWidth || width === 0) return;
+      lastWidth = width;
+      timedRender(title, () => plot.batch(() => plot.setSize({ width: Math.max(200, width), height })));
+    });
+    resize.observe(box);
+
+    return () => {
+      resize.disconnect();
+      plot.over.removeEventListener('click', pick);
+      plot.destroy();
+      plotRef.current = null;
+    };
+  }, [options, height, title]);
+
+  // New data for the same plot.
+  useEffect(() => {
+    const plot = plotRef.current;
+    if (dataRef.current === data) return;
+    dataRef.current = data;
+    if (!plot) return;
+    timedRender(title, () => plot.batch(() => plot.setData(data)));
+  }, [data]);
+
+  // Keyboard: arrows move the cursor across buckets, Enter opens the one under it.
+  const onKeyDown = (event: KeyboardEvent) => {
+    const plot = plotRef.current;
+    const xs = plot?.data[0];
+    if (!plot || !xs || xs.length === 0) return;
+    const current = plot.cursor.idx ?? -1;
+    let next = current;
+    if (event.key === 'ArrowRight') next = Math.min(xs.length - 1, current + 1);
+    else if (event.key === 'ArrowLeft') next = current < 0 ? xs.length - 1 : Math.max(0, current - 1);
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = xs.length - 1;
+    else if ((event.key === 'Enter' || event.key === ' ') && current >= 0 && pickRef.current) {
+      event.preventDefault();
+      pickRef.current(current);
+      return;
+    } else return;
+    event.preventDefault();
+    const x = xs[next];
+    if (x == null) return;
+    plot.setCursor({ left: plot.valToPos(x, 'x'), top: plot.over.clientHeight / 2 });
+  };
+
+  return (
+    <>
+      <div
+        ref={boxRef}
+        class="chart-box"
+        // An interactive canvas with its own keys: arrows move along the buckets, Enter opens one.
+        role="application"
+        aria-roledescription="chart"
+        aria-label={`${title}. Arrow keys move between buckets${onPick ? '; Enter lists their runs' : ''}.`}
+        aria-describedby={summary ? summaryId : undefined}
+        onKeyDown={onKeyDown}
+      />
+      {summary ? (
+        <p id={summaryId} class="sr-only" data-summary>
+          {summary}
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,247 @@
+/** Building blocks shared by the tabs: cards, states, bar lists and the runs table. */
+import type { ComponentChildren } from 'preact';
+import { useId, useState } from 'preact/hooks';
+import { saveFile } from './api';
+import type { ExecutionView } from './api-types';
+import { buildCsv, type Cell, csvFileName } from './csv';
+import { type Change, formatCount, formatDateTime, formatDuration, formatUsd, truncateText } from './format';
+
+export function Skeleton({ height = 220, label = 'Loading' }: { height?: number; label?: string }) {
+  return <div class="skeleton" style={{ height: `${height}px` }} role="status" aria-label={label} />;
+}
+
+export function ErrorBox({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div class="error-box" role="alert">
+      <p>
+        <strong>The data could not be loaded.</strong> {message}
+      </p>
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    </div>
+  );
+}
+
+export function EmptyState({ suggestion, children }: { suggestion: string; children?: ComponentChildren }) {
+  return (
+    <div class="empty-state" role="status">
+      <h2>No data for these filters</h2>
+      <p>{suggestion}</p>
+      {children}
+    </div>
+  );
+}
+
+export interface CsvSource {
+  title: string;
+  header: string[];
+  rows: Cell[][];
+  from: string;
+  to: string;
+}
+
+export function CsvButton({ source }: { source: CsvSource }) {
+  return (
+    <button
+      type="button"
+      class="link-button"
+      onClick={() =>
+        saveFile(
+          new Blob([buildCsv(source.header, source.rows)], { type: 'text/csv;charset=utf-8' }),
+          csvFileName(source.title, source.from, source.to),
+        )
+      }
+      aria-label={`Download the data of "${source.title}" as CSV`}
+    >
+      CSV
+    </button>
+  );
+}
+
+export interface CardProps {
+  title: string;
+  subtitle: string;
+  hint?: string | undefined;
+  /** Text alternative for the chart, read by screen readers. */
+  summary?: string | undefined;
+  csv?: CsvSource | undefined;
+  wide?: boolean;
+  children: ComponentChildren;
+}
+
+export function Card({ title, subtitle, hint, summary, csv, wide, children }: CardProps) {
+  const id = useId();
+  return (
+    <section class={wide ? 'card wide' : 'card'} aria-labelledby={`${id}-title`}>
+      <header class="card-head">
+        <div>
+          <h2 id={`${id}-title`}>{title}</h2>
+          <p class="subtitle">{subtitle}</p>
+        </div>
+        {csv ? <CsvButton source={csv} /> : null}
+      </header>
+      {children}
+      {hint ? <p class="hint">{hint}</p> : null}
+      {summary ? (
+        <p class="sr-only" data-summary>
+          {summary}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+export type Better = 'up' | 'down' | 'neither';
+
+export function KpiCard({
+  label,
+  value,
+  change,
+  better,
+  note,
+}: {
+  label: string;
+  value: string;
+  change: Change;
+  better: Better;
+  note?: string;
+}) {
+  const tone =
+    change.direction === 'none' || change.direction === 'flat' || better === 'neither'
+      ? 'neutral'
+      : change.direction === better
+        ? 'good'
+        : 'bad';
+  const arrow = change.direction === 'up' ? '▲' : change.direction === 'down' ? '▼' : '';
+  return (
+    <div class="kpi">
+      <div class="kpi-label">{label}</div>
+      <div class="kpi-value" data-kpi={label}>
+        {value}
+      </div>
+      <div class={`kpi-change ${tone}`}>
+        <span aria-hidden="true">{arrow} </span>
+        {change.text}
+        {change.direction === 'none' ? '' : ' vs previous period'}
+      </div>
+      {note ? <div class="kpi-note">{note}</div> : null}
+    </div>
+  );
+}
+
+export interface BarRow {
+  label: string;
+  /** 0..1 of the bar's full width. */
+  fraction: number;
+  valueText: string;
+  detail?: string;
+}
+
+/** Horizontal bars for categories: long labels stay readable and every value is text. */
+export function BarList({
+  rows,
+  marker,
+  label,
+}: {
+  rows: BarRow[];
+  marker?: { at: number; label: string };
+  label: string;
+}) {
+  return (
+    <ul class="bar-list" aria-label={label}>
+      {rows.map((row) => (
+        <li key={row.label}>
+          <span class="bar-label" title={row.label}>
+            {row.label}
+          </span>
+          <span class="bar-track" aria-hidden="true">
+            <span class="bar-fill" style={{ width: `${Math.max(0, Math.min(1, row.fraction)) * 100}%` }} />
+            {marker ? (
+              <span class="bar-marker" style={{ left: `${marker.at * 100}%` }} title={marker.label} />
+            ) : null}
+          </span>
+          <span class="bar-value">
+            {row.valueText}
+            {row.detail ? <span class="bar-detail"> {row.detail}</span> : null}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ErrorMessage({ text }: { text: string }) {
+  const [expanded, setExpanded] = useState(false);
+  const cut = truncateText(text, 100);
+  if (!cut.truncated) return <span>{text}</span>;
+  return (
+    <span>
+      {expanded ? text : cut.text}{' '}
+      <button
+        type="button"
+        class="link-button"
+        aria-expanded={expanded}
+        onClick={() => setExpanded(!expanded)}
+      >
+        {expanded ? 'Show less' : 'Show all'}
+      </button>
+    </span>
+  );
+}
+
+export function RunsTable({
+  runs,
+  timeZone,
+  caption,
+}: {
+  runs: ExecutionView[];
+  timeZone: string;
+  caption: string;
+}) {
+  return (
+    <div class="table-scroll">
+      <table class="runs">
+        <caption class="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Started ({timeZone})</th>
+            <th scope="col">Run</th>
+            <th scope="col">Model</th>
+            <th scope="col">Status</th>
+            <th scope="col" class="num">
+              Duration
+            </th>
+            <th scope="col" class="num">
+              Cost
+            </th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.executionId}>
+              <td class="nowrap">{formatDateTime(run.startTime, timeZone)}</td>
+              <td class="mono" title={run.executionId}>
+                {truncateText(run.executionId, 18).text}
+              </td>
+              <td>{run.model}</td>
+              <td>
+                <span class={`status ${run.status}`}>{run.status}</span>
+              </td>
+              <td class="num">{formatDuration(run.durationMs)}</td>
+              <td class="num">{run.costUsd == null ? 'unknown' : formatUsd(run.costUsd)}</td>
+              <td class="error-cell">
+                {run.errorType ? <strong>{run.errorType}</strong> : null}
+                {run.errorType && run.errorMessage ? ': ' : null}
+                {run.errorMessage ? <ErrorMessage text={run.errorMessage} /> : null}
+                {run.status === 'failure' && !run.errorType && !run.errorMessage ? 'Unknown' : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="sr-only">{formatCount(runs.length)} runs listed.</p>
+    </div>
+  );
+}

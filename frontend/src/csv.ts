@@ -1,0 +1,32 @@
+/**
+ * CSV for the chart exports: RFC 4180 quoting, and a guard against formula
+ * injection, since error messages and model names come from agents, not from
+ * us, and spreadsheets execute cells starting with = + - @.
+ */
+
+export type Cell = string | number | null | undefined;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV field. Numbers are written as they are; null and undefined as empty. */
+export function csvField(value: Cell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** A whole CSV document with a header row and CRLF line ends. */
+export function buildCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  return `${[header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+}
+
+/** "Cost per bucket" → "cost-per-bucket-2026-11-01-2026-11-07.csv". */
+export function csvFileName(title: string, from: string, to: string): string {
+  const slug = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
+  return `${slug(title)}-${slug(from)}-${slug(to)}.csv`;
+}

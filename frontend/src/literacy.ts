@@ -1,0 +1,104 @@
+/**
+ * Data literacy: what the numbers on screen do and do not include. Warnings
+ * say what a filter hides, hints say how charts relate, and subtitles restate
+ * the active filters under every chart so a screenshot cannot mislead.
+ */
+import type { Granularity, Summary } from './api-types';
+import { formatCount } from './format';
+import { daysInclusive, type ViewState } from './state';
+
+/** Below this many runs a rate moves by whole percents with each run. */
+export const LOW_VOLUME_RUNS = 30;
+
+/** Warnings for the current filters and data, most important first. */
+export function filterWarnings(state: ViewState, summary: Summary | undefined): string[] {
+  const warnings: string[] = [];
+  if (state.status === 'success') {
+    warnings.push(
+      'Only successful runs are shown: the cost of failed runs is hidden, and the success rate is 100 % by construction.',
+    );
+  } else if (state.status === 'failure') {
+    warnings.push(
+      'Only failed runs are shown: the success rate is 0 % by construction, and costs are what failures cost.',
+    );
+  }
+  if (state.models.length > 0) {
+    const names = state.models.join(', ');
+    warnings.push(`Filtered to ${names}: totals and rates leave out every other model.`);
+  }
+  if (summary) {
+    const unknown = summary.cost.runsWithUnknownCost;
+    if (unknown > 0) {
+      warnings.push(
+        `${formatCount(unknown)} ${unknown === 1 ? 'run has' : 'runs have'} no recorded cost and count as $0, so costs are understated.`,
+      );
+    }
+    if (summary.executions > 0 && summary.executions < LOW_VOLUME_RUNS) {
+      warnings.push(
+        `Only ${formatCount(summary.executions)} runs in this range: each run moves the rates by several percent.`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** Fixed hints that tell a reader how two charts relate. */
+export const hints = {
+  cost: 'Total spend follows volume; cost per run (right axis) shows whether runs got cheaper or dearer.',
+  tokens: 'Tokens drive cost: a rise here shows up in the cost chart.',
+  duration: 'Duration includes non-LLM time: tool calls, test runs and waiting on rate limits.',
+  successRate: 'On-call is paged when the rate over the last hour falls below 85 %.',
+  cache: 'Cache reads cost a fraction of fresh input tokens; the target is above 40 %.',
+  scatter: 'Each point is one time bucket. Points on a tight line mean LLM calls drive cost.',
+  errors: 'Share is of all failures in the range, so shares add up to 100 % with "Other".',
+} as const;
+
+/** "per day" or "per hour". */
+export function perBucket(granularity: Granularity): string {
+  return granularity === 'day' ? 'per day' : 'per hour';
+}
+
+const presetNames = {
+  '24h': 'last 24 hours',
+  '7d': 'last 7 days',
+  '30d': 'last 30 days',
+  '90d': 'last 90 days',
+};
+
+/** The active filters in a few words: "last 7 days · all models · all runs · UTC". */
+export function describeFilters(state: ViewState): string {
+  const range =
+    state.range === 'custom' && state.from && state.to
+      ? `${state.from} to ${state.to} (${daysInclusive(state.from, state.to)} days)`
+      : presetNames[state.range === 'custom' ? '7d' : state.range];
+  const models =
+    state.models.length === 0
+      ? 'all models'
+      : state.models.length <= 2
+        ? state.models.join(', ')
+        : `${state.models.length} models`;
+  const status =
+    state.status === 'all'
+      ? 'all runs'
+      : state.status === 'success'
+        ? 'successful runs only'
+        : 'failed runs only';
+  return [range, models, status, state.tz].join(' · ');
+}
+
+/** A chart subtitle: what is measured, per which bucket, under which filters. */
+export function chartSubtitle(
+  measure: string,
+  granularity: Granularity | undefined,
+  state: ViewState,
+): string {
+  const head = granularity ? `${measure} ${perBucket(granularity)}` : measure;
+  return `${head} · ${describeFilters(state)}`;
+}
+
+/** What to try when a view has no runs. */
+export function emptySuggestion(state: ViewState): string {
+  if (state.models.length > 0 || state.status !== 'all') return 'Try clearing the model and status filters.';
+  if (state.range !== '90d') return 'Try a longer range, such as the last 90 days.';
+  return 'No runs were recorded yet: send one to POST /api/executions.';
+}
