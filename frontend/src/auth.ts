@@ -9,7 +9,11 @@
 interface AuthConfig {
   authority: string;
   clientId: string;
+  /** Space-separated scopes; the stack writes `scope`, older configs `scopes`. */
+  scope?: string;
   scopes?: string;
+  /** Where the identity provider sends the browser back to. @default '/' */
+  redirectPath?: string;
 }
 
 export interface Session {
@@ -55,10 +59,10 @@ export async function startSession(): Promise<Session> {
   const manager = new UserManager({
     authority: config.authority,
     client_id: config.clientId,
-    redirect_uri: `${origin}/`,
+    redirect_uri: `${origin}${config.redirectPath ?? '/'}`,
     post_logout_redirect_uri: `${origin}/`,
     response_type: 'code',
-    scope: config.scopes ?? 'openid email',
+    scope: config.scope ?? config.scopes ?? 'openid email',
     // Session storage: a token must not outlive the tab on a shared machine.
     userStore: new WebStorageStateStore({ store: window.sessionStorage }),
   });

@@ -1,0 +1,258 @@
+/**
+ * The dashboard as a new user meets it: `npm start` with demo data, driven in
+ * Debian's Chromium. One runtime and one browser for the whole file.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Browser,
+  getJson,
+  launchBrowser,
+  type Runtime,
+  screenshot,
+  startRuntime,
+  waitForDemoData,
+  watchConsole,
+} from './harness';
+
+let runtime: Runtime;
+let browser: Browser;
+let page: Page;
+let consoleErrors: ReturnType<typeof watchConsole>;
+
+const chartCanvases = '.chart-box canvas';
+
+async function open(search: string): Promise<void> {
+  await page.goto(`${runtime.baseUrl}/${search}`);
+}
+
+async function waitForCharts(count: number): Promise<void> {
+  await page.waitForFunction((n) => document.querySelectorAll('.chart-box canvas').length >= n, count, {
+    timeout: 30_000,
+  });
+}
+
+async function kpi(label: string): Promise<string> {
+  const value = page.locator(`[data-kpi="${label}"]`);
+  await value.waitFor();
+  return (await value.textContent()) ?? '';
+}
+
+beforeAll(async () => {
+  runtime = await startRuntime();
+  await waitForDemoData(runtime.baseUrl);
+  browser = await launchBrowser();
+  page = browser.page;
+  consoleErrors = watchConsole(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+describe('dashboard', () => {
+  it('renders every tab from demo data, light and dark, without console errors', async () => {
+    const tabs = [
+      { tab: 'overview', charts: 5, text: 'Cost and cost per run' },
+      { tab: 'efficiency', charts: 2, text: 'Model comparison' },
+      { tab: 'errors', charts: 1, text: 'Top 10 error types' },
+    ];
+    for (const theme of ['light', 'dark'] as const) {
+      for (const { tab, charts, text } of tabs) {
+        await open(`?tab=${tab}&range=30d`);
+        if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
+          await page.click('[data-theme-toggle]');
+        }
+        await waitForCharts(charts);
+        await page.getByRole('heading', { name: text }).waitFor();
+        // Tables and bar lists load alongside the charts; wait until no skeleton is left.
+        await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
+          timeout: 30_000,
+        });
+        const body = (await page.textContent('body')) ?? '';
+        expect(body).not.toMatch(/NaN|undefined|Infinity/);
+        expect(await page.locator('[data-summary]').count()).toBeGreaterThanOrEqual(charts);
+        await screenshot(page, `dashboard-${tab}-${theme}`);
+      }
+    }
+    expect(consoleErrors.errors).toEqual([]);
+  });
+
+  it('keeps the theme choice across a reload', async () => {
+    await open('?tab=overview');
+    const before = await page.locator('html').getAttribute('data-theme');
+    await page.click('[data-theme-toggle]');
+    const after = await page.locator('html').getAttribute('data-theme');
+    expect(after).not.toBe(before);
+    await page.reload();
+    expect(await page.locator('html').getAttribute('data-theme')).toBe(after);
+    await page.click('[data-theme-toggle]');
+  });
+
+  it('changes the URL and the numbers with the filters, keeps them on reload, and goes back', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    const weekRuns = await kpi('Executions');
+
+    await page.getByRole('button', { name: '30 d', exact: true }).click();
+    await page.waitForURL(/range=30d/);
+    await page.waitForFunction(
+      (old) => document.querySelector('[data-kpi="Executions"]')?.textContent !== old,
+      weekRuns,
+    );
+    const monthRuns = await kpi('Executions');
+    expect(Number(monthRuns.replace(/,/g, ''))).toBeGreaterThan(Number(weekRuns.replace(/,/g, '')));
+
+    await page.getByLabel('Status').selectOption('success');
+    await page.waitForURL(/status=success/);
+    await page.getByText('the cost of failed runs is hidden').waitFor();
+    await page.waitForFunction(
+      () => document.querySelector('[data-kpi="Success rate"]')?.textContent === '100 %',
+    );
+
+    await page.locator('.model-select summary').click();
+    const firstModel = page.locator('.model-select input[type="checkbox"]').first();
+    const modelName = ((await firstModel.locator('xpath=..').textContent()) ?? '').trim();
+    await firstModel.check();
+    await page.waitForURL(new RegExp(`model=${encodeURIComponent(modelName)}`));
+    await page.getByText(`Filtered to ${modelName}`).waitFor();
+
+    await page.getByRole('tab', { name: 'Errors' }).click();
+    await page.waitForURL(/tab=errors/);
+    const url = page.url();
+    await page.reload();
+    expect(page.url()).toBe(url);
+    await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('success');
+    expect(await page.getByRole('button', { name: '30 d', exact: true }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+    expect(await page.getByRole('tab', { name: 'Errors' }).getAttribute('aria-selected')).toBe('true');
+
+    await page.goBack();
+    await page.waitForURL(/tab=overview/);
+    await page.goBack();
+    await page.waitForURL((u) => !u.search.includes('model='));
+  });
+
+  it('switches tabs with the keyboard and the time zone with one click', async () => {
+    await open('?tab=overview&range=7d&tz=Europe/Paris');
+    await waitForCharts(5);
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(/tab=efficiency/);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Efficiency');
+    await page.getByRole('button', { name: 'Use UTC' }).click();
+    await page.waitForURL(/tz=UTC/);
+    expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
+  });
+
+  it('opens a drill-down on a bucket click, pages through its runs and downloads them as CSV', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    const over = page.locator('.u-over').first();
+    const box = await over.boundingBox();
+    if (!box) throw new Error('no chart overlay');
+    // A bucket near the right edge: yesterday, a full day of demo runs.
+    await over.click({ position: { x: box.width * 0.8, y: box.height / 2 } });
+    const dialog = page.locator('dialog.drilldown');
+    await dialog.waitFor();
+    await dialog.locator('tbody tr').first().waitFor();
+    const firstPage = await dialog.locator('tbody tr').allTextContents();
+    expect(firstPage.length).toBe(20);
+
+    await dialog.getByRole('button', { name: 'Next' }).click();
+    await dialog.getByText('Page 2').waitFor();
+    await page.waitForFunction(
+      (first) => document.querySelector('dialog.drilldown tbody tr')?.textContent !== first,
+      firstPage[0],
+    );
+    expect(await dialog.locator('tbody tr').count()).toBeGreaterThan(0);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      dialog.getByRole('button', { name: /Download CSV/ }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^runs-.*\.csv$/);
+    const csv = await readFile((await download.path()) as string, 'utf8');
+    expect(csv.split('\n').length).toBeGreaterThan(21);
+    expect(csv).toMatch(/executionId/);
+
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('exports the data of a chart as CSV', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the data of "Executions" as CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path()) as string, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('bucket_start,executions,successes,failures');
+    expect(lines.length).toBe(8);
+  });
+
+  it('shows the empty state with a suggestion', async () => {
+    await open('?tab=overview&range=custom&from=2020-01-01&to=2020-01-07&tz=UTC');
+    await page.getByRole('heading', { name: 'No data for these filters' }).waitFor();
+    await page.getByText('Try a longer range').waitFor();
+  });
+
+  it('shows an API error with a retry that recovers', async () => {
+    let failing = true;
+    await page.route('**/api/summary?*', (route) =>
+      failing
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: '{"error":"unavailable","message":"try later"}',
+          })
+        : route.fallback(),
+    );
+    await open('?tab=overview&range=7d&tz=UTC');
+    const retry = page.getByRole('button', { name: 'Retry' }).first();
+    await retry.waitFor();
+    failing = false;
+    await retry.click();
+    await kpi('Executions');
+    await page.unroute('**/api/summary?*');
+    consoleErrors.clear();
+  });
+
+  it('shows the alarm banner once the last hour falls below 85 %', async () => {
+    const now = Date.now();
+    const executions = Array.from({ length: 100 }, (_, index) => ({
+      executionId: `e2e-alarm-${now}-${index}`,
+      startTime: new Date(now - 10 * 60_000 + index * 1000).toISOString(),
+      endTime: new Date(now - 5 * 60_000 + index * 1000).toISOString(),
+      status: 'failure',
+      model: 'e2e-model',
+      inputTokens: 100,
+      outputTokens: 10,
+      errorType: 'TestFailure',
+      errorMessage: 'e2e: forced failure to trip the alarm',
+    }));
+    const response = await fetch(`${runtime.baseUrl}/api/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executions }),
+    });
+    expect(response.status).toBe(202);
+    await expect
+      .poll(async () => (await getJson<{ state: string }>(runtime.baseUrl, '/api/alarm')).state, {
+        timeout: 30_000,
+      })
+      .toBe('ALARM');
+
+    await open('?tab=overview&range=24h&tz=UTC');
+    const banner = page.locator('.alarm[role="alert"]');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/below the 85 % paging threshold/);
+    await waitForCharts(5);
+    await screenshot(page, 'dashboard-alarm');
+  });
+});
