@@ -114,6 +114,12 @@ export class ReaderAuth extends Construct {
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
     });
 
+    // Only the hosted sign-in (code flow) and refresh: with no flow listed,
+    // Cognito would also allow SRP and custom sign-in straight from an SDK.
+    (this.userPoolClient.node.defaultChild as cognito.CfnUserPoolClient).explicitAuthFlows = [
+      'ALLOW_REFRESH_TOKEN_AUTH',
+    ];
+
     const issuer = `https://cognito-idp.${region}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
     // Cognito access tokens carry the app client id in `client_id` (no `aud`);
     // the HTTP API JWT authorizer checks either claim against this audience.

@@ -1,0 +1,199 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { alarmRule, metricNames } from '../../functions/domain/alarm-rule';
+import { ITERATOR_AGE_THRESHOLD_MS } from '../../lib/constructs/alarms';
+import { logicalIdOf, synth } from './synth';
+
+const topicOf = (template: Template) => ({ Ref: logicalIdOf(template, 'AWS::SNS::Topic') });
+
+/** The one alarm whose description matches. */
+function alarm(template: Template, description: RegExp) {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+    description.test(a.Properties.AlarmDescription),
+  );
+  expect(alarms).toHaveLength(1);
+  return alarms[0]!.Properties;
+}
+
+describe('alarms', () => {
+  it('sends every alarm to the one topic, on ALARM and on OK', () => {
+    const { template } = synth();
+    const topic = topicOf(template);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // success rate, DLQ, iterator age, three function errors, cost anomaly
+    expect(alarms).toHaveLength(7);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([topic]);
+      expect(a.Properties.OKActions).toEqual([topic]);
+    }
+  });
+
+  it('pages when the success rate is below the shared threshold over the shared window, with a volume guard', () => {
+    const { template } = synth();
+    const props = alarm(template, /success rate/);
+    expect(props).toMatchObject({
+      Threshold: alarmRule.threshold,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(props.Metrics).toEqual([
+      {
+        Id: 'expr_1',
+        Label: 'Success rate',
+        ReturnData: true,
+        Expression: `IF(FILL(executions, 0) >= ${alarmRule.minExecutions}, 1 - FILL(failures, 0) / FILL(executions, 0), 1)`,
+      },
+      {
+        Id: 'executions',
+        ReturnData: false,
+        MetricStat: {
+          Metric: { Namespace: metricNames.namespace, MetricName: metricNames.executions },
+          Period: alarmRule.windowMinutes * 60,
+          Stat: 'Sum',
+        },
+      },
+      {
+        Id: 'failures',
+        ReturnData: false,
+        MetricStat: {
+          Metric: { Namespace: metricNames.namespace, MetricName: metricNames.failures },
+          Period: alarmRule.windowMinutes * 60,
+          Stat: 'Sum',
+        },
+      },
+    ]);
+  });
+
+  it('pages as soon as the dead-letter queue holds a message', () => {
+    const { template } = synth();
+    expect(alarm(template, /dead-letter queue/)).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::SQS::Queue'), 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages when the aggregator falls behind the stream for 15 minutes', () => {
+    expect(alarm(synth().template, /behind the Executions stream/)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(/^aggregationaggregate/) } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: ITERATOR_AGE_THRESHOLD_MS,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it.each([
+    ['ingest', /^apiingest/],
+    ['aggregate', /^aggregationaggregate/],
+    ['query', /^apiquery/],
+  ])('pages on any error of the %s function', (name, functionId) => {
+    expect(alarm(synth().template, new RegExp(`^The ${name} function failed`))).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.stringMatching(functionId) } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages when hourly cost rises above its anomaly band', () => {
+    const props = alarm(synth().template, /Hourly agent cost/);
+    expect(props).toMatchObject({
+      ComparisonOperator: 'GreaterThanUpperThreshold',
+      ThresholdMetricId: 'expr_1',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(props.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Id: 'expr_1', Expression: 'ANOMALY_DETECTION_BAND(m0, 2)' }),
+        expect.objectContaining({
+          Id: 'm0',
+          MetricStat: {
+            Metric: { Namespace: metricNames.namespace, MetricName: metricNames.costUsd },
+            Period: 3600,
+            Stat: 'Sum',
+          },
+        }),
+      ]),
+    );
+  });
+});
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotating customer key that CloudWatch may use', () => {
+    const { template } = synth();
+    const key = logicalIdOf(template, 'AWS::KMS::Key');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses publishing over plain HTTP', () => {
+    synth().template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has no subscriptions by default', () => {
+    synth().template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('subscribes the emails and pager URLs from context', () => {
+    const { template } = synth({
+      alarmEmails: ['oncall@example.com', 'lead@example.com'],
+      pagerUrl: 'https://events.pager.example.com/integration/abc',
+    });
+    const topic = topicOf(template);
+    template.resourceCountIs('AWS::SNS::Subscription', 3);
+    for (const email of ['oncall@example.com', 'lead@example.com']) {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: email,
+        TopicArn: topic,
+      });
+    }
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://events.pager.example.com/integration/abc',
+      TopicArn: topic,
+    });
+  });
+
+  it('accepts comma-separated lists from the command line', () => {
+    const { template } = synth({
+      alarmEmails: 'a@example.com, b@example.com',
+      pagerUrls: 'https://p.example.com/1',
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 3);
+  });
+});

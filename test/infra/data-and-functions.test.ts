@@ -1,0 +1,292 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { metricNames } from '../../functions/domain/alarm-rule';
+import { aggregatesTable, executionsTable } from '../../functions/store/tables';
+import { logicalIdOf, policyStatements, synth } from './synth';
+
+/** Matches the functions made by the house construct, not the ones aws-cdk-lib adds for deployments. */
+const HOUSE_FUNCTIONS = {
+  Properties: {
+    Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'fixer-agent-metrics' }) },
+  },
+};
+
+describe('tables', () => {
+  it('builds Executions from the shared definition: key, byStartTime index, stream and TTL', () => {
+    const { template } = synth();
+    const [index] = executionsTable.globalSecondaryIndexes;
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: executionsTable.partitionKey.name, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: executionsTable.timeToLiveAttribute, Enabled: true },
+    });
+  });
+
+  it('builds Aggregates from the shared definition, without stream or TTL', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: aggregatesTable.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: aggregatesTable.sortKey.name, KeyType: 'RANGE' },
+      ],
+      StreamSpecification: Match.absent(),
+      TimeToLiveSpecification: Match.absent(),
+    });
+  });
+
+  it('makes both tables on-demand, with point-in-time recovery and KMS encryption at rest', () => {
+    const tables = synth().template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key id: the AWS-managed KMS key (alias/aws/dynamodb).
+        SSESpecification: { SSEEnabled: true },
+      });
+      expect(table.Properties.SSESpecification.KMSMasterKeyId).toBeUndefined();
+    }
+  });
+
+  it('lets a dev stack delete its tables', () => {
+    const tables = synth({ stage: 'dev' }).template.findResources('AWS::DynamoDB::Table');
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+
+  it('retains and deletion-protects the tables of a prod stack', () => {
+    const tables = synth({ stage: 'prod' }).template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  it('retains the user pool of a prod stack', () => {
+    const pools = synth({ stage: 'prod' }).template.findResources('AWS::Cognito::UserPool');
+    for (const pool of Object.values(pools)) {
+      expect(pool.DeletionPolicy).toBe('Retain');
+      expect(pool.Properties.DeletionProtection).toBe('ACTIVE');
+    }
+  });
+});
+
+describe('functions', () => {
+  it('runs every function on Node.js 22, arm64, with source maps and a Powertools service name', () => {
+    const functions = synth().template.findResources('AWS::Lambda::Function', {
+      ...HOUSE_FUNCTIONS,
+    });
+    expect(Object.keys(functions)).toHaveLength(3);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: 'fixer-agent-metrics',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+        LoggingConfig: { LogGroup: expect.anything() },
+      });
+    }
+  });
+
+  it('gives ingest the Executions table and the raw retention from context', () => {
+    synth({ rawRetentionDays: 30 }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ EXECUTIONS_TABLE_NAME: Match.anyValue(), RAW_RETENTION_DAYS: '30' }),
+      },
+    });
+  });
+
+  it('defaults the raw retention to 90 days', () => {
+    synth().template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RAW_RETENTION_DAYS: '90' }) },
+    });
+  });
+
+  it('gives aggregate the Aggregates table and the metrics namespace', () => {
+    synth().template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          AGGREGATES_TABLE_NAME: Match.anyValue(),
+          METRICS_NAMESPACE: metricNames.namespace,
+        }),
+      },
+    });
+  });
+
+  it('gives query both tables and the success-rate alarm name', () => {
+    const { template } = synth();
+    const alarm = logicalIdOf(template, 'AWS::CloudWatch::Alarm', {
+      ThresholdMetricId: Match.absent(),
+      Metrics: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EXECUTIONS_TABLE_NAME: Match.anyValue(),
+          AGGREGATES_TABLE_NAME: Match.anyValue(),
+          ALARM_NAME: { Ref: alarm },
+        }),
+      },
+    });
+  });
+
+  it('keeps function logs in their own log groups with a retention', () => {
+    const groups = synth().template.findResources('AWS::Logs::LogGroup');
+    // three functions and the API access log
+    expect(Object.keys(groups)).toHaveLength(4);
+    for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('feeds aggregate from the stream with the exactly-once delivery settings', () => {
+    const { template } = synth();
+    const dlq = logicalIdOf(template, 'AWS::SQS::Queue');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('dataexecutions'), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 43200,
+      ParallelizationFactor: 1,
+      TumblingWindowInSeconds: 900,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+    });
+  });
+
+  it('encrypts the dead-letter queue and refuses plain-HTTP access to it', () => {
+    const { template } = synth();
+    const dlq = logicalIdOf(template, 'AWS::SQS::Queue');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlq }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const roleStatements = (roleMatch: string) => {
+    const { template } = synth();
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(roleMatch) }] },
+    });
+    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement) as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+  };
+  const actions = (statements: { Action: string | string[] }[]) =>
+    statements.flatMap((s) => [s.Action].flat()).sort();
+
+  it('never allows a wildcard action', () => {
+    for (const statement of policyStatements(synth().template)) {
+      for (const action of [statement.Action].flat()) {
+        if (
+          action.startsWith('dynamodb:') ||
+          action.startsWith('cloudwatch:') ||
+          action.startsWith('logs:')
+        ) {
+          expect(action).not.toContain('*');
+        }
+        expect(action).not.toBe('*');
+      }
+    }
+  });
+
+  it('lets ingest only get and put items of the Executions table', () => {
+    const statements = roleStatements('apiingestrole');
+    expect(actions(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    expect(statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^dataexecutions/), 'Arn'],
+    });
+  });
+
+  it('lets aggregate update Aggregates, read the stream, fill its DLQ and publish only into its namespace', () => {
+    const statements = roleStatements('aggregationaggregaterole');
+    expect(actions(statements)).toEqual([
+      'cloudwatch:PutMetricData',
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+    expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': metricNames.namespace },
+    });
+    expect(statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'))?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^dataaggregates/), 'Arn'],
+    });
+    expect(statements.find((s) => [s.Action].flat().includes('dynamodb:GetRecords'))?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^dataexecutions/), 'StreamArn'],
+    });
+  });
+
+  it('lets query read Aggregates, query only the byStartTime index of Executions, and describe only its alarm', () => {
+    const statements = roleStatements('apiqueryrole');
+    expect(actions(statements)).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    const resources = statements.map((s) => JSON.stringify(s.Resource));
+    expect(resources.some((r) => /dataaggregates.*"Arn"/.test(r))).toBe(true);
+    expect(resources.some((r) => /dataexecutions.*\/index\/byStartTime/.test(r))).toBe(true);
+    expect(resources.some((r) => /dataexecutions[^/]*"Arn"\]\}$/.test(r))).toBe(false);
+    expect(resources.some((r) => /alarmssuccessrate.*"Arn"/.test(r))).toBe(true);
+  });
+
+  it('gives no function role an AWS managed policy', () => {
+    const roles = synth().template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({}),
+        Description: Match.stringLikeRegexp('^Runs '),
+      },
+    });
+    expect(Object.keys(roles)).toHaveLength(3);
+    for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
