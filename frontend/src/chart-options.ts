@@ -5,6 +5,7 @@
 import uPlot from 'uplot';
 import type { Granularity } from './api-types';
 import {
+  formatBucketLabel,
   formatCompact,
   formatCount,
   formatDuration,
@@ -92,24 +93,18 @@ export function timeChartOptions(
       // Counts, costs and durations start at zero: a floating baseline exaggerates change.
       y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
     },
+    // The legend's time in the view's zone, not the browser's.
     series: [
       {
-        value: (_u, seconds) => (seconds == null ? '—' : new Date(seconds * 1000).toISOString().slice(0, 16)),
+        value: (_u, seconds) =>
+          seconds == null
+            ? '—'
+            : formatBucketLabel(new Date(seconds * 1000).toISOString(), granularity, timeZone),
       },
     ],
     axes: [axis(palette)],
   };
   const xSeries = base.series[0] as uPlot.Series;
-  // The legend's time in the viewer's zone, not the browser's.
-  xSeries.value = (_u, seconds) =>
-    seconds == null
-      ? '—'
-      : new Intl.DateTimeFormat('en-US', {
-          timeZone,
-          month: 'short',
-          day: 'numeric',
-          ...(granularity === 'hour' ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
-        }).format(new Date(seconds * 1000));
 
   switch (kind) {
     case 'executions':
