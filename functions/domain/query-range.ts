@@ -1,81 +1,344 @@
 /**
- * Query parameters shared by every GET endpoint, and the UTC hour range they
- * select. (Foundation version: whole UTC days and whole UTC hours; local-day
- * time zones come with the query issue.)
+ * Query parameters of the GET endpoints, the range they select in a time
+ * zone, the buckets of that range, and which aggregate items cover them.
+ * Pure: `nowMs` comes in as an argument.
  */
 import { z } from 'zod';
 import type { FieldError } from './execution';
+import {
+  addDays,
+  canonicalTimeZone,
+  DAY_MS,
+  daysBetween,
+  formatLocal,
+  isCalendarDate,
+  localDate,
+  localDateOfHour,
+  localDayLabel,
+  localDayStart,
+} from './local-time';
 import { HOUR_MS, utcDayKey, utcHourKey } from './time';
 
-const DAY_MS = 24 * HOUR_MS;
 export const MAX_RANGE_DAYS = 400;
+/** Hour buckets beyond a month are unreadable on a chart and cost 24× the items; use days. */
+export const MAX_HOUR_BUCKET_DAYS = 31;
+export const MAX_MODELS = 50;
 
-const dateOrHour = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}(:00(:00(\.0+)?)?)?(Z|[+-]\d{2}:\d{2}))?$/, {
-  error: 'must be YYYY-MM-DD or an ISO date-time on a whole hour',
-});
+export type Granularity = 'hour' | 'day';
 
-export const commonQuerySchema = z.object({
-  from: dateOrHour.optional(),
-  to: dateOrHour.optional(),
-  tz: z.literal('UTC', { error: 'only UTC is supported for now' }).default('UTC'),
+const dateOrHour = (name: 'from' | 'to') =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}(:00(:00(\.0+)?)?)?(Z|[+-]\d{2}:\d{2}))?$/, {
+      error: `${name} must be YYYY-MM-DD or an ISO date-time on a whole hour, e.g. 2026-11-01T13:00:00Z`,
+    })
+    .optional();
+
+const integerBetween = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, { error: `${name} must be an integer from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `${name} must be an integer from ${min} to ${max}` })
+        .max(max, { error: `${name} must be an integer from ${min} to ${max}` }),
+    )
+    .default(fallback);
+
+/** Parameters every GET endpoint takes. */
+export const commonParameters = {
+  from: dateOrHour('from'),
+  to: dateOrHour('to'),
+  tz: z
+    .string()
+    .default('UTC')
+    .transform((name, context) => {
+      const canonical = canonicalTimeZone(name);
+      if (canonical === undefined) {
+        context.addIssue({
+          code: 'custom',
+          message: `tz ${JSON.stringify(name.slice(0, 100))} is not an IANA time zone, e.g. Europe/Paris`,
+        });
+        return z.NEVER;
+      }
+      return canonical;
+    }),
   model: z
     .string()
     .optional()
-    .transform((value) =>
-      value
-        ? value
-            .split(',')
-            .map((model) => model.trim())
-            .filter(Boolean)
-        : [],
+    .transform((value) => [
+      ...new Set(
+        (value ?? '')
+          .split(',')
+          .map((model) => model.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(
+      z
+        .array(z.string().max(100, { error: 'model names are at most 100 characters' }))
+        .max(MAX_MODELS, { error: `model lists at most ${MAX_MODELS} models` }),
     ),
   status: z.enum(['success', 'failure'], { error: 'status must be success or failure' }).optional(),
-});
+};
 
-export type CommonQuery = z.output<typeof commonQuerySchema>;
+/**
+ * One strict schema per endpoint. Unknown parameters are rejected, as unknown
+ * fields of a posted run are: `models=a` or `stauts=failure` would otherwise
+ * silently answer for every model or status.
+ */
+export const querySchemas = {
+  summary: z.strictObject(commonParameters),
+  models: z.strictObject(commonParameters),
+  alarm: z.strictObject(commonParameters),
+  health: z.strictObject(commonParameters),
+  timeseries: z.strictObject({
+    ...commonParameters,
+    granularity: z.enum(['hour', 'day'], { error: 'granularity must be hour or day' }).optional(),
+  }),
+  errors: z.strictObject({ ...commonParameters, limit: integerBetween('limit', 1, 50, 10) }),
+  runs: z.strictObject({
+    ...commonParameters,
+    errorType: z
+      .string()
+      .min(1, { error: 'errorType must be 1–100 characters' })
+      .max(100, { error: 'errorType must be 1–100 characters' })
+      .optional(),
+    limit: integerBetween('limit', 1, 200, 50),
+    cursor: z.string().max(1000, { error: 'cursor is not one this API returned' }).optional(),
+    format: z.enum(['json', 'csv'], { error: 'format must be json or csv' }).default('json'),
+  }),
+} as const;
+
+export type CommonQuery = z.output<z.ZodObject<typeof commonParameters>>;
 
 export interface ResolvedRange {
+  readonly tz: string;
   /** Inclusive start, epoch ms, on a whole UTC hour. */
   readonly startMs: number;
   /** Exclusive end, epoch ms, on a whole UTC hour. */
   readonly endMs: number;
+  /** Start and end as local date-times with their offsets. */
   readonly from: string;
   readonly to: string;
+  /** First and last (inclusive) local dates, when both bounds were given as whole days. */
+  readonly days?: { readonly first: string; readonly last: string };
 }
 
-function parseBound(text: string, field: 'from' | 'to'): number | FieldError {
-  const isDay = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const ms = Date.parse(isDay ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms) || (isDay && utcDayKey(ms) !== text))
-    return { path: field, message: `${field} ${text} is not a real date` };
-  if (!isDay && ms % HOUR_MS !== 0)
-    return { path: field, message: `${field} ${text} is not on a whole hour` };
-  // `to` as a day is inclusive: the range ends at the end of that day.
-  return isDay && field === 'to' ? ms + DAY_MS : ms;
+type Bound = { ms: number; date?: string } | FieldError;
+
+function parseBound(text: string, field: 'from' | 'to', tz: string): Bound {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    if (!isCalendarDate(text)) return { path: field, message: `${field} ${text} is not a real date` };
+    // `to` as a day is inclusive: the range ends where the next local day starts.
+    return { ms: localDayStart(tz, field === 'to' ? addDays(text, 1) : text), date: text };
+  }
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms) || !isCalendarDate(text.slice(0, 10)))
+    return { path: field, message: `${field} ${text} is not a real date-time` };
+  if (ms % HOUR_MS !== 0)
+    return { path: field, message: `${field} ${text} is not on a whole UTC hour (aggregates are hourly)` };
+  return { ms };
 }
 
-/** The selected range, defaulting to the last 7 days with today included. */
+const isFieldError = (bound: Bound): bound is FieldError => 'path' in bound;
+
+function rangeOf(tz: string, startMs: number, endMs: number, days?: ResolvedRange['days']): ResolvedRange {
+  const range = { tz, startMs, endMs, from: formatLocal(tz, startMs), to: formatLocal(tz, endMs) };
+  return days ? { ...range, days } : range;
+}
+
+/** The selected range; the default is the last 7 local days, today included. */
 export function resolveRange(query: CommonQuery, nowMs: number): ResolvedRange | FieldError[] {
-  const todayStart = Date.parse(`${utcDayKey(nowMs)}T00:00:00Z`);
-  const start = query.from ? parseBound(query.from, 'from') : todayStart - 6 * DAY_MS;
-  const end = query.to ? parseBound(query.to, 'to') : todayStart + DAY_MS;
-  const errors = [start, end].filter((bound): bound is FieldError => typeof bound !== 'number');
-  if (errors.length > 0) return errors;
-  const startMs = start as number;
-  const endMs = end as number;
-  if (startMs >= endMs) return [{ path: 'from', message: `from must be before to` }];
-  if (endMs - startMs > MAX_RANGE_DAYS * DAY_MS) {
-    return [{ path: 'to', message: `the range may cover at most ${MAX_RANGE_DAYS} days` }];
+  const { tz } = query;
+  const today = localDate(tz, nowMs);
+  const fromText = query.from ?? addDays(today, -6);
+  const toText = query.to ?? today;
+  const start = parseBound(fromText, 'from', tz);
+  const end = parseBound(toText, 'to', tz);
+  if (isFieldError(start) || isFieldError(end)) return [start, end].filter(isFieldError);
+  if (start.ms < DAY_MS) return [{ path: 'from', message: 'from must be after 1970-01-02' }];
+  if (start.ms >= end.ms) return [{ path: 'from', message: `from ${fromText} must be before to ${toText}` }];
+  // A local day may last 25 hours, so 400 local days may be an hour or two longer than 400 × 24 h.
+  const tooLong =
+    start.date && end.date
+      ? daysBetween(start.date, end.date) + 1 > MAX_RANGE_DAYS
+      : end.ms - start.ms > MAX_RANGE_DAYS * DAY_MS;
+  if (tooLong)
+    return [{ path: 'to', message: `the range from..to may cover at most ${MAX_RANGE_DAYS} days` }];
+  const days = start.date && end.date ? { first: start.date, last: end.date } : undefined;
+  return rangeOf(tz, start.ms, end.ms, days);
+}
+
+/**
+ * The period of equal length just before the range: as many local days when
+ * the range is whole days (a week that contains a 25-hour day is compared
+ * with the week before, not with 168 hours), else as many hours.
+ */
+export function previousRange(range: ResolvedRange): ResolvedRange {
+  if (range.days) {
+    const count = daysBetween(range.days.first, range.days.last) + 1;
+    const first = addDays(range.days.first, -count);
+    const last = addDays(range.days.first, -1);
+    return rangeOf(range.tz, localDayStart(range.tz, first), range.startMs, { first, last });
+  }
+  return rangeOf(range.tz, range.startMs - (range.endMs - range.startMs), range.startMs);
+}
+
+/** `hour` for ranges up to 2 days (49 hours with a DST change), else `day`. */
+export function defaultGranularity(range: ResolvedRange): Granularity {
+  return range.endMs - range.startMs <= 2 * DAY_MS + HOUR_MS ? 'hour' : 'day';
+}
+
+export function checkGranularity(range: ResolvedRange, granularity: Granularity): FieldError | undefined {
+  if (granularity === 'hour' && range.endMs - range.startMs > MAX_HOUR_BUCKET_DAYS * DAY_MS + HOUR_MS)
+    return {
+      path: 'granularity',
+      message: `granularity=hour is limited to ranges of ${MAX_HOUR_BUCKET_DAYS} days; use granularity=day`,
+    };
+  return undefined;
+}
+
+/** One bucket of a chart: [startMs, endMs) and its local label. */
+export interface TimeBucket {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly label: string;
+}
+
+/** The UTC hours of [startMs, endMs), labelled in local time. */
+export function hourBuckets(tz: string, startMs: number, endMs: number): TimeBucket[] {
+  const buckets: TimeBucket[] = [];
+  for (let hour = startMs; hour < endMs; hour += HOUR_MS)
+    buckets.push({ startMs: hour, endMs: hour + HOUR_MS, label: formatLocal(tz, hour) });
+  return buckets;
+}
+
+/** The local days that meet [startMs, endMs), clipped to it. */
+export function dayBuckets(tz: string, startMs: number, endMs: number): TimeBucket[] {
+  const buckets: TimeBucket[] = [];
+  let date = localDateOfHour(tz, startMs);
+  let dayStart = localDayStart(tz, date);
+  while (dayStart < endMs) {
+    const next = addDays(date, 1);
+    const nextStart = localDayStart(tz, next);
+    buckets.push({
+      startMs: Math.max(dayStart, startMs),
+      endMs: Math.min(nextStart, endMs),
+      label: localDayLabel(tz, date, dayStart),
+    });
+    date = next;
+    dayStart = nextStart;
+  }
+  return buckets;
+}
+
+/** The buckets of a range at a granularity. */
+export function bucketsOf(range: ResolvedRange, granularity: Granularity): TimeBucket[] {
+  return granularity === 'hour'
+    ? hourBuckets(range.tz, range.startMs, range.endMs)
+    : dayBuckets(range.tz, range.startMs, range.endMs);
+}
+
+/** The `count` whole buckets just before the range, oldest first: the first bucket's baseline. */
+export function bucketsBefore(range: ResolvedRange, granularity: Granularity, count: number): TimeBucket[] {
+  if (granularity === 'hour') return hourBuckets(range.tz, range.startMs - count * HOUR_MS, range.startMs);
+  const firstDate = localDateOfHour(range.tz, range.startMs);
+  const firstDayStart = localDayStart(range.tz, firstDate);
+  const baselineStart = localDayStart(range.tz, addDays(firstDate, -count));
+  return dayBuckets(range.tz, baselineStart, firstDayStart);
+}
+
+/** An inclusive span of bucket keys in one aggregate series. */
+export interface KeySpan {
+  readonly first: string;
+  readonly last: string;
+}
+
+/** Which hour and day items add up to exactly a set of time spans, in as few Queries as possible. */
+export interface ReadPlan {
+  readonly hourSpans: readonly KeySpan[];
+  readonly daySpans: readonly KeySpan[];
+}
+
+type Interval = [number, number];
+
+function mergeIntervals(intervals: Interval[]): Interval[] {
+  const merged: Interval[] = [];
+  for (const [start, end] of [...intervals].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
+}
+
+/**
+ * Covers each span (whole UTC hours) with day items for the whole UTC days
+ * inside it and hour items for the edges. A month in UTC costs ~30 items per
+ * series instead of ~720; a local day that straddles two UTC days is read
+ * as its 24 hours.
+ */
+export function readPlanOf(spans: readonly { startMs: number; endMs: number }[]): ReadPlan {
+  const hours: Interval[] = [];
+  const days: Interval[] = [];
+  for (const { startMs, endMs } of spans) {
+    const firstWholeDay = Math.ceil(startMs / DAY_MS) * DAY_MS;
+    const lastWholeDayEnd = Math.floor(endMs / DAY_MS) * DAY_MS;
+    if (firstWholeDay < lastWholeDayEnd) {
+      if (startMs < firstWholeDay) hours.push([startMs, firstWholeDay]);
+      days.push([firstWholeDay, lastWholeDayEnd]);
+      if (lastWholeDayEnd < endMs) hours.push([lastWholeDayEnd, endMs]);
+    } else if (startMs < endMs) {
+      hours.push([startMs, endMs]);
+    }
   }
   return {
-    startMs,
-    endMs,
-    from: new Date(startMs).toISOString().replace('.000Z', 'Z'),
-    to: new Date(endMs).toISOString().replace('.000Z', 'Z'),
+    hourSpans: mergeIntervals(hours).map(([start, end]) => ({
+      first: utcHourKey(start),
+      last: utcHourKey(end - 1),
+    })),
+    daySpans: mergeIntervals(days).map(([start, end]) => ({
+      first: utcDayKey(start),
+      last: utcDayKey(end - 1),
+    })),
   };
 }
 
-/** First and last (inclusive) hour keys of a range. */
-export function hourBucketsOf(range: ResolvedRange): { firstBucket: string; lastBucket: string } {
-  return { firstBucket: utcHourKey(range.startMs), lastBucket: utcHourKey(range.endMs - 1) };
+/** Start (epoch ms) of an aggregate bucket key, hour (`2026-11-01T13`) or day (`2026-11-01`). */
+export function bucketKeyStartMs(key: string): number {
+  return Date.parse(key.length === 10 ? `${key}T00:00:00Z` : `${key}:00:00Z`);
+}
+
+/**
+ * Index of the bucket that contains `epochMs`, or −1. `buckets` are sorted
+ * and contiguous, so a binary search does.
+ */
+export function bucketIndexOf(buckets: readonly TimeBucket[], epochMs: number): number {
+  let low = 0;
+  let high = buckets.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const bucket = buckets[middle]!;
+    if (epochMs < bucket.startMs) high = middle - 1;
+    else if (epochMs >= bucket.endMs) low = middle + 1;
+    else return middle;
+  }
+  return -1;
+}
+
+/** Zod issues of a query string as `{path, message}`, naming the parameter. */
+export function queryIssues(issues: readonly z.core.$ZodIssue[], allowed: readonly string[]): FieldError[] {
+  return issues.flatMap((issue): FieldError[] => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: key,
+        message: `unknown parameter "${key.slice(0, 100)}"; this endpoint takes ${allowed.join(', ') || 'none'}`,
+      }));
+    }
+    // The parameter's name, not an index into the split model list.
+    return [{ path: String(issue.path[0] ?? ''), message: issue.message }];
+  });
 }

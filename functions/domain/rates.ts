@@ -10,9 +10,33 @@ export function ratio(numerator: number, denominator: number): number | null {
   return denominator === 0 ? null : numerator / denominator;
 }
 
-/** Cost per unit, exact until the final division. */
+/**
+ * Cost per unit, divided in integer nanodollars (rounded half up) so that
+ * $0.30 over 3 runs is exactly $0.10, not 0.09999999999999999.
+ */
 export function costPer(costNanos: bigint, units: number): number | null {
-  return units === 0 ? null : nanosToUsd(costNanos) / units;
+  if (units === 0) return null;
+  const divisor = BigInt(units);
+  const quotient = costNanos / divisor;
+  return nanosToUsd(2n * (costNanos % divisor) >= divisor ? quotient + 1n : quotient);
+}
+
+export function emptyCounters(): Counters {
+  return {
+    executions: 0,
+    successes: 0,
+    failures: 0,
+    costNanos: 0n,
+    unknownCostRuns: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    llmCalls: 0,
+    toolCalls: 0,
+    filesModified: 0,
+    durationMsSum: 0,
+  };
 }
 
 export function addCounters(into: Counters, other: Counters): Counters {
@@ -60,16 +84,26 @@ export function durationFigures(counters: Counters, histogram: Histogram) {
   };
 }
 
+/** Counters and duration histogram of a set of runs. */
+export interface Totals {
+  readonly counters: Counters;
+  readonly histogram: Histogram;
+}
+
+export function emptyTotals(): Totals {
+  return { counters: emptyCounters(), histogram: new Map() };
+}
+
+/** Adds `other` into `into`. */
+export function addTotals(into: Totals, other: Totals): Totals {
+  addCounters(into.counters, other.counters);
+  mergeHistogram(into.histogram, other.histogram);
+  return into;
+}
+
 /** Sums counters and histograms of many buckets. */
-export function combine(
-  buckets: Iterable<{ counters: Counters; histogram: Histogram }>,
-  empty: () => Counters,
-) {
-  const counters = empty();
-  const histogram: Histogram = new Map();
-  for (const bucket of buckets) {
-    addCounters(counters, bucket.counters);
-    mergeHistogram(histogram, bucket.histogram);
-  }
-  return { counters, histogram };
+export function combine(buckets: Iterable<Totals>): Totals {
+  const totals = emptyTotals();
+  for (const bucket of buckets) addTotals(totals, bucket);
+  return totals;
 }

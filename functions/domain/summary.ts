@@ -1,15 +1,8 @@
 /**
  * GET /api/summary's body from summed counters. Pure.
  */
-import type { Counters } from './deltas';
 import { nanosToUsd } from './money';
-import { cacheHitRate, costPer, durationFigures, ratio, tokensOf } from './rates';
-import type { Histogram } from './sketch';
-
-export interface Totals {
-  readonly counters: Counters;
-  readonly histogram: Histogram;
-}
+import { cacheHitRate, costPer, durationFigures, ratio, type Totals, tokensOf } from './rates';
 
 export function summaryBody(
   range: { from: string; to: string; tz: string },

@@ -1,0 +1,61 @@
+/**
+ * GET /api/models: per-model comparison, most executions first. Pure.
+ */
+import { nanosToUsd } from './money';
+import {
+  addTotals,
+  cacheHitRate,
+  costPer,
+  durationFigures,
+  emptyTotals,
+  ratio,
+  type Totals,
+  tokensOf,
+} from './rates';
+
+/** Totals of one aggregate item and the model it belongs to. */
+export interface ModelTotals extends Totals {
+  readonly model: string;
+}
+
+/** Sums items per model; every name in `models` gets a row, even an empty one. */
+export function totalsPerModel(models: readonly string[], items: Iterable<ModelTotals>): Map<string, Totals> {
+  const perModel = new Map(models.map((model) => [model, emptyTotals()]));
+  for (const item of items) {
+    let totals = perModel.get(item.model);
+    if (!totals) {
+      totals = emptyTotals();
+      perModel.set(item.model, totals);
+    }
+    addTotals(totals, item);
+  }
+  return perModel;
+}
+
+/**
+ * The body. Models without a run in the range are left out unless they were
+ * asked for by name: the registry remembers every model ever seen, and a
+ * table of last year's models at zero helps nobody.
+ */
+export function modelsBody(perModel: Map<string, Totals>, requested: readonly string[]) {
+  const rows = [...perModel]
+    .filter(([model, { counters }]) => counters.executions > 0 || requested.includes(model))
+    .map(([model, { counters, histogram }]) => {
+      const duration = durationFigures(counters, histogram);
+      return {
+        model,
+        executions: counters.executions,
+        successes: counters.successes,
+        failures: counters.failures,
+        successRate: ratio(counters.successes, counters.executions),
+        costUsd: nanosToUsd(counters.costNanos),
+        costPerRunUsd: costPer(counters.costNanos, counters.executions),
+        tokens: tokensOf(counters),
+        cacheHitRate: cacheHitRate(counters),
+        durationMs: { avg: duration.avg, p95: duration.p95 },
+        filesModifiedPerSuccessfulRun: ratio(counters.filesModified, counters.successes),
+      };
+    });
+  rows.sort((a, b) => b.executions - a.executions || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+  return { models: rows };
+}

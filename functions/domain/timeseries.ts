@@ -1,0 +1,90 @@
+/**
+ * GET /api/timeseries: one row per bucket, every bucket present, with the
+ * anomalies of each. Pure.
+ */
+import { anomalousFlags } from './anomalies';
+import { nanosToUsd } from './money';
+import { bucketIndexOf, bucketKeyStartMs, type Granularity, type TimeBucket } from './query-range';
+import {
+  addTotals,
+  cacheHitRate,
+  costPer,
+  durationFigures,
+  emptyTotals,
+  ratio,
+  type Totals,
+  tokensOf,
+} from './rates';
+
+/** An aggregate item's totals with its bucket key (`2026-11-01T13` or `2026-11-01`). */
+export interface KeyedTotals extends Totals {
+  readonly bucket: string;
+}
+
+/**
+ * Sums aggregate items into the buckets that contain their start. Items
+ * outside every bucket are ignored. A day item is only ever read for a bucket
+ * that holds the whole UTC day (see readPlanOf), so its start decides.
+ */
+export function totalsPerBucket(buckets: readonly TimeBucket[], items: Iterable<KeyedTotals>): Totals[] {
+  const totals = buckets.map(() => emptyTotals());
+  for (const item of items) {
+    const index = bucketIndexOf(buckets, bucketKeyStartMs(item.bucket));
+    const target = totals[index];
+    if (target) addTotals(target, item);
+  }
+  return totals;
+}
+
+export const ANOMALY_FIGURES = ['costUsd', 'durationMs.avg', 'executions', 'successRate'] as const;
+export type AnomalyFigure = (typeof ANOMALY_FIGURES)[number];
+
+function bucketRow(label: string, { counters, histogram }: Totals) {
+  const duration = durationFigures(counters, histogram);
+  return {
+    start: label,
+    executions: counters.executions,
+    successes: counters.successes,
+    failures: counters.failures,
+    successRate: ratio(counters.successes, counters.executions),
+    costUsd: nanosToUsd(counters.costNanos),
+    costPerRunUsd: costPer(counters.costNanos, counters.executions),
+    tokens: tokensOf(counters),
+    cacheHitRate: cacheHitRate(counters),
+    durationMs: { avg: duration.avg, p95: duration.p95 },
+    llmCalls: counters.llmCalls,
+  };
+}
+
+type BucketRow = ReturnType<typeof bucketRow>;
+
+const figureOf: Record<AnomalyFigure, (row: BucketRow) => number | null> = {
+  costUsd: (row) => row.costUsd,
+  'durationMs.avg': (row) => row.durationMs.avg,
+  executions: (row) => row.executions,
+  successRate: (row) => row.successRate,
+};
+
+/**
+ * The response body. `baseline` are the buckets just before the range (only
+ * used to judge anomalies), `buckets` the range's own, each with its totals.
+ */
+export function timeseriesBody(
+  granularity: Granularity,
+  tz: string,
+  baseline: readonly { bucket: TimeBucket; totals: Totals }[],
+  buckets: readonly { bucket: TimeBucket; totals: Totals }[],
+) {
+  const rows = [...baseline, ...buckets].map(({ bucket, totals }) => bucketRow(bucket.label, totals));
+  const anomalies = buckets.map((): AnomalyFigure[] => []);
+  for (const figure of ANOMALY_FIGURES) {
+    anomalousFlags(rows.map(figureOf[figure]), baseline.length).forEach((flagged, index) => {
+      if (flagged) anomalies[index]?.push(figure);
+    });
+  }
+  return {
+    granularity,
+    tz,
+    buckets: rows.slice(baseline.length).map((row, index) => ({ ...row, anomalies: anomalies[index] ?? [] })),
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { anomalousFlags, isAnomalous } from '../../../functions/domain/anomalies';
+import type { TimeBucket } from '../../../functions/domain/query-range';
+import { emptyCounters, emptyTotals } from '../../../functions/domain/rates';
+import { timeseriesBody } from '../../../functions/domain/timeseries';
+
+describe('isAnomalous', () => {
+  const steady = [10, 12, 11, 9, 10, 11, 12, 10, 9, 11, 10, 12, 11, 10];
+
+  it('flags a value more than 2σ from the baseline mean, either way', () => {
+    expect(isAnomalous(20, steady)).toBe(true);
+    expect(isAnomalous(2, steady)).toBe(true);
+    expect(isAnomalous(12, steady)).toBe(false);
+  });
+
+  it('judges nothing without enough baseline values or without a value', () => {
+    expect(isAnomalous(100, [10, 10, 10, null, null, null, null, null])).toBe(false);
+    expect(isAnomalous(null, steady)).toBe(false);
+  });
+
+  it('flags any change after a perfectly flat baseline, but not float noise', () => {
+    expect(isAnomalous(1, Array(14).fill(0))).toBe(true);
+    expect(isAnomalous(0.1 + 0.2, Array(14).fill(0.3))).toBe(false);
+  });
+
+  it('slides the 14-bucket baseline along the series', () => {
+    const values = [...Array(14).fill(5), 5, 50, 5];
+    expect(anomalousFlags(values, 14)).toEqual([false, true, false]);
+  });
+});
+
+describe('timeseriesBody', () => {
+  const bucket = (index: number): TimeBucket => ({
+    startMs: index * 3_600_000,
+    endMs: (index + 1) * 3_600_000,
+    label: `b${index}`,
+  });
+  const withExecutions = (executions: number, successes: number) => ({
+    counters: { ...emptyCounters(), executions, successes, failures: executions - successes },
+    histogram: new Map(),
+  });
+
+  it('judges range buckets against baseline buckets it does not return', () => {
+    const baseline = Array.from({ length: 14 }, (_, index) => ({
+      bucket: bucket(index),
+      totals: withExecutions(10, 10),
+    }));
+    const buckets = [
+      { bucket: bucket(14), totals: withExecutions(10, 10) },
+      { bucket: bucket(15), totals: withExecutions(40, 10) },
+      { bucket: bucket(16), totals: emptyTotals() },
+    ];
+    const body = timeseriesBody('hour', 'UTC', baseline, buckets);
+    expect(body.buckets.map((row) => row.start)).toEqual(['b14', 'b15', 'b16']);
+    expect(body.buckets[0]?.anomalies).toEqual([]);
+    expect(body.buckets[1]?.anomalies).toEqual(['executions', 'successRate']);
+    expect(body.buckets[2]).toMatchObject({ executions: 0, successRate: null, costPerRunUsd: null });
+  });
+});
