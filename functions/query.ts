@@ -1,70 +1,264 @@
 /**
- * GET /api/*: read endpoints served from the Aggregates table.
+ * GET /api/*: read endpoints. Aggregate endpoints read only the Aggregates
+ * table (items depend on range, granularity and models, never on runs);
+ * drill-down and the alarm window read the Executions `byStartTime` index.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { z } from 'zod';
 import { loadQueryConfig } from './config';
-import { toFieldErrors } from './domain/execution';
+import { alarmRule, evaluateAlarm } from './domain/alarm-rule';
+import { BASELINE_BUCKETS } from './domain/anomalies';
+import { csvHeader, csvRow } from './domain/csv';
+import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
+import { errorsBody } from './domain/errors-report';
+import { modelsBody, totalsPerModel } from './domain/models';
 import {
+  bucketsBefore,
+  bucketsOf,
   type CommonQuery,
-  commonQuerySchema,
-  hourBucketsOf,
+  checkGranularity,
+  defaultGranularity,
+  previousRange,
+  queryIssues,
+  querySchemas,
   type ResolvedRange,
+  readPlanOf,
   resolveRange,
 } from './domain/query-range';
 import { combine } from './domain/rates';
 import { summaryBody } from './domain/summary';
+import { timeseriesBody, totalsPerBucket } from './domain/timeseries';
 import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/errors';
 import { type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
-import { jsonResponse } from './http/response';
+import { csvResponse, jsonResponse } from './http/response';
 import type { RunStatus } from './store/aggregate-keys';
-import { emptyCounters, listModels, ReadMeter, readCounterBuckets } from './store/aggregates-reader';
+import {
+  counterBucketsOf,
+  errorBucketsOf,
+  listModels,
+  ReadMeter,
+  readAggregates,
+} from './store/aggregates-reader';
+import { readAlarmState } from './store/cloudwatch-alarm';
+import { countOutcomes, readRunsPage, runsNewestFirst } from './store/runs-reader';
 
 const config = loadQueryConfig();
 const logger = new Logger({ serviceName: 'fixer-metrics-query' });
+const table = { aggregates: config.AGGREGATES_TABLE_NAME, executions: config.EXECUTIONS_TABLE_NAME };
 
-function parseCommonQuery(event: HttpEvent): { query: CommonQuery; range: ResolvedRange } {
-  const parsed = commonQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw new InvalidQueryError(toFieldErrors(parsed.error.issues));
-  const range = resolveRange(parsed.data, Date.now());
-  if (Array.isArray(range)) throw new InvalidQueryError(range);
-  return { query: parsed.data, range };
+/**
+ * A synchronous Lambda response carries at most 6 MB (API Gateway adds its
+ * envelope); a CSV that would not fit is refused with advice instead of
+ * failing as a 5xx.
+ */
+const MAX_CSV_BYTES = 5_500_000;
+
+/** A CSV body the router answers as a download instead of JSON. */
+class CsvDownload {
+  constructor(
+    readonly body: string,
+    readonly filename: string,
+  ) {}
 }
 
-async function totalsOver(query: CommonQuery, range: ResolvedRange, meter: ReadMeter) {
-  const registered = await listModels(config.AGGREGATES_TABLE_NAME, meter);
-  const models = query.model.length > 0 ? query.model : registered;
-  const statuses: RunStatus[] = query.status ? [query.status] : ['success', 'failure'];
-  const buckets = await readCounterBuckets(
-    config.AGGREGATES_TABLE_NAME,
-    { granularity: 'hour', models, statuses, ...hourBucketsOf(range) },
-    meter,
-  );
-  return combine(buckets, emptyCounters);
+function parseQuery<T extends z.ZodObject>(event: HttpEvent, schema: T): z.output<T> {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success)
+    throw new InvalidQueryError(queryIssues(parsed.error.issues, Object.keys(schema.shape)));
+  return parsed.data;
+}
+
+function rangeOf(query: CommonQuery): ResolvedRange {
+  const range = resolveRange(query, Date.now());
+  if (Array.isArray(range)) throw new InvalidQueryError(range);
+  return range;
+}
+
+/** The models a request covers: those named, or every model the registry knows. */
+async function selectedModels(query: CommonQuery, meter: ReadMeter): Promise<readonly string[]> {
+  return query.model.length > 0 ? query.model : listModels(table.aggregates, meter);
+}
+
+const statusesOf = (query: CommonQuery): RunStatus[] =>
+  query.status ? [query.status] : ['success', 'failure'];
+
+/** The aggregate items that add up to exactly `spans`, for the models of the request. */
+function aggregatesOver(
+  models: readonly string[],
+  spans: readonly { startMs: number; endMs: number }[],
+  meter: ReadMeter,
+) {
+  return readAggregates(table.aggregates, { models, plan: readPlanOf(spans) }, meter);
+}
+
+/** The counters of the statuses the request selects. */
+async function counterItems(
+  query: CommonQuery,
+  models: readonly string[],
+  spans: readonly { startMs: number; endMs: number }[],
+  meter: ReadMeter,
+) {
+  return counterBucketsOf(await aggregatesOver(models, spans, meter), statusesOf(query));
 }
 
 async function summary(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
-  const { query, range } = parseCommonQuery(event);
-  const length = range.endMs - range.startMs;
-  const previousRange = { ...range, startMs: range.startMs - length, endMs: range.startMs };
-  const [current, previous] = await Promise.all([
-    totalsOver(query, range, meter),
-    totalsOver(query, previousRange, meter),
-  ]);
-  return summaryBody({ from: range.from, to: range.to, tz: query.tz }, current, previous);
+  const query = parseQuery(event, querySchemas.summary);
+  const range = rangeOf(query);
+  const models = await selectedModels(query, meter);
+  const [current, previous] = await Promise.all(
+    [range, previousRange(range)].map(async (span) =>
+      combine(await counterItems(query, models, [span], meter)),
+    ),
+  );
+  return summaryBody({ from: range.from, to: range.to, tz: range.tz }, current!, previous!);
 }
 
-async function health(_event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  const query = parseQuery(event, querySchemas.timeseries);
+  const range = rangeOf(query);
+  const granularity = query.granularity ?? defaultGranularity(range);
+  const problem = checkGranularity(range, granularity);
+  if (problem) throw new InvalidQueryError([problem]);
+  const baseline = bucketsBefore(range, granularity, BASELINE_BUCKETS);
+  const buckets = bucketsOf(range, granularity);
+  const all = [...baseline, ...buckets];
+  const models = await selectedModels(query, meter);
+  const totals = totalsPerBucket(all, await counterItems(query, models, all, meter));
+  const withTotals = all.map((bucket, index) => ({ bucket, totals: totals[index]! }));
+  return timeseriesBody(
+    granularity,
+    range.tz,
+    withTotals.slice(0, baseline.length),
+    withTotals.slice(baseline.length),
+  );
+}
+
+async function models(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  const query = parseQuery(event, querySchemas.models);
+  const range = rangeOf(query);
+  const names = await selectedModels(query, meter);
+  const perModel = totalsPerModel(names, await counterItems(query, names, [range], meter));
+  return modelsBody(perModel, query.model);
+}
+
+async function errors(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  const query = parseQuery(event, querySchemas.errors);
+  const range = rangeOf(query);
+  const names = await selectedModels(query, meter);
+  const items = await aggregatesOver(names, [range], meter);
+  const errorCounts = query.status === 'success' ? [] : errorBucketsOf(items);
+  const outcomes = [...totalsPerModel(names, counterBucketsOf(items, statusesOf(query)))].map(
+    ([model, { counters: totals }]) => ({
+      model,
+      executions: totals.executions,
+      failures: totals.failures,
+    }),
+  );
+  return errorsBody(errorCounts, outcomes, query.limit);
+}
+
+async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  const query = parseQuery(event, querySchemas.runs);
+  const range = rangeOf(query);
+  const filter = {
+    startMs: range.startMs,
+    endMs: range.endMs,
+    models: query.model,
+    status: query.status,
+    errorType: query.errorType,
+  };
+  if (query.format === 'csv') {
+    let body = csvHeader();
+    let count = 0;
+    for await (const run of runsNewestFirst(table.executions, filter, meter)) {
+      body += csvRow(run.view);
+      count++;
+      if (body.length > MAX_CSV_BYTES) {
+        throw new InvalidQueryError([
+          {
+            path: 'to',
+            message: `the CSV of this range passes the ${MAX_CSV_BYTES / 1e6} MB a response can carry after ${count} runs; narrow from..to or filter by model, status or errorType`,
+          },
+        ]);
+      }
+    }
+    return new CsvDownload(body, `runs-${range.from}-${range.to}.csv`);
+  }
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && after === undefined)
+    throw new InvalidQueryError([{ path: 'cursor', message: 'cursor is not one this API returned' }]);
+  if (after && (cursorStartMs(after) < range.startMs || cursorStartMs(after) >= range.endMs))
+    throw new InvalidQueryError([
+      { path: 'cursor', message: 'cursor belongs to another range; keep from and to' },
+    ]);
+  const page = await readRunsPage(table.executions, filter, meter, { limit: query.limit, after });
+  return { runs: page.runs, nextCursor: page.next ? encodeCursor(page.next) : null };
+}
+
+/**
+ * The 85 % rule over exactly the trailing 60 minutes. Hour aggregates cannot
+ * cut a window that starts mid-hour, so this counts the window's runs in the
+ * byStartTime index (one small item read per run of the last hour).
+ */
+async function alarm(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  const query = parseQuery(event, querySchemas.alarm);
+  rangeOf(query); // validated like everywhere; the window itself is always the trailing hour
+  const nowMs = Date.now();
+  const [counts, cloudwatchState] = await Promise.all([
+    countOutcomes(
+      table.executions,
+      {
+        startMs: nowMs - alarmRule.windowMinutes * 60_000,
+        endMs: nowMs + 1,
+        models: query.model,
+        status: query.status,
+      },
+      meter,
+    ),
+    config.ALARM_NAME === undefined ? undefined : cloudwatchStateOf(config.ALARM_NAME),
+  ]);
+  const { state, successRate } = evaluateAlarm(counts.executions, counts.successes);
+  return {
+    state,
+    threshold: alarmRule.threshold,
+    windowMinutes: alarmRule.windowMinutes,
+    minExecutions: alarmRule.minExecutions,
+    executions: counts.executions,
+    successRate,
+    ...(cloudwatchState === undefined ? {} : { cloudwatchState }),
+  };
+}
+
+/** CloudWatch's view; a failure to ask is reported as null, not as a failed request. */
+async function cloudwatchStateOf(alarmName: string) {
+  try {
+    return await readAlarmState(alarmName);
+  } catch (error) {
+    logger.warn('DescribeAlarms failed', { error: (error as Error).message });
+    return null;
+  }
+}
+
+async function health(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
+  // Filters are validated like everywhere, though health does not use them.
+  const query = parseQuery(event, querySchemas.health);
+  rangeOf(query);
   // Reading the model registry proves the store answers.
-  await listModels(config.AGGREGATES_TABLE_NAME, meter);
+  await listModels(table.aggregates, meter);
   return { status: 'ok' };
 }
 
 const routes: Record<string, (event: HttpEvent, meter: ReadMeter) => Promise<unknown>> = {
-  '/api/health': health,
   '/api/summary': summary,
+  '/api/timeseries': timeseries,
+  '/api/models': models,
+  '/api/errors': errors,
+  '/api/runs': runs,
+  '/api/alarm': alarm,
+  '/api/health': health,
 };
 
 async function route(event: HttpEvent): Promise<HttpResult> {
@@ -82,10 +276,13 @@ async function route(event: HttpEvent): Promise<HttpResult> {
     queries: meter.queries,
     capacityUnits: meter.capacityUnits,
   });
-  return jsonResponse(200, body, {
+  const readHeaders = {
     'x-items-read': String(meter.items),
     'x-read-capacity-units': String(meter.capacityUnits),
-  });
+  };
+  return body instanceof CsvDownload
+    ? csvResponse(body.body, body.filename, readHeaders)
+    : jsonResponse(200, body, readHeaders);
 }
 
 export const handler = middy<HttpEvent, HttpResult>()

@@ -14,3 +14,23 @@ export function jsonResponse(
     body: JSON.stringify(body),
   };
 }
+
+export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
+
+/** A CSV download: the browser saves it as `filename`. */
+export function csvResponse(
+  body: string,
+  filename: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': CSV_CONTENT_TYPE,
+      'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'cache-control': 'no-store',
+      ...headers,
+    },
+    body,
+  };
+}

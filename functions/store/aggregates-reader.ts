@@ -1,42 +1,34 @@
 /**
- * Reads of the Aggregates table. Every read is a Query over one series with
- * `sk BETWEEN`, so the items read depend on the range, the granularity and
- * the number of models, never on the number of runs. Consumed read capacity is
- * totalled so that the bench can show it stays flat.
+ * Reads of the Aggregates table. Every read is a Query over one model's hour
+ * or day series with `sk BETWEEN`, so the items read depend on the range, the
+ * granularity and the number of models, never on the number of runs.
  */
-import { type AttributeValue, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
-import { COUNTER_NAMES, type Counters } from '../domain/deltas';
-import { type Histogram, isBucketAttribute } from '../domain/sketch';
+import type { KeySpan, ReadPlan } from '../domain/query-range';
+import type { Totals } from '../domain/rates';
 import {
-  counterSeriesPk,
-  errorSeriesPk,
+  aggregateSeriesPk,
+  type DecodedAggregate,
+  decodeAggregate,
   type Granularity,
   MODELS_PK,
-  parseErrorSk,
   type RunStatus,
 } from './aggregate-keys';
-import { dynamodb } from './clients';
-import { withRetry } from './retry';
+import { type Item, queryAll, ReadMeter } from './query-pages';
 
-/** Items and capacity a request read, for ReturnConsumedCapacity reporting. */
-export class ReadMeter {
-  items = 0;
-  queries = 0;
-  capacityUnits = 0;
-  record(output: QueryCommandOutput): void {
-    this.queries++;
-    this.items += output.Count ?? 0;
-    this.capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-  }
-}
+export { ReadMeter };
 
-export interface CounterBucket {
+/** One aggregate item: a model's figures for one hour or day. */
+export interface AggregateBucket extends DecodedAggregate {
   readonly model: string;
-  readonly status: RunStatus;
   /** Bucket key: `2026-11-01T13` or `2026-11-01`. */
   readonly bucket: string;
-  readonly counters: Counters;
-  readonly histogram: Histogram;
+}
+
+/** One status's share of an aggregate item, the unit the domain modules sum. */
+export interface CounterBucket extends Totals {
+  readonly model: string;
+  readonly status: RunStatus;
+  readonly bucket: string;
 }
 
 export interface ErrorBucket {
@@ -46,56 +38,10 @@ export interface ErrorBucket {
   readonly count: number;
 }
 
-export function emptyCounters(): Counters {
-  return {
-    executions: 0,
-    successes: 0,
-    failures: 0,
-    costNanos: 0n,
-    unknownCostRuns: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    llmCalls: 0,
-    toolCalls: 0,
-    filesModified: 0,
-    durationMsSum: 0,
-  };
-}
-
-function readCounters(item: Record<string, AttributeValue>): { counters: Counters; histogram: Histogram } {
-  const counters = emptyCounters();
-  for (const name of COUNTER_NAMES) {
-    const value = item[name]?.N;
-    if (value === undefined) continue;
-    if (name === 'costNanos') counters.costNanos = BigInt(value);
-    else counters[name] = Number(value);
-  }
-  const histogram: Histogram = new Map();
-  for (const [attribute, value] of Object.entries(item)) {
-    if (value.N !== undefined && isBucketAttribute(attribute)) histogram.set(attribute, Number(value.N));
-  }
-  return { counters, histogram };
-}
-
-async function queryAll(
-  meter: ReadMeter,
-  input: ConstructorParameters<typeof QueryCommand>[0],
-): Promise<Record<string, AttributeValue>[]> {
-  const items: Record<string, AttributeValue>[] = [];
-  let exclusiveStartKey: Record<string, AttributeValue> | undefined;
-  do {
-    const output = await withRetry(() =>
-      dynamodb.send(
-        new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }),
-      ),
-    );
-    meter.record(output);
-    items.push(...(output.Items ?? []));
-    exclusiveStartKey = output.LastEvaluatedKey;
-  } while (exclusiveStartKey);
-  return items;
+function numbersOf(item: Item): [string, string][] {
+  return Object.entries(item).flatMap(([name, value]): [string, string][] =>
+    value.N === undefined ? [] : [[name, value.N]],
+  );
 }
 
 /** Every model that has ever had a run, from the registry the stream handler keeps. */
@@ -109,63 +55,68 @@ export async function listModels(tableName: string, meter: ReadMeter): Promise<s
 }
 
 export interface SeriesSelection {
-  readonly granularity: Granularity;
   readonly models: readonly string[];
-  readonly statuses: readonly RunStatus[];
-  /** First and last bucket keys, both inclusive. */
-  readonly firstBucket: string;
-  readonly lastBucket: string;
+  /** The hour and day spans to read (see readPlanOf in domain/query-range.ts). */
+  readonly plan: ReadPlan;
 }
 
-/** Counter items of every selected (model, status) series within the bucket range. */
-export async function readCounterBuckets(
+/** Every (granularity, span) Query a plan makes for one series. */
+function spansOf(plan: ReadPlan): { granularity: Granularity; span: KeySpan }[] {
+  return [
+    ...plan.hourSpans.map((span) => ({ granularity: 'hour' as const, span })),
+    ...plan.daySpans.map((span) => ({ granularity: 'day' as const, span })),
+  ];
+}
+
+/**
+ * The aggregate items of every selected model within the plan's spans: one
+ * Query per (model, span), all in parallel.
+ */
+export async function readAggregates(
   tableName: string,
   selection: SeriesSelection,
   meter: ReadMeter,
-): Promise<CounterBucket[]> {
-  const series = selection.models.flatMap((model) => selection.statuses.map((status) => ({ model, status })));
-  const perSeries = await Promise.all(
-    series.map(async ({ model, status }) => {
+): Promise<AggregateBucket[]> {
+  const queries = selection.models.flatMap((model) =>
+    spansOf(selection.plan).map((read) => ({ model, ...read })),
+  );
+  const perQuery = await Promise.all(
+    queries.map(async ({ model, granularity, span }) => {
       const items = await queryAll(meter, {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
         ExpressionAttributeValues: {
-          ':pk': { S: counterSeriesPk(selection.granularity, status, model) },
-          ':first': { S: selection.firstBucket },
-          ':last': { S: selection.lastBucket },
+          ':pk': { S: aggregateSeriesPk(granularity, model) },
+          ':first': { S: span.first },
+          ':last': { S: span.last },
         },
       });
       return items.map(
-        (item): CounterBucket => ({ model, status, bucket: item.sk?.S ?? '', ...readCounters(item) }),
+        (item): AggregateBucket => ({ model, bucket: item.sk?.S ?? '', ...decodeAggregate(numbersOf(item)) }),
       );
     }),
   );
-  return perSeries.flat();
+  return perQuery.flat();
 }
 
-/** Error-type counts of every selected model within the bucket range. */
-export async function readErrorBuckets(
-  tableName: string,
-  selection: Omit<SeriesSelection, 'statuses'>,
-  meter: ReadMeter,
-): Promise<ErrorBucket[]> {
-  const perModel = await Promise.all(
-    selection.models.map(async (model) => {
-      const items = await queryAll(meter, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-        ExpressionAttributeValues: {
-          ':pk': { S: errorSeriesPk(selection.granularity, model) },
-          ':first': { S: selection.firstBucket },
-          // Error sort keys are `<bucket>#<errorType>`; '#\uffff' sorts after any error type of the last bucket.
-          ':last': { S: `${selection.lastBucket}#\uffff` },
-        },
-      });
-      return items.map((item): ErrorBucket => {
-        const { bucket, errorType } = parseErrorSk(selection.granularity, item.sk?.S ?? '');
-        return { model, bucket, errorType, count: Number(item.count?.N ?? 0) };
-      });
-    }),
+/** The selected statuses' shares of aggregate items. */
+export function counterBucketsOf(
+  items: readonly AggregateBucket[],
+  statuses: readonly RunStatus[],
+): CounterBucket[] {
+  return items.flatMap((item) =>
+    statuses.map((status) => ({ model: item.model, status, bucket: item.bucket, ...item.byStatus[status] })),
   );
-  return perModel.flat();
+}
+
+/** The error-type counts of aggregate items. */
+export function errorBucketsOf(items: readonly AggregateBucket[]): ErrorBucket[] {
+  return items.flatMap((item) =>
+    [...item.errors].map(([errorType, count]) => ({
+      model: item.model,
+      bucket: item.bucket,
+      errorType,
+      count,
+    })),
+  );
 }
