@@ -9,7 +9,7 @@ import {
   formatCompact,
   formatCount,
   formatDuration,
-  formatDurationTick,
+  formatDurationTicks,
   formatPercent,
   formatUsd,
 } from './format';
@@ -213,7 +213,10 @@ export function timeChartOptions(
           line('Average', palette.primary, formatDuration),
           line('p95', palette.secondary, formatDuration),
         ],
-        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatDurationTick), size: 56 })],
+        axes: [
+          base.axes![0]!,
+          axis(palette, { values: (_u, ticks) => formatDurationTicks(ticks), size: 64 }),
+        ],
       };
     case 'failures':
       return {

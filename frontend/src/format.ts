@@ -63,12 +63,11 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${hours} h ${minutes % 60} min`;
 }
 
-/** Axis ticks: one unit for the whole axis reads better than "1 min 5 s". */
-export function formatDurationTick(ms: number): string {
-  if (ms === 0) return '0';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${+(ms / 1000).toFixed(1)} s`;
-  return `${+(ms / 60_000).toFixed(1)} min`;
+/** Axis ticks in one unit, chosen by the largest tick: "50 s, 100 s" rather than "100 s, 2.5 min". */
+export function formatDurationTicks(ticks: readonly number[]): string[] {
+  const largest = Math.max(0, ...ticks);
+  const [unit, size] = largest < 1000 ? ['ms', 1] : largest < 120_000 ? ['s', 1000] : ['min', 60_000];
+  return ticks.map((ms) => (ms === 0 ? '0' : `${+(ms / (size as number)).toFixed(1)} ${unit}`));
 }
 
 /** 2.345 → "2.3" (per-run averages). */

@@ -21,8 +21,6 @@ let browser: Browser;
 let page: Page;
 let consoleErrors: ReturnType<typeof watchConsole>;
 
-const chartCanvases = '.chart-box canvas';
-
 async function open(search: string): Promise<void> {
   await page.goto(`${runtime.baseUrl}/${search}`);
 }

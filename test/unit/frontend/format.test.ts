@@ -4,7 +4,7 @@ import {
   formatChange,
   formatCount,
   formatDuration,
-  formatDurationTick,
+  formatDurationTicks,
   formatPercent,
   formatUsd,
   formatUsdOrNA,
@@ -49,8 +49,8 @@ describe('formatDuration', () => {
     expect(formatDuration(null)).toBe(NO_VALUE);
   });
   it('formats axis ticks in a single unit', () => {
-    expect(formatDurationTick(90_000)).toBe('90 s');
-    expect(formatDurationTick(150_000)).toBe('2.5 min');
+    expect(formatDurationTicks([0, 50_000, 100_000])).toEqual(['0', '50 s', '100 s']);
+    expect(formatDurationTicks([60_000, 150_000])).toEqual(['1 min', '2.5 min']);
   });
 });
 
