@@ -1,0 +1,72 @@
+/** The command line of `npm start` (local/main.ts), parsed without side effects. */
+import { parseArgs } from 'node:util';
+
+export const usage = `Usage: npm start -- [options]
+
+Runs the metrics platform locally: DynamoDB Local (Java 17+), the stream
+poller, the API and the dashboard, on http://127.0.0.1:<port>.
+
+Options:
+  --port N          HTTP port on 127.0.0.1 (default: $PORT or 3000; 0 = any free port)
+  --no-demo         start empty instead of seeding demo data
+  --demo-days N     days of demo history to seed (default 30)
+  --data-dir DIR    keep tables and stream checkpoints in DIR (default: in memory)
+  --quiet           print only errors and the ready line
+  -h, --help        show this help
+
+Stop with Ctrl-C; DynamoDB Local stops with it.`;
+
+export interface CliOptions {
+  port: number;
+  demo: boolean;
+  demoDays: number;
+  dataDir: string | undefined;
+  quiet: boolean;
+  help: boolean;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function parseInteger(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string' },
+        demo: { type: 'boolean', default: true },
+        'no-demo': { type: 'boolean' },
+        'demo-days': { type: 'string' },
+        'data-dir': { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const portText = (values.port as string | undefined) ?? env.PORT ?? '3000';
+  return {
+    port: parseInteger(portText, '--port', 0, 65_535),
+    demo: values['no-demo'] !== true && values.demo !== false,
+    demoDays:
+      values['demo-days'] === undefined
+        ? 30
+        : parseInteger(values['demo-days'] as string, '--demo-days', 1, 400),
+    dataDir: values['data-dir'] as string | undefined,
+    quiet: values.quiet === true,
+    help: values.help === true,
+  };
+}
