@@ -14,9 +14,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
-import { type AttributeDeltas, BatchAccumulator, type RunChange } from './domain/deltas';
+import { BatchAccumulator, type RunChange } from './domain/deltas';
 import { paddedSequence } from './store/aggregate-keys';
-import { applyPendingItem, registerModel } from './store/aggregates-store';
+import { applyPendingItems, registerModel } from './store/aggregates-store';
 import { type RunImage, runImageSchema } from './store/run-item';
 
 const logger = new Logger({ serviceName: 'fixer-metrics-aggregate' });
@@ -32,41 +32,75 @@ export interface AggregateDependencies {
   readonly metricsNamespace?: string;
 }
 
-/** Thrown for a stream record that is not a run image: a poison record. */
-export class PoisonRecordError extends Error {
-  override readonly name = 'PoisonRecordError';
+/** Thrown when records arrive without the shard they came from. */
+export class MissingShardIdError extends Error {
+  override readonly name = 'MissingShardIdError';
 }
+
+/**
+ * Longest model name and error type the API accepts, in code points; longer
+ * ones did not come through ingest, and they would bloat keys and attribute names.
+ */
+const MAX_NAME_LENGTH = 100;
+const codePoints = (text: string) => [...text].length;
 
 const isTtlDeletion = (record: DynamoDBRecord) =>
   record.userIdentity?.type === 'Service' && record.userIdentity?.principalId === 'dynamodb.amazonaws.com';
 
-function parseImage(image: Record<string, unknown> | undefined, which: string): RunImage | undefined {
-  if (!image) return undefined;
+/** A stream image as a run, or the reason it is not one. */
+function readImage(image: Record<string, unknown> | undefined): RunImage | string {
+  if (!image) return 'no image';
   let plain: Record<string, unknown>;
   try {
     plain = unmarshall(image as Record<string, AttributeValue>);
   } catch (error) {
-    throw new PoisonRecordError(`${which} image cannot be read: ${(error as Error).message}`);
+    return `unreadable image: ${(error as Error).message}`;
   }
   const parsed = runImageSchema.safeParse(plain);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(item)').join(', ');
-    throw new PoisonRecordError(`${which} image is not a run (bad or missing: ${fields})`);
+    return `not a run (bad or missing: ${fields})`;
   }
-  return parsed.data;
+  const run = parsed.data;
+  if (codePoints(run.model) > MAX_NAME_LENGTH) return `model longer than ${MAX_NAME_LENGTH} characters`;
+  if (codePoints(run.errorType ?? '') > MAX_NAME_LENGTH)
+    return `errorType longer than ${MAX_NAME_LENGTH} characters`;
+  return run;
 }
 
-/** Reads a stream record into a change, or throws PoisonRecordError. */
-export function parseStreamRecord(record: DynamoDBRecord): RunChange {
-  const kind = record.eventName;
-  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE') {
-    throw new PoisonRecordError(`unknown eventName ${String(kind)}`);
-  }
-  const oldRun = parseImage(record.dynamodb?.OldImage, 'old');
-  const newRun = parseImage(record.dynamodb?.NewImage, 'new');
-  if (kind !== 'REMOVE' && !newRun) throw new PoisonRecordError(`${kind} without a new image`);
-  return { kind, oldRun, newRun, expiredByTtl: isTtlDeletion(record) };
+/** A stream record read: the change to count, and why it is poison if it is. */
+export interface ReadRecord {
+  readonly change?: RunChange;
+  /** Set when the record must be reported (and end up in the on-failure destination). */
+  readonly poisonReason?: string;
 }
+
+/**
+ * Reads a stream record. An image that is not a run counts as no run: the
+ * aggregates then equal the runs that are in the table. A record is poison
+ * when its new image (INSERT, MODIFY) is not a run: its valid old image is
+ * still subtracted, and the record is reported. An old image that is not a
+ * run was reported when it was written, so a MODIFY that repairs it simply
+ * adds the repaired run, and a REMOVE of it changes nothing.
+ */
+export function readStreamRecord(record: DynamoDBRecord): ReadRecord {
+  const kind = record.eventName;
+  const expiredByTtl = isTtlDeletion(record);
+  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE') {
+    return { poisonReason: `unknown eventName ${String(kind)}` };
+  }
+  const oldImage = kind === 'INSERT' ? undefined : readImage(record.dynamodb?.OldImage);
+  const newImage = kind === 'REMOVE' ? undefined : readImage(record.dynamodb?.NewImage);
+  const change: RunChange = {
+    kind,
+    expiredByTtl,
+    ...(typeof oldImage === 'object' ? { oldRun: oldImage } : {}),
+    ...(typeof newImage === 'object' ? { newRun: newImage } : {}),
+  };
+  return typeof newImage === 'string' ? { change, poisonReason: `new image ${newImage}` } : { change };
+}
+
+const SEQUENCE_NUMBER = /^\d{1,40}$/;
 
 export function createAggregateHandler(dependencies: AggregateDependencies) {
   const config =
@@ -76,51 +110,51 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
           METRICS_NAMESPACE: dependencies.metricsNamespace ?? 'FixerAgent',
         }
       : loadAggregateConfig();
+  const tableName = config.AGGREGATES_TABLE_NAME;
   const knownModels = new Set<string>();
 
   return async function aggregate(event: AggregateEvent): Promise<AggregateResponse> {
     const records = event.Records ?? [];
-    const shardId = event.shardId ?? 'unknown-shard';
-    if (event.shardId === undefined && records.length > 0) {
-      logger.warn('stream event has no shardId; is the tumbling window configured? exactly-once needs it');
+    const { shardId } = event;
+    if (records.length > 0 && !shardId) {
+      // The watermarks are per shard; sharing one across shards would drop
+      // records silently. Failing loudly keeps them in the stream until the
+      // mapping is fixed (a tumbling window makes Lambda send shardId).
+      throw new MissingShardIdError(
+        'stream event has no shardId; configure a tumbling window on the mapping',
+      );
     }
     const accumulator = new BatchAccumulator();
-    let failedSequence: string | undefined;
+    const poison: { itemIdentifier: string }[] = [];
     for (const record of records) {
-      const sequence = record.dynamodb?.SequenceNumber;
-      try {
-        if (!sequence || !/^\d{1,40}$/.test(sequence))
-          throw new PoisonRecordError('record without a sequence number');
-        accumulator.add(paddedSequence(sequence), parseStreamRecord(record));
-      } catch (error) {
-        if (!(error instanceof PoisonRecordError)) throw error;
-        // Stop here: records before it are applied now, this one and the rest
-        // come back from its sequence number, as a partial-batch failure does.
+      const sequence = record.dynamodb?.SequenceNumber ?? '';
+      const { change, poisonReason }: ReadRecord = SEQUENCE_NUMBER.test(sequence)
+        ? readStreamRecord(record)
+        : { poisonReason: 'record without a sequence number' };
+      // Every record is counted, the ones after a poison record included:
+      // Lambda retries from the lowest reported sequence number, and the
+      // watermarks make that retry a no-op for everything already counted.
+      if (change) accumulator.add(paddedSequence(sequence), change);
+      if (poisonReason !== undefined) {
         logger.error('poison record', {
           sequenceNumber: sequence,
           eventID: record.eventID,
-          reason: error.message,
+          reason: poisonReason,
         });
-        failedSequence = sequence ?? record.eventID ?? 'unknown';
-        break;
+        poison.push({ itemIdentifier: sequence || (record.eventID ?? '') });
       }
     }
 
-    const pending = accumulator.pendingItems();
-    const results = await Promise.all(
-      pending.map((item) => applyPendingItem(config.AGGREGATES_TABLE_NAME, shardId, item)),
-    );
+    // Models first, so that a model's counters are never readable before the model is listed.
     const newModels = accumulator.models().filter((model) => !knownModels.has(model));
-    await Promise.all(newModels.map((model) => registerModel(config.AGGREGATES_TABLE_NAME, model)));
+    await Promise.all(newModels.map((model) => registerModel(tableName, model)));
     for (const model of newModels) knownModels.add(model);
 
-    const appliedHourCounters = pending.flatMap(
-      (item, index): { model: string; deltas: AttributeDeltas }[] =>
-        item.kind === 'counter' && item.granularity === 'hour'
-          ? [{ model: item.model, deltas: results[index]?.applied ?? new Map() }]
-          : [],
-    );
-    const metricData = batchMetrics(appliedHourCounters, config.METRICS_NAMESPACE, new Date());
+    const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems());
+    const appliedHours = results
+      .filter((result) => result.item.granularity === 'hour')
+      .map((result) => ({ model: result.item.model, deltas: result.applied }));
+    const metricData = batchMetrics(appliedHours, config.METRICS_NAMESPACE, new Date());
     if (metricData) {
       try {
         await dependencies.publishMetrics(metricData);
@@ -131,13 +165,13 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     logger.info('batch aggregated', {
       shardId,
       records: records.length,
-      items: pending.length,
+      items: results.length,
       writeRequests: results.reduce((sum, result) => sum + result.requests, 0),
       capacityUnits: results.reduce((sum, result) => sum + result.capacityUnits, 0),
-      poison: failedSequence !== undefined,
+      poisonRecords: poison.length,
     });
     return {
-      batchItemFailures: failedSequence === undefined ? [] : [{ itemIdentifier: failedSequence }],
+      batchItemFailures: poison,
       // A tumbling-window mapping requires a state in the response; we keep none.
       state: {},
     };

@@ -3,6 +3,7 @@
  * actually applied, so a replayed batch does not page anyone twice.
  * Returns the PutMetricData input as plain data (no SDK import here).
  */
+import { counterAttribute } from '../store/aggregate-keys';
 import { metricNames } from './alarm-rule';
 import type { AttributeDeltas } from './deltas';
 import { nanosToUsd } from './money';
@@ -26,7 +27,12 @@ interface Totals {
   costNanos: bigint;
 }
 
-/** One datum per metric overall and per model; null when nothing was applied. */
+const amount = (deltas: AttributeDeltas, attribute: string) => deltas.get(attribute) ?? 0;
+
+/**
+ * One datum per metric overall and per model; null when nothing was applied.
+ * `applied` holds the deltas applied to hour items (day items repeat them).
+ */
 export function batchMetrics(
   applied: readonly { model: string; deltas: AttributeDeltas }[],
   namespace: string,
@@ -36,9 +42,12 @@ export function batchMetrics(
   for (const { model, deltas } of applied) {
     if (deltas.size === 0) continue;
     const totals = byModel.get(model) ?? { executions: 0, failures: 0, costNanos: 0n };
-    totals.executions += Number(deltas.get('executions') ?? 0);
-    totals.failures += Number(deltas.get('failures') ?? 0);
-    totals.costNanos += BigInt(deltas.get('costNanos') ?? 0);
+    const failures = Number(amount(deltas, counterAttribute('failure', 'executions')));
+    totals.executions += Number(amount(deltas, counterAttribute('success', 'executions'))) + failures;
+    totals.failures += failures;
+    totals.costNanos +=
+      BigInt(amount(deltas, counterAttribute('success', 'costNanos'))) +
+      BigInt(amount(deltas, counterAttribute('failure', 'costNanos')));
     byModel.set(model, totals);
   }
   if (byModel.size === 0) return null;

@@ -10,11 +10,13 @@
  */
 import {
   type AggregateKey,
-  counterKey,
-  errorKey,
+  aggregateKey,
+  counterAttribute,
+  errorAttribute,
   type Granularity,
+  histogramAttribute,
   keyId,
-  type RunStatus,
+  type StoredCounter,
 } from '../store/aggregate-keys';
 import type { RunImage } from '../store/run-item';
 import { bucketAttribute } from './sketch';
@@ -54,8 +56,9 @@ export function signedRunsOf(change: RunChange): SignedRun[] {
 }
 
 /**
- * Counter attributes of a (bucket, model, status) item. All are plain integers
- * except costNanos, a bigint so that sums stay exact past 2^53.
+ * The counters of one (bucket, model, status), as the query side reads them.
+ * All are plain integers except costNanos, a bigint so that sums stay exact
+ * past 2^53. See aggregate-keys.ts for how they are stored.
  */
 export interface Counters {
   executions: number;
@@ -74,6 +77,25 @@ export interface Counters {
   durationMsSum: number;
 }
 
+/** All counters at zero. */
+export function emptyCounters(): Counters {
+  return {
+    executions: 0,
+    successes: 0,
+    failures: 0,
+    costNanos: 0n,
+    unknownCostRuns: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    llmCalls: 0,
+    toolCalls: 0,
+    filesModified: 0,
+    durationMsSum: 0,
+  };
+}
+
 export const COUNTER_NAMES = [
   'executions',
   'successes',
@@ -90,7 +112,7 @@ export const COUNTER_NAMES = [
   'durationMsSum',
 ] as const satisfies readonly (keyof Counters)[];
 
-/** Attribute name → delta; histogram buckets (`d412`) and `count` included. */
+/** Attribute name → delta, in the item layout of aggregate-keys.ts. */
 export type AttributeDeltas = Map<string, number | bigint>;
 
 function addTo(deltas: AttributeDeltas, attribute: string, amount: number | bigint): void {
@@ -99,29 +121,27 @@ function addTo(deltas: AttributeDeltas, attribute: string, amount: number | bigi
   else deltas.set(attribute, ((current as number | undefined) ?? 0) + amount);
 }
 
-/** The deltas one run (signed) makes to its counter item. */
-export function counterDeltasOf({ run, sign }: SignedRun): AttributeDeltas {
-  const success = run.status === 'success';
+/** The deltas one run (signed) makes to its (bucket, model) aggregate item. */
+export function runDeltasOf({ run, sign }: SignedRun): AttributeDeltas {
+  const status = run.status;
+  const attribute = (counter: StoredCounter) => counterAttribute(status, counter);
   const deltas: AttributeDeltas = new Map<string, number | bigint>([
-    ['executions', sign],
-    ['successes', success ? sign : 0],
-    ['failures', success ? 0 : sign],
-    ['costNanos', run.costNanos === undefined ? 0n : BigInt(sign) * run.costNanos],
-    ['unknownCostRuns', run.costNanos === undefined ? sign : 0],
-    ['inputTokens', sign * run.inputTokens],
-    ['outputTokens', sign * run.outputTokens],
-    ['cacheReadTokens', sign * run.cacheReadTokens],
-    ['cacheWriteTokens', sign * run.cacheWriteTokens],
-    ['llmCalls', sign * run.llmCalls],
-    ['toolCalls', sign * run.toolCalls],
-    ['filesModified', success ? sign * run.filesModified : 0],
-    ['durationMsSum', sign * run.durationMs],
+    [attribute('executions'), sign],
+    [attribute('unknownCostRuns'), run.costNanos === undefined ? sign : 0],
+    [attribute('inputTokens'), sign * run.inputTokens],
+    [attribute('outputTokens'), sign * run.outputTokens],
+    [attribute('cacheReadTokens'), sign * run.cacheReadTokens],
+    [attribute('cacheWriteTokens'), sign * run.cacheWriteTokens],
+    [attribute('llmCalls'), sign * run.llmCalls],
+    [attribute('toolCalls'), sign * run.toolCalls],
+    [attribute('durationMsSum'), sign * run.durationMs],
+    [histogramAttribute(status, bucketAttribute(run.durationMs)), sign],
   ]);
-  addTo(deltas, bucketAttribute(run.durationMs), sign);
+  if (run.costNanos !== undefined) deltas.set(attribute('costNanos'), BigInt(sign) * run.costNanos);
+  if (status === 'success') deltas.set(attribute('filesModified'), sign * run.filesModified);
+  else deltas.set(errorAttribute(run.errorType ?? UNKNOWN_ERROR_TYPE), sign);
   return deltas;
 }
-
-export type AggregateItemKind = 'counter' | 'error';
 
 /** One record's share of one aggregate item. */
 export interface ItemContribution {
@@ -129,72 +149,76 @@ export interface ItemContribution {
   readonly deltas: AttributeDeltas;
 }
 
-/** Everything a batch does to one aggregate item, record by record. */
+/** Everything a batch does to one aggregate item, record by record, in sequence order. */
 export interface PendingItem {
   readonly key: AggregateKey;
-  readonly kind: AggregateItemKind;
   readonly granularity: Granularity;
   readonly model: string;
-  readonly status?: RunStatus;
+  readonly bucket: string;
   readonly contributions: ItemContribution[];
+}
+
+function dropZeros(deltas: AttributeDeltas): AttributeDeltas {
+  for (const [attribute, amount] of deltas) if (amount === 0 || amount === 0n) deltas.delete(attribute);
+  return deltas;
 }
 
 /**
  * Pre-aggregates a batch: for every aggregate item the batch touches, the
  * ordered contributions of each record. Writing then costs one UpdateItem per
  * touched item, however many runs the batch holds.
+ *
+ * A record whose net effect on an item is zero (a correction of errorMessage
+ * only, a MODIFY that changes nothing counted) leaves no contribution there:
+ * any batch that holds the record sees the same zero, so it needs no place in
+ * the item's watermark order.
  */
 export class BatchAccumulator {
   private readonly items = new Map<string, PendingItem>();
 
   /** Adds one stream record's change; `sequence` is its padded sequence number. */
   add(sequence: string, change: RunChange): void {
+    const touched = new Set<PendingItem>();
     for (const signed of signedRunsOf(change)) {
-      const { run, sign } = signed;
-      const hour = utcHourKey(run.startMs);
-      const day = utcDayKey(run.startMs);
-      const counters = counterDeltasOf(signed);
+      const deltas = runDeltasOf(signed);
+      const { startMs, model } = signed.run;
       for (const [granularity, bucket] of [
-        ['hour', hour],
-        ['day', day],
+        ['hour', utcHourKey(startMs)],
+        ['day', utcDayKey(startMs)],
       ] as const) {
-        this.contribute(
-          counterKey(granularity, run.status, run.model, bucket),
-          { kind: 'counter', granularity, model: run.model, status: run.status },
-          sequence,
-          counters,
-        );
-        if (run.status === 'failure') {
-          const errorType = run.errorType ?? UNKNOWN_ERROR_TYPE;
-          this.contribute(
-            errorKey(granularity, run.model, bucket, errorType),
-            { kind: 'error', granularity, model: run.model },
-            sequence,
-            new Map([['count', sign]]),
-          );
-        }
+        touched.add(this.contribute(granularity, model, bucket, sequence, deltas));
       }
+    }
+    for (const item of touched) {
+      const last = item.contributions[item.contributions.length - 1];
+      if (last && dropZeros(last.deltas).size === 0) item.contributions.pop();
+      if (item.contributions.length === 0) this.items.delete(keyId(item.key));
     }
   }
 
   private contribute(
-    key: AggregateKey,
-    meta: Omit<PendingItem, 'key' | 'contributions'>,
+    granularity: Granularity,
+    model: string,
+    bucket: string,
     sequence: string,
     deltas: AttributeDeltas,
-  ): void {
+  ): PendingItem {
+    const key = aggregateKey(granularity, model, bucket);
     const id = keyId(key);
     let item = this.items.get(id);
     if (!item) {
-      item = { key, ...meta, contributions: [] };
+      item = { key, granularity, model, bucket, contributions: [] };
       this.items.set(id, item);
     }
     const last = item.contributions[item.contributions.length - 1];
     if (last && last.sequence === sequence) {
       for (const [attribute, amount] of deltas) addTo(last.deltas, attribute, amount);
     } else {
+      if (last && last.sequence > sequence)
+        throw new RangeError(`records out of sequence order at ${sequence}`);
       item.contributions.push({ sequence, deltas: new Map(deltas) });
     }
+    return item;
   }
 
   pendingItems(): PendingItem[] {
@@ -209,7 +233,9 @@ export class BatchAccumulator {
 
 /**
  * Sums the contributions newer than `watermark` (padded sequence, exclusive).
- * Zero deltas are dropped: an item whose net change is zero needs no write.
+ * Attributes whose net change is zero are left out; the result may be empty
+ * even when there are newer contributions (they cancel out), and the writer
+ * must still move the watermark past them (see aggregates-store.ts).
  */
 export function sumContributions(item: PendingItem, watermark?: string): AttributeDeltas {
   const total: AttributeDeltas = new Map();
@@ -217,8 +243,7 @@ export function sumContributions(item: PendingItem, watermark?: string): Attribu
     if (watermark !== undefined && contribution.sequence <= watermark) continue;
     for (const [attribute, amount] of contribution.deltas) addTo(total, attribute, amount);
   }
-  for (const [attribute, amount] of total) if (amount === 0 || amount === 0n) total.delete(attribute);
-  return total;
+  return dropZeros(total);
 }
 
 /** Highest and lowest sequence among an item's contributions newer than `watermark`. */

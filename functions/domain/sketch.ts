@@ -7,14 +7,18 @@
  * set of hours simply add, and each bucket is one top-level DynamoDB number
  * attribute that the stream handler can `ADD` to (ADD cannot reach into maps).
  *
- * α = 1 % keeps the API's promise (nearest-rank percentiles within 2 %) with
- * margin. Realistic durations (1 s – 1 h) span ~410 buckets, of which a real
- * hour of runs touches far fewer; the item stays a few KB, which is what an
- * UpdateItem is charged for. Same mapping as @datadog/sketches-js's
- * LogarithmicMapping, without its protobuf baggage.
+ * The value returned for a nearest-rank percentile is the representative of
+ * the bucket that holds the exact nearest-rank value (bucket counts are
+ * exact), so its error is at most α. The API promises 2 %; α = 1.9 % keeps
+ * that promise with margin while using half the buckets of α = 1 %: a
+ * realistic hour of runs (seconds to an hour) touches ~100 buckets instead of
+ * ~200. Every bucket is an attribute of the aggregate item, and an UpdateItem
+ * is charged per KB of item, so this halves the write units of a busy hour.
+ * Same mapping as @datadog/sketches-js's LogarithmicMapping, without its
+ * protobuf baggage.
  */
 
-export const RELATIVE_ACCURACY = 0.01;
+export const RELATIVE_ACCURACY = 0.019;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LOG_GAMMA = Math.log(GAMMA);
 

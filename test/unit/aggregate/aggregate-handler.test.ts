@@ -1,0 +1,200 @@
+import {
+  DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
+import { aggregateSeriesPk, decodeAggregate } from '../../../functions/store/aggregate-keys';
+import type { RunImage } from '../../../functions/store/run-item';
+import { FakeAggregatesTable } from './fake-aggregates';
+import { runImage, streamRecord, ttlIdentity } from './runs';
+
+// The module also builds the deployed handler, which reads its environment at import.
+vi.hoisted(() => {
+  process.env.AGGREGATES_TABLE_NAME ??= 'Aggregates';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+});
+
+const dynamodb = mockClient(DynamoDBClient);
+const SHARD = 'shardId-00000001700000000000-aaaaaaaa';
+
+let table: FakeAggregatesTable;
+let published: unknown[];
+/** UpdateItem calls that succeed before the next one "crashes" the invocation; Infinity = no crash. */
+let writesBeforeCrash: number;
+
+function useFakeTable(): void {
+  table = new FakeAggregatesTable();
+  dynamodb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => table.put(input));
+  dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+    if (writesBeforeCrash-- <= 0) throw Object.assign(new Error('crash'), { name: 'SimulatedCrash' });
+    return table.update(input);
+  });
+}
+
+const aggregate = createAggregateHandler({
+  aggregatesTableName: 'Aggregates',
+  publishMetrics: async (input) => void published.push(input),
+});
+const deliver = (records: DynamoDBRecord[], shardId: string | null = SHARD) =>
+  aggregate({ Records: records, ...(shardId ? { shardId } : {}) } as AggregateEvent);
+
+/** A varied batch: 3 models, both statuses, two hours, a correction and a user deletion. */
+function sampleRecords(): DynamoDBRecord[] {
+  const runs = Array.from({ length: 12 }, (_, index) =>
+    runImage({
+      executionId: `r${index}`,
+      model: `m${index % 3}`,
+      status: index % 4 === 0 ? 'failure' : 'success',
+      errorType: index % 8 === 0 ? 'Timeout' : undefined,
+      startMs: Date.parse('2026-11-01T10:59:00Z') + (index % 2) * 120_000,
+      inputTokens: 100 + index,
+      durationMs: 1_000 * (index + 1),
+    }),
+  );
+  const records = runs.map((run, index) => streamRecord('INSERT', index + 1, { newImage: run }));
+  const corrected = { ...runs[1], model: 'm2', startMs: Date.parse('2026-11-02T03:00:00Z') } as RunImage;
+  records.push(streamRecord('MODIFY', 13, { oldImage: runs[1], newImage: corrected }));
+  records.push(streamRecord('REMOVE', 14, { oldImage: runs[2] }));
+  return records;
+}
+
+async function cleanSnapshot(records: DynamoDBRecord[]) {
+  useFakeTable();
+  await deliver(records);
+  return table.snapshot();
+}
+
+describe('aggregate handler (aws-sdk-client-mock)', () => {
+  beforeEach(() => {
+    published = [];
+    writesBeforeCrash = Number.POSITIVE_INFINITY;
+    useFakeTable();
+  });
+  afterEach(() => dynamodb.reset());
+
+  it('comes out exact after a crash after k of n writes and a retry, whole or bisected', async () => {
+    const records = sampleRecords();
+    const expected = await cleanSnapshot(records);
+    const writes = table.updates;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: writes }), fc.boolean(), async (crashAfter, bisect) => {
+        useFakeTable();
+        writesBeforeCrash = crashAfter;
+        await deliver(records).catch(() => undefined);
+        writesBeforeCrash = Number.POSITIVE_INFINITY;
+        if (bisect) {
+          const middle = Math.floor(records.length / 2);
+          await deliver(records.slice(0, middle));
+          await deliver(records.slice(middle));
+        } else {
+          await deliver(records);
+        }
+        await deliver(records); // and a duplicate delivery on top
+        expect(table.snapshot()).toEqual(expected);
+      }),
+      { numRuns: 25 },
+    );
+  }, 30_000);
+
+  it('counts every record but the poison ones, and reports each poison record wherever it sits', async () => {
+    const records = sampleRecords();
+    const clean = await cleanSnapshot(records);
+    for (const positions of [[0], [7], [records.length], [0, 5, records.length]]) {
+      useFakeTable();
+      const withPoison = [...records];
+      for (const [offset, position] of positions.entries()) {
+        const handWritten = streamRecord('INSERT', 100 + offset, { newImage: { executionId: 'by-hand' } });
+        withPoison.splice(position + offset, 0, handWritten);
+      }
+      // Sequence numbers must rise along the batch: renumber in order.
+      const renumbered = withPoison.map((record, index) => ({
+        ...record,
+        dynamodb: { ...record.dynamodb, SequenceNumber: `1${String(index + 1).padStart(20, '0')}` },
+      }));
+      const response = await deliver(renumbered);
+      const poisonSequences = renumbered
+        .filter((record) => record.dynamodb?.NewImage?.model === undefined && record.eventName === 'INSERT')
+        .map((record) => record.dynamodb?.SequenceNumber);
+      expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(poisonSequences);
+      // Lambda retries from the first poison record: nothing changes.
+      const firstPoison = renumbered.findIndex(
+        (record) => record.dynamodb?.SequenceNumber === poisonSequences[0],
+      );
+      await deliver(renumbered.slice(firstPoison));
+      expect(Object.values(table.snapshot())).toEqual(Object.values(clean));
+    }
+  });
+
+  it('subtracts the old run when a correction turns it into something that is not a run, and reports it', async () => {
+    const run = runImage();
+    const response = await deliver([
+      streamRecord('INSERT', 1, { newImage: run }),
+      streamRecord('MODIFY', 2, { oldImage: run, newImage: { ...run, status: 'maybe' } }),
+    ]);
+    expect(response.batchItemFailures).toHaveLength(1);
+    const hour = decodeAggregate(table.numbers(aggregateSeriesPk('hour', run.model), '2026-11-01T10'));
+    expect(hour.byStatus.success.counters.executions).toBe(0);
+  });
+
+  it('adds a repaired run whose old image was not a run, without reporting anything', async () => {
+    const run = runImage();
+    const response = await deliver([
+      streamRecord('MODIFY', 1, { oldImage: { executionId: 'x' }, newImage: run }),
+    ]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(
+      decodeAggregate(table.numbers(aggregateSeriesPk('day', run.model), '2026-11-01')).byStatus.success
+        .counters.executions,
+    ).toBe(1);
+  });
+
+  it('keeps a run that TTL expired and drops one a user deleted', async () => {
+    const kept = runImage({ executionId: 'kept' });
+    const deleted = runImage({ executionId: 'deleted' });
+    await deliver([
+      streamRecord('INSERT', 1, { newImage: kept }),
+      streamRecord('INSERT', 2, { newImage: deleted }),
+      streamRecord('REMOVE', 3, { oldImage: kept, userIdentity: ttlIdentity }),
+      streamRecord('REMOVE', 4, { oldImage: deleted }),
+    ]);
+    const day = decodeAggregate(table.numbers(aggregateSeriesPk('day', kept.model), '2026-11-01'));
+    expect(day.byStatus.success.counters.executions).toBe(1);
+  });
+
+  it('publishes one PutMetricData per batch and nothing for a replay', async () => {
+    const records = sampleRecords();
+    await deliver(records);
+    await deliver(records);
+    expect(published).toHaveLength(1);
+  });
+
+  it('logs a failed publish and still succeeds', async () => {
+    const failing = createAggregateHandler({
+      aggregatesTableName: 'Aggregates',
+      publishMetrics: async () => {
+        throw new Error('CloudWatch is down');
+      },
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const response = await failing({ Records: sampleRecords(), shardId: SHARD } as AggregateEvent);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(Object.keys(table.snapshot()).length).toBeGreaterThan(0);
+    warn.mockRestore();
+  });
+
+  it('refuses records without a shard id rather than mixing shards under one watermark', async () => {
+    await expect(deliver(sampleRecords(), null)).rejects.toThrow(/shardId/);
+    expect(table.updates).toBe(0);
+  });
+
+  it('answers an empty tumbling-window invocation with a state', async () => {
+    expect(await deliver([], null)).toEqual({ batchItemFailures: [], state: {} });
+  });
+});

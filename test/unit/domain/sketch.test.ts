@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  bucketAttribute,
+  exactPercentile,
+  type Histogram,
+  mergeHistogram,
+  percentiles,
+  RELATIVE_ACCURACY,
+} from '../../../functions/domain/sketch';
+
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
+/** A seeded generator, so a failure can be reproduced. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function histogramOf(durations: readonly number[]): Histogram {
+  const histogram: Histogram = new Map();
+  for (const duration of durations) mergeHistogram(histogram, [[bucketAttribute(duration), 1]]);
+  return histogram;
+}
+
+function relativeError(estimate: number | null, exact: number | null): number {
+  if (estimate === null || exact === null) throw new Error('empty');
+  return exact === 0 ? Math.abs(estimate) : Math.abs(estimate - exact) / exact;
+}
+
+const next = random(42);
+const gaussian = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+const DISTRIBUTIONS: Record<string, () => number> = {
+  'log-normal around 2 minutes': () => Math.round(Math.exp(Math.log(120_000) + gaussian())),
+  'uniform 1 s – 1 h': () => Math.round(1_000 + next() * 3_599_000),
+  'exponential, mean 30 s': () => Math.round(-30_000 * Math.log(1 - next())),
+  'bimodal: fast failures and long fixes': () =>
+    next() < 0.3 ? Math.round(500 + next() * 4_500) : Math.round(600_000 + next() * 1_200_000),
+  'heavy tail (Pareto)': () => Math.round(2_000 / (1 - next()) ** 0.8),
+  'constant with zeros': () => (next() < 0.1 ? 0 : 42_000),
+};
+
+describe('duration sketch', () => {
+  for (const [name, draw] of Object.entries(DISTRIBUTIONS)) {
+    it(`keeps p50/p95/p99 of 10,000 runs within 2 % of the exact nearest-rank value: ${name}`, () => {
+      const durations = Array.from({ length: 10_000 }, draw);
+      const estimates = percentiles(histogramOf(durations), QUANTILES);
+      QUANTILES.forEach((quantile, index) => {
+        expect(
+          relativeError(estimates[index] ?? null, exactPercentile(durations, quantile)),
+        ).toBeLessThanOrEqual(0.02);
+      });
+    });
+  }
+
+  it('keeps the bound for histograms merged across 24 hours and 5 models', () => {
+    const durations: number[] = [];
+    const merged: Histogram = new Map();
+    for (let bucket = 0; bucket < 24 * 5; bucket++) {
+      const draw = Object.values(DISTRIBUTIONS)[bucket % 6] ?? (() => 1);
+      const part = Array.from({ length: 100 }, draw);
+      durations.push(...part);
+      mergeHistogram(merged, histogramOf(part));
+    }
+    const estimates = percentiles(merged, QUANTILES);
+    QUANTILES.forEach((quantile, index) => {
+      expect(
+        relativeError(estimates[index] ?? null, exactPercentile(durations, quantile)),
+      ).toBeLessThanOrEqual(0.02);
+    });
+  });
+
+  it('never errs by more than α on any durations and quantile (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 86_400_000 }), { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        (durations, quantile) => {
+          const [estimate] = percentiles(histogramOf(durations), [quantile]);
+          const exact = exactPercentile(durations, quantile);
+          return relativeError(estimate ?? null, exact) <= RELATIVE_ACCURACY * (1 + 1e-9);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('subtracts a corrected run back out of the histogram', () => {
+    const histogram = histogramOf([1_000, 2_000, 3_000]);
+    mergeHistogram(histogram, [[bucketAttribute(3_000), -1]]);
+    expect(percentiles(histogram, [1])[0]).toBeCloseTo(2_000, -2);
+  });
+
+  it('reports null percentiles for an empty histogram', () => {
+    expect(percentiles(new Map(), QUANTILES)).toEqual([null, null, null]);
+  });
+});
