@@ -2,73 +2,204 @@
  * The execution record: one finished run of the fixer agent. This zod schema
  * is the single definition of the record: the ingest handler validates with
  * it, the TypeScript types come from it, and the dashboard imports the types.
+ *
+ * "Characters" in the limits below are Unicode code points, so an emoji counts
+ * once and a cut never splits a surrogate pair.
  */
 import { z } from 'zod';
+import { nanosToUsd, usdToNanos } from './money';
 
+export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MODEL_MAX_CHARS = 100;
+export const ERROR_TYPE_MAX_CHARS = 100;
 export const ERROR_MESSAGE_MAX_CHARS = 2_000;
+/** Largest integer a JSON number carries exactly; counts above it would be rounded. */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+/** One run costing more than this is a unit mistake (cents, micro-dollars), not a run. */
 export const MAX_COST_USD = 1_000_000;
+/**
+ * Earliest accepted instant. Stored keys order runs by zero-padded epoch
+ * milliseconds, which only sort correctly when they are not negative.
+ */
+export const EARLIEST_INSTANT = '1970-01-01T00:00:00Z';
+/** `2026-11-01T10:00:00.123456789+05:30`: nanosecond precision and an offset. */
+const MAX_INSTANT_LENGTH = 35;
+/** How many errors one rejected item reports; the rest are counted, not listed. */
+export const MAX_ERRORS_PER_ITEM = 20;
 
-const count = (field: string) =>
-  z.int({ error: `${field} must be an integer ≥ 0` }).min(0, { error: `${field} must be an integer ≥ 0` });
-
-const instant = (field: string) =>
-  z.iso.datetime({
-    offset: true,
-    error: `${field} must be an ISO 8601 date-time with Z or an offset, e.g. 2026-11-01T10:00:00Z`,
-  });
-
-/** Cuts a string to at most `max` characters without splitting a surrogate pair. */
-export function truncateChars(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return Array.from(text).slice(0, max).join('');
+/** Number of Unicode code points in `text`. */
+export function charLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
 }
 
-export const executionRecordSchema = z
-  .strictObject(
-    {
-      executionId: z.string({ error: 'executionId must be a string' }).regex(/^[A-Za-z0-9._:-]{1,128}$/, {
-        error: 'executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -',
-      }),
-      startTime: instant('startTime'),
-      endTime: instant('endTime'),
-      status: z.enum(['success', 'failure'], { error: 'status must be "success" or "failure"' }),
-      model: z
-        .string({ error: 'model must be a string' })
-        .min(1, { error: 'model must be 1–100 characters' })
-        .max(100, { error: 'model must be 1–100 characters' }),
-      inputTokens: count('inputTokens'),
-      outputTokens: count('outputTokens'),
-      cacheReadTokens: count('cacheReadTokens').default(0),
-      cacheWriteTokens: count('cacheWriteTokens').default(0),
-      costUsd: z
-        .number({ error: 'costUsd must be a number ≥ 0 or null' })
-        .min(0, { error: 'costUsd must be a number ≥ 0 or null' })
-        .max(MAX_COST_USD, { error: `costUsd must be at most ${MAX_COST_USD}` })
-        .nullable()
-        .default(null),
-      llmCalls: count('llmCalls').default(0),
-      toolCalls: count('toolCalls').default(0),
-      filesModified: count('filesModified').default(0),
-      errorType: z
-        .string({ error: 'errorType must be a string' })
-        .min(1, { error: 'errorType must be 1–100 characters' })
-        .max(100, { error: 'errorType must be 1–100 characters' })
-        .optional(),
-      errorMessage: z
-        .string({ error: 'errorMessage must be a string' })
-        .transform((text) => truncateChars(text, ERROR_MESSAGE_MAX_CHARS))
-        .optional(),
-    },
-    { error: (issue) => (issue.code === 'invalid_type' ? 'an execution must be a JSON object' : undefined) },
-  )
-  .superRefine((record, context) => {
-    if (Date.parse(record.endTime) < Date.parse(record.startTime)) {
+/** Cuts a string to at most `max` code points, so a surrogate pair is never split. */
+export function truncateChars(text: string, max: number): string {
+  // Fast path: fewer UTF-16 units than the limit means fewer code points too.
+  if (text.length <= max) return text;
+  let end = 0;
+  let count = 0;
+  for (const char of text) {
+    if (count === max) return text.slice(0, end);
+    end += char.length;
+    count++;
+  }
+  return text;
+}
+
+/** In a `u` regex, `\p{Cs}` matches only surrogates that are not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Replaces unpaired surrogates with U+FFFD, so the text survives UTF-8 storage unchanged. */
+export function toWellFormed(text: string): string {
+  return LONE_SURROGATE.test(text) ? text.replace(/\p{Cs}/gu, '\uFFFD') : text;
+}
+
+/** A short description of a received value for error messages; never echoes much of the input. */
+export function describeReceived(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return String(value);
+    case 'undefined':
+      return 'nothing';
+    case 'object':
+      return 'an object';
+    default:
+      return `a ${typeof value}`;
+  }
+}
+
+const got = (issue: { input?: unknown }) => `, got ${describeReceived(issue.input)}`;
+
+const count = (field: string) => {
+  const message = (issue: { input?: unknown }) =>
+    `${field} must be an integer from 0 to ${MAX_COUNT}${got(issue)}`;
+  return z.int({ error: message }).min(0, { error: message });
+};
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+/** True for the date-times we accept: RFC 3339 (ISO 8601 with seconds and Z or an offset), from 1970 on. */
+export function isAcceptedInstant(text: unknown): boolean {
+  return (
+    typeof text === 'string' &&
+    text.length <= MAX_INSTANT_LENGTH &&
+    isoDateTime.safeParse(text).success &&
+    Date.parse(text) >= Date.parse(EARLIEST_INSTANT)
+  );
+}
+
+const instant = (field: string) =>
+  z.string({ error: (issue) => `${field} must be a string${got(issue)}` }).superRefine((text, context) => {
+    if (isAcceptedInstant(text)) return;
+    const wellFormed =
+      text.length <= MAX_INSTANT_LENGTH &&
+      isoDateTime.safeParse(text).success &&
+      Number.isFinite(Date.parse(text));
+    context.addIssue({
+      code: 'custom',
+      message: wellFormed
+        ? `${field} ${text} is before ${EARLIEST_INSTANT}`
+        : `${field} must be an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z${got({ input: text })}`,
+    });
+  });
+
+/** A well-formed string of `min` to `max` code points, for fields that become aggregate keys. */
+const label = (field: string, min: number, max: number) =>
+  z.string({ error: (issue) => `${field} must be a string${got(issue)}` }).superRefine((text, context) => {
+    const length = charLength(text);
+    if (length < min || length > max) {
       context.addIssue({
         code: 'custom',
-        path: ['endTime'],
-        message: `endTime ${record.endTime} is before startTime ${record.startTime}`,
+        message: `${field} must be ${min}–${max} characters, got ${length}`,
+      });
+    } else if (LONE_SURROGATE.test(text)) {
+      context.addIssue({
+        code: 'custom',
+        message: `${field} must be valid Unicode text (it has an unpaired surrogate)`,
       });
     }
+  });
+
+const costUsd = z
+  .number({
+    error: (issue) =>
+      `costUsd must be a number of US dollars from 0 to ${MAX_COST_USD}, or null${got(issue)}`,
+  })
+  .min(0, { error: (issue) => `costUsd must not be negative${got(issue)}` })
+  .max(MAX_COST_USD, { error: (issue) => `costUsd must be at most ${MAX_COST_USD} US dollars${got(issue)}` })
+  // Rounded to the nanodollar here, so the validated record is exactly what is
+  // stored, hashed and read back.
+  .transform((usd) => nanosToUsd(usdToNanos(usd)))
+  .nullable()
+  .default(null);
+
+const executionShape = {
+  executionId: z
+    .string({ error: (issue) => `executionId must be a string${got(issue)}` })
+    .regex(EXECUTION_ID_PATTERN, {
+      error: (issue) => `executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -${got(issue)}`,
+    }),
+  startTime: instant('startTime'),
+  endTime: instant('endTime'),
+  status: z.enum(['success', 'failure'], {
+    error: (issue) => `status must be "success" or "failure"${got(issue)}`,
+  }),
+  model: label('model', 1, MODEL_MAX_CHARS),
+  inputTokens: count('inputTokens'),
+  outputTokens: count('outputTokens'),
+  cacheReadTokens: count('cacheReadTokens').default(0),
+  cacheWriteTokens: count('cacheWriteTokens').default(0),
+  costUsd,
+  llmCalls: count('llmCalls').default(0),
+  toolCalls: count('toolCalls').default(0),
+  filesModified: count('filesModified').default(0),
+  // An empty errorType is the same as none: the run counts as `Unknown`.
+  errorType: label('errorType', 0, ERROR_TYPE_MAX_CHARS)
+    .transform((text) => (text === '' ? undefined : text))
+    .optional(),
+  // Free text from tool output: repaired and cut rather than rejected.
+  errorMessage: z
+    .string({ error: (issue) => `errorMessage must be a string${got(issue)}` })
+    .transform((text) => toWellFormed(truncateChars(text, ERROR_MESSAGE_MAX_CHARS)))
+    .optional(),
+};
+
+export const executionRecordSchema = z
+  .strictObject(executionShape, {
+    error: (issue) =>
+      issue.code === 'invalid_type' ? `an execution must be a JSON object${got(issue)}` : undefined,
+  })
+  .superRefine(
+    (record, context) => {
+      if (Date.parse(record.endTime) < Date.parse(record.startTime)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['endTime'],
+          message: `endTime ${record.endTime} is before startTime ${record.startTime}`,
+        });
+      }
+    },
+    {
+      // Also check the clock skew when other fields are wrong, so that one
+      // answer lists every problem of the item.
+      when: (payload) => {
+        const value = payload.value as { startTime?: unknown; endTime?: unknown } | null;
+        return isAcceptedInstant(value?.startTime) && isAcceptedInstant(value?.endTime);
+      },
+    },
+  )
+  .transform((record) => {
+    // An empty errorType became undefined above; drop the key so the record reads as "none".
+    if (record.errorType === undefined) delete record.errorType;
+    return record;
   });
 
 /** What a client sends (optional fields may be absent). */
@@ -88,13 +219,18 @@ export type ValidationResult =
   | { readonly ok: true; readonly record: ExecutionRecord }
   | { readonly ok: false; readonly errors: FieldError[] };
 
+/** A field name as sent, safe to echo: quoted, escaped and cut to 64 characters. */
+function quoteKey(key: string): string {
+  return JSON.stringify(truncateChars(key, 64));
+}
+
 /** Turns zod issues into field errors whose path and message name the field. */
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
-        path: [...issue.path, key].join('.'),
-        message: `unknown field "${key}"${suggestField(key)}`,
+        path: [...issue.path.map(String), truncateChars(key, 64)].join('.'),
+        message: `unknown field ${quoteKey(key)}${suggestField(key)}`,
       }));
     }
     const path = issue.path.map(String).join('.');
@@ -102,7 +238,7 @@ export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[]
   });
 }
 
-const knownFields = Object.keys(executionRecordSchema.shape);
+const knownFields = Object.keys(executionShape);
 
 /** A hint for the typo case the contract calls out: `costUSD` for `costUsd`. */
 function suggestField(key: string): string {
@@ -110,12 +246,22 @@ function suggestField(key: string): string {
   return match ? ` (did you mean "${match}"?)` : '';
 }
 
+/** Keeps a rejection readable and its response small, whatever the item holds. */
+function capErrors(errors: FieldError[]): FieldError[] {
+  if (errors.length <= MAX_ERRORS_PER_ITEM) return errors;
+  const shown = errors.slice(0, MAX_ERRORS_PER_ITEM - 1);
+  return [
+    ...shown,
+    { path: '', message: `and ${errors.length - shown.length} more errors in this execution` },
+  ];
+}
+
 /** Validates one execution object. Never throws. */
 export function validateExecution(input: unknown): ValidationResult {
   const parsed = executionRecordSchema.safeParse(input);
   return parsed.success
     ? { ok: true, record: parsed.data }
-    : { ok: false, errors: toFieldErrors(parsed.error.issues) };
+    : { ok: false, errors: capErrors(toFieldErrors(parsed.error.issues)) };
 }
 
 /** endTime − startTime in milliseconds; never negative for a validated record. */

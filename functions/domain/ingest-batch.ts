@@ -3,13 +3,13 @@
  * batch of 1–100, each validated on its own, with a later item winning over
  * an earlier one of the same executionId.
  */
-import { type ExecutionRecord, type FieldError, validateExecution } from './execution';
+import { describeReceived, type ExecutionRecord, type FieldError, validateExecution } from './execution';
 
 export const MAX_BATCH_ITEMS = 100;
 
 export interface RejectedItem {
   readonly index: number;
-  /** The executionId as sent, when it was a string; null otherwise. */
+  /** The executionId as sent, when it was a string (cut to 128 characters); null otherwise. */
   readonly executionId: string | null;
   readonly errors: FieldError[];
 }
@@ -24,7 +24,7 @@ export type BatchPlan =
   | { readonly kind: 'invalid_shape'; readonly message: string; readonly rejected: RejectedItem[] }
   | {
       readonly kind: 'plan';
-      /** Valid items to store, at most one per executionId (the last one sent). */
+      /** Valid items to store, at most one per executionId (the last one sent), in the order sent. */
       readonly toStore: AcceptedItem[];
       readonly rejected: RejectedItem[];
       /** Valid items replaced by a later item with the same executionId in this batch. */
@@ -32,37 +32,52 @@ export type BatchPlan =
       readonly received: number;
     };
 
+const BATCH_FORM = '{"executions": [...]} with 1–100 execution objects';
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function invalidShape(path: string, message: string): BatchPlan {
+  return {
+    kind: 'invalid_shape',
+    message,
+    rejected: [{ index: 0, executionId: null, errors: [{ path, message }] }],
+  };
+}
+
+/**
+ * Plans a request body. An object with an own `executions` member is a batch;
+ * any other JSON value is a single execution (and is rejected by its schema
+ * when it is not an object).
+ */
 export function planBatch(body: unknown): BatchPlan {
-  const isBatch = isPlainObject(body) && Object.hasOwn(body, 'executions');
-  if (isBatch) {
-    const extraKeys = Object.keys(body).filter((key) => key !== 'executions');
-    const items = body.executions;
-    if (!Array.isArray(items) || items.length === 0 || extraKeys.length > 0) {
-      const message =
-        extraKeys.length > 0
-          ? `unknown field "${extraKeys[0]}" next to "executions"`
-          : 'executions must be an array of 1–100 execution objects';
-      return {
-        kind: 'invalid_shape',
-        message,
-        rejected: [
-          { index: 0, executionId: null, errors: [{ path: extraKeys[0] ?? 'executions', message }] },
-        ],
-      };
-    }
-    if (items.length > MAX_BATCH_ITEMS) {
-      return {
-        kind: 'too_large',
-        message: `at most ${MAX_BATCH_ITEMS} executions per request, got ${items.length}`,
-      };
-    }
-    return planItems(items);
+  if (Array.isArray(body)) {
+    return invalidShape('', `the body must be one execution object or ${BATCH_FORM}, got an array`);
   }
-  return planItems([body]);
+  if (!isPlainObject(body) || !Object.hasOwn(body, 'executions')) return planItems([body]);
+
+  const extraKey = Object.keys(body).find((key) => key !== 'executions');
+  if (extraKey !== undefined) {
+    const name = JSON.stringify(extraKey.slice(0, 64));
+    return invalidShape(
+      extraKey.slice(0, 64),
+      `unknown field ${name} next to "executions"; a batch is ${BATCH_FORM}`,
+    );
+  }
+  const items = body.executions;
+  if (!Array.isArray(items)) {
+    return invalidShape('executions', `executions must be an array, got ${describeReceived(items)}`);
+  }
+  if (items.length === 0)
+    return invalidShape('executions', 'executions must hold at least 1 execution, got 0');
+  if (items.length > MAX_BATCH_ITEMS) {
+    return {
+      kind: 'too_large',
+      message: `at most ${MAX_BATCH_ITEMS} executions per request, got ${items.length}`,
+    };
+  }
+  return planItems(items);
 }
 
 function planItems(items: readonly unknown[]): BatchPlan {
@@ -77,7 +92,9 @@ function planItems(items: readonly unknown[]): BatchPlan {
       rejected.push({ index, executionId: id, errors: result.errors });
       return;
     }
-    if (latestById.has(result.record.executionId)) superseded++;
+    // Deleting first moves the id to the end of the Map's order, so the
+    // items are stored in the order of their winning versions.
+    if (latestById.delete(result.record.executionId)) superseded++;
     latestById.set(result.record.executionId, { index, record: result.record });
   });
   return { kind: 'plan', toStore: [...latestById.values()], rejected, superseded, received: items.length };

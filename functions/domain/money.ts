@@ -6,6 +6,8 @@
 
 export const NANOS_PER_USD = 1_000_000_000n;
 
+const PLAIN_DECIMAL = /^(\d{1,6})(?:\.(\d{1,9}))?$/;
+
 /**
  * Converts a JSON number of US dollars to integer nanodollars.
  *
@@ -16,7 +18,12 @@ export const NANOS_PER_USD = 1_000_000_000n;
  */
 export function usdToNanos(usd: number): bigint {
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`cost must be a finite number ≥ 0, got ${usd}`);
-  const [mantissa = '0', exponentText] = String(usd).toLowerCase().split('e');
+  const text = String(usd);
+  // Fast path for the usual cost, under $1 million with at most nine decimals:
+  // both parts are integers below 2^53, so Number arithmetic is exact.
+  const plain = PLAIN_DECIMAL.exec(text);
+  if (plain) return BigInt(Number(plain[1]) * 1e9 + Number((plain[2] ?? '').padEnd(9, '0')));
+  const [mantissa = '0', exponentText] = text.toLowerCase().split('e');
   const exponent = exponentText === undefined ? 0 : Number(exponentText);
   const [whole = '0', fraction = ''] = mantissa.split('.');
   // digits * 10^(exponent - fraction.length) dollars, scaled to nanodollars.
@@ -39,8 +46,10 @@ export function nanosToDecimalString(nanos: bigint): string {
 
 /**
  * Nanodollars as a JSON number of dollars. Parsing the exact decimal string
- * gives the double nearest to the exact sum, which prints back as that same
- * decimal for any total below about $9 million.
+ * gives the double nearest to the exact sum. A double keeps 15 significant
+ * digits, so that prints back as the same decimal for any total below
+ * $1 million (6 + 9 digits), and within one nanodollar up to about
+ * $9 million; use `nanosToDecimalString` where more must be exact.
  */
 export function nanosToUsd(nanos: bigint): number {
   return Number(nanosToDecimalString(nanos));
