@@ -190,7 +190,8 @@ export class DashboardSite extends Construct {
 
     new s3deploy.BucketDeployment(this, 'deploy-dashboard', {
       // One deployment for both sources: a second one would be pruned by (or
-      // prune) the first.
+      // prune) the first. Sources are unpacked in order, so this config.json
+      // replaces the local-runtime one ({"auth": null}) that the build ships.
       sources: [dashboardSource(this), s3deploy.Source.jsonData('config.json', runtimeConfig)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
