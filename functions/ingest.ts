@@ -3,82 +3,143 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
 import { loadIngestConfig } from './config';
 import { planBatch } from './domain/ingest-batch';
+import { BatchTooLargeError, HttpError, ServiceUnavailableError, ValidationFailedError } from './http/errors';
 import {
-  BatchTooLargeError,
-  MethodNotAllowedError,
-  ServiceUnavailableError,
-  ValidationFailedError,
-} from './http/errors';
-import { type HttpResult, httpErrors, type JsonEvent, jsonBody } from './http/middleware';
+  allowMethods,
+  type HttpEvent,
+  type HttpResult,
+  httpErrors,
+  type JsonEvent,
+  jsonBody,
+} from './http/middleware';
 import { jsonResponse } from './http/response';
-import { putRunIfChanged } from './store/executions-store';
-import { RetriesExhaustedError } from './store/retry';
+import { type PutOutcome, putRunIfChanged } from './store/executions-store';
+import { RetriesExhaustedError, type RetryOptions } from './store/retry';
 import { toRunItem } from './store/run-item';
 
 const config = loadIngestConfig();
-const logger = new Logger({ serviceName: 'fixer-metrics-ingest' });
 
 /** Seconds a client should wait after a 503: long enough for throttling to clear. */
-const RETRY_AFTER_SECONDS = 2;
+export const RETRY_AFTER_SECONDS = 2;
+/** Time kept back from the Lambda timeout to answer 503 instead of being cut off. */
+const RESPONSE_RESERVE_MS = 1_000;
 
-async function ingest(event: JsonEvent): Promise<HttpResult> {
-  if (event.requestContext.http.method !== 'POST') {
-    throw new MethodNotAllowedError(
-      `${event.requestContext.http.method} is not allowed on /api/executions; use POST`,
-    );
-  }
-  logger.appendKeys({ requestId: event.requestContext.requestId });
-  const plan = planBatch(event.jsonBody);
-  if (plan.kind === 'too_large') throw new BatchTooLargeError(plan.message);
-  if (plan.kind === 'invalid_shape') throw new ValidationFailedError(plan.message, plan.rejected);
-  if (plan.toStore.length === 0) {
-    const first = plan.rejected[0]?.errors[0];
-    const message =
-      plan.received === 1
-        ? `invalid execution: ${first?.message ?? 'invalid'}`
-        : `all ${plan.received} executions are invalid; first: item ${plan.rejected[0]?.index}: ${first?.message}`;
-    logger.info('ingest rejected', { received: plan.received, rejected: plan.rejected.length });
-    throw new ValidationFailedError(message, plan.rejected);
-  }
+export interface IngestOptions {
+  /** Retry policy of each write; tests pass a `sleep` that returns at once. */
+  readonly retry?: RetryOptions;
+  readonly logger?: Logger;
+}
 
-  let outcomes: ('stored' | 'duplicate')[];
-  try {
-    outcomes = await Promise.all(
+/** Adds the request id to every log line and logs each request's outcome once, without its payload. */
+function requestLog(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: async (request) => {
+      logger.appendKeys({ requestId: request.event.requestContext?.requestId });
+    },
+    onError: async (request) => {
+      // Runs after httpErrors (middy unwinds onError in reverse), so the response is set.
+      const error = request.error;
+      const rejected =
+        error instanceof ValidationFailedError ? (error.details.rejected as unknown[]).length : undefined;
+      logger.info('ingest refused', {
+        status: request.response?.statusCode,
+        error: error instanceof HttpError ? error.code : 'internal_error',
+        ...(rejected === undefined ? {} : { accepted: 0, duplicates: 0, rejected }),
+      });
+    },
+  };
+}
+
+/** When this request must have its answer ready: before the Lambda is cut off. */
+function deadlineOf(context: Context | undefined): number | undefined {
+  const remainingMs = context?.getRemainingTimeInMillis?.();
+  return typeof remainingMs === 'number' && Number.isFinite(remainingMs)
+    ? Date.now() + Math.max(0, remainingMs - RESPONSE_RESERVE_MS)
+    : undefined;
+}
+
+/** Builds the handler; `handler` below is the one Lambda runs. */
+export function createIngestHandler(options: IngestOptions = {}) {
+  const logger = options.logger ?? new Logger({ serviceName: 'fixer-metrics-ingest' });
+
+  async function ingest(event: JsonEvent, context: Context): Promise<HttpResult> {
+    const plan = planBatch(event.jsonBody);
+    if (plan.kind === 'too_large') throw new BatchTooLargeError(plan.message);
+    if (plan.kind === 'invalid_shape') throw new ValidationFailedError(plan.message, plan.rejected);
+    if (plan.toStore.length === 0) {
+      const first = plan.rejected[0];
+      const message =
+        plan.received === 1
+          ? `invalid execution: ${first?.errors[0]?.message}`
+          : `all ${plan.received} executions are invalid; first, item ${first?.index}: ${first?.errors[0]?.message}`;
+      throw new ValidationFailedError(message, plan.rejected);
+    }
+
+    const retry = { deadline: deadlineOf(context), ...options.retry };
+    // allSettled rather than all: no write of this request is still in flight
+    // once it is answered, so a client's retry never races it.
+    const results = await Promise.allSettled(
       plan.toStore.map(({ record }) =>
-        putRunIfChanged(config.EXECUTIONS_TABLE_NAME, toRunItem(record, config.RAW_RETENTION_DAYS)),
+        putRunIfChanged(config.EXECUTIONS_TABLE_NAME, toRunItem(record, config.RAW_RETENTION_DAYS), retry),
       ),
     );
-  } catch (error) {
-    if (error instanceof RetriesExhaustedError) {
-      // Items written before the give-up stay written; a client that retries
-      // sees them as duplicates, so the final state is the same either way.
+    const outcomes = results.flatMap((result): PutOutcome[] =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    );
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    const accepted = outcomes.filter((outcome) => outcome === 'stored').length;
+    const duplicates = outcomes.length - accepted;
+    const counts = {
+      received: plan.received,
+      accepted,
+      duplicates,
+      superseded: plan.superseded,
+      rejected: plan.rejected.length,
+    };
+
+    const unexpected = failures.find((failure) => !(failure instanceof RetriesExhaustedError));
+    if (unexpected !== undefined) throw unexpected;
+    const exhausted = failures[0] as RetriesExhaustedError | undefined;
+    if (exhausted) {
+      logger.warn('ingest gave up on the store', { ...counts, unstored: failures.length });
+      // What was written stays written; re-sending the request stores the rest
+      // and reports the written ones as duplicates, so nothing is lost.
       throw new ServiceUnavailableError(
-        `the store is busy (${(error.cause as Error)?.name ?? 'transient error'}); retry after ${RETRY_AFTER_SECONDS} s`,
+        `the store is busy (${(exhausted.cause as Error | undefined)?.name ?? 'timeout'}); ` +
+          `${failures.length} of ${plan.toStore.length} executions were not stored; ` +
+          `re-send the request after ${RETRY_AFTER_SECONDS} s`,
         RETRY_AFTER_SECONDS,
       );
     }
-    throw error;
+
+    logger.info('ingested', counts);
+    const status = plan.rejected.length > 0 ? 207 : 202;
+    return jsonResponse(status, {
+      accepted,
+      duplicates,
+      superseded: plan.superseded,
+      rejected: plan.rejected,
+    });
   }
-  const accepted = outcomes.filter((outcome) => outcome === 'stored').length;
-  const duplicates = outcomes.length - accepted;
-  logger.info('ingested', {
-    received: plan.received,
-    accepted,
-    duplicates,
-    superseded: plan.superseded,
-    rejected: plan.rejected.length,
-  });
-  const status = plan.rejected.length > 0 ? 207 : 202;
-  return jsonResponse(status, { accepted, duplicates, superseded: plan.superseded, rejected: plan.rejected });
+
+  return (
+    middy<HttpEvent, HttpResult>()
+      // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the payload is never logged.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(requestLog(logger))
+      .use(httpHeaderNormalizer())
+      .use(httpErrors(logger))
+      .use(allowMethods(['POST']))
+      .use(jsonBody<HttpEvent>())
+      .handler((event, context) => ingest(event as JsonEvent, context))
+  );
 }
 
-export const handler = middy<JsonEvent, HttpResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(httpHeaderNormalizer())
-  .use(httpErrors<JsonEvent>(logger))
-  .use(jsonBody())
-  .handler(ingest);
+export const handler = createIngestHandler();

@@ -49,6 +49,11 @@ export class NotFoundError extends HttpError {
 export class MethodNotAllowedError extends HttpError {
   readonly statusCode = 405;
   readonly code = 'method_not_allowed';
+  /** @param allow the methods the resource does answer, for the `Allow` header (RFC 9110 requires it on a 405) */
+  constructor(message: string, allow?: readonly string[]) {
+    super(message);
+    if (allow) this.headers.allow = allow.join(', ');
+  }
 }
 
 export class PayloadTooLargeError extends HttpError {

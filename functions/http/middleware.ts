@@ -5,7 +5,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import {
+  HttpError,
+  InvalidJsonError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from './errors';
 import { jsonResponse } from './response';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -15,24 +21,50 @@ export type JsonEvent = HttpEvent & { jsonBody: unknown };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Charsets whose bytes are UTF-8: JSON must be UTF-8 (RFC 8259 §8.1). */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+
+/** The media type and charset of a Content-Type header value, lower-cased. */
+export function parseContentType(header: string): { mediaType: string; charset: string | undefined } {
+  const [mediaType = '', ...parameters] = header.split(';');
+  let charset: string | undefined;
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=');
+    if (name.trim().toLowerCase() === 'charset')
+      charset = value
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
+  }
+  return { mediaType: mediaType.trim().toLowerCase(), charset };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /**
  * Reads the body as JSON, in the order a client can fix things: media type
- * (415), size (413), syntax (400). Sizes are counted in bytes of the decoded
- * body, as the client sent them.
+ * (415), size (413), encoding and syntax (400). Sizes are counted in bytes of
+ * the decoded body, as the client sent them. A leading byte-order mark is
+ * dropped (RFC 8259 lets parsers ignore it); bytes that are not UTF-8 are an
+ * error rather than silently replaced.
  */
-export function jsonBody({
+export function jsonBody<TEvent extends HttpEvent = JsonEvent>({
   maxBytes = MAX_BODY_BYTES,
 }: {
   maxBytes?: number;
-} = {}): MiddlewareObj<JsonEvent, HttpResult> {
+} = {}): MiddlewareObj<TEvent, HttpResult> {
   return {
     before: async (request) => {
-      const event = request.event;
-      const contentType = event.headers?.['content-type'] ?? '';
-      const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+      const event = request.event as unknown as JsonEvent;
+      const { mediaType, charset } = parseContentType(event.headers?.['content-type'] ?? '');
       if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
         throw new UnsupportedMediaTypeError(
-          `content-type must be application/json, got ${mediaType ? `"${mediaType.slice(0, 100)}"` : 'none'}`,
+          `content-type must be application/json, got ${mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'none'}`,
+        );
+      }
+      if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
+        throw new UnsupportedMediaTypeError(
+          `content-type charset must be utf-8, got ${JSON.stringify(charset.slice(0, 40))}`,
         );
       }
       const raw = event.body ?? '';
@@ -42,12 +74,34 @@ export function jsonBody({
           `body is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes (1 MiB)`,
         );
       }
-      const text = bytes.toString('utf8');
+      let text: string;
+      try {
+        text = strictUtf8.decode(bytes);
+      } catch {
+        throw new InvalidJsonError('body is not valid UTF-8');
+      }
       if (text.trim() === '') throw new InvalidJsonError('body is empty; expected a JSON execution object');
       try {
         event.jsonBody = JSON.parse(text);
       } catch (error) {
-        throw new InvalidJsonError(`body is not valid JSON: ${(error as Error).message}`);
+        throw new InvalidJsonError(`body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+      }
+    },
+  };
+}
+
+/** Answers 405 with an `Allow` header to any method but the given ones, before the body is read. */
+export function allowMethods<TEvent extends HttpEvent>(
+  methods: readonly string[],
+): MiddlewareObj<TEvent, HttpResult> {
+  return {
+    before: async (request) => {
+      const method = request.event.requestContext.http.method;
+      if (!methods.includes(method)) {
+        throw new MethodNotAllowedError(
+          `${method.slice(0, 20)} is not allowed on ${request.event.rawPath.slice(0, 200)}; use ${methods.join(' or ')}`,
+          methods,
+        );
       }
     },
   };

@@ -17,6 +17,10 @@ export type PutOutcome = 'stored' | 'duplicate';
  * When the stored content hash is the same, the condition fails, nothing is
  * written and no stream record appears. Two concurrent requests for a new id
  * cannot both count as new: the second one's condition sees the first's item.
+ *
+ * A retry after a put whose answer was lost (timeout, dropped connection)
+ * finds its own item and reports 'duplicate'; the stored state is right
+ * either way, which is what makes client retries safe.
  */
 export async function putRunIfChanged(
   tableName: string,
@@ -25,7 +29,7 @@ export async function putRunIfChanged(
 ): Promise<PutOutcome> {
   try {
     await withRetry(
-      () =>
+      (abortSignal) =>
         documentClient.send(
           new PutCommand({
             TableName: tableName,
@@ -33,6 +37,7 @@ export async function putRunIfChanged(
             ConditionExpression: 'attribute_not_exists(executionId) OR contentHash <> :hash',
             ExpressionAttributeValues: { ':hash': item.contentHash },
           }),
+          { abortSignal },
         ),
       retry,
     );

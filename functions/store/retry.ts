@@ -14,6 +14,8 @@ const RETRYABLE_NAMES = new Set([
   'TransactionConflictException',
   'LimitExceededException',
   'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 
 const RETRYABLE_CODES = new Set([
@@ -61,23 +63,45 @@ export interface RetryOptions {
   readonly baseDelayMs?: number;
   /** Cap of one backoff. @default 1000 ms */
   readonly maxDelayMs?: number;
+  /**
+   * Epoch milliseconds after which no attempt is started or awaited: an
+   * attempt in flight is aborted then. Lets a handler answer 503 before its
+   * own timeout turns the request into an unexplained 5xx. @default none
+   */
+  readonly deadline?: number;
+  /** Waits between attempts; tests pass one that returns at once. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function withRetry<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { attempts = 5, baseDelayMs = 25, maxDelayMs = 1_000, sleep = defaultSleep } = options;
+/**
+ * Runs `operation` until it succeeds, fails for good, or the attempts or the
+ * deadline run out (RetriesExhaustedError). The operation gets an AbortSignal
+ * that fires at the deadline; pass it to the SDK's `send`.
+ */
+export async function withRetry<T>(
+  operation: (signal: AbortSignal | undefined) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const { attempts = 5, baseDelayMs = 25, maxDelayMs = 1_000, deadline, sleep = defaultSleep } = options;
   let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  let made = 0;
+  while (made < attempts) {
+    const remainingMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+    if (remainingMs <= 0) break;
+    const signal = Number.isFinite(remainingMs) ? AbortSignal.timeout(remainingMs) : undefined;
+    made++;
     try {
-      return await operation();
+      return await operation(signal);
     } catch (error) {
-      if (!isTransientError(error)) throw error;
+      if (!isTransientError(error) && !signal?.aborted) throw error;
       lastError = error;
-      if (attempt < attempts)
-        await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     }
+    if (made >= attempts) break;
+    const delayMs = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (made - 1));
+    if (deadline !== undefined && Date.now() + delayMs >= deadline) break;
+    await sleep(delayMs);
   }
-  throw new RetriesExhaustedError(attempts, lastError);
+  throw new RetriesExhaustedError(made, lastError);
 }
