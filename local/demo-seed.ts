@@ -249,16 +249,15 @@ function pick<T extends string>(random: () => number, weights: Readonly<Record<T
 /**
  * Runs expected to start in the UTC hour beginning at `hourStart`: more by day
  * (peaking mid-afternoon UTC, when Europe and the Americas overlap) and on
- * weekdays, growing slowly over time.
+ * weekdays.
  */
 export function expectedRunsInHour(hourStart: number, runsPerWeekday: number): number {
   const date = new Date(hourStart);
   const hour = date.getUTCHours() + 0.5;
   const diurnal = 0.12 + 0.88 * Math.exp(-(((hour - 14.5) / 4.8) ** 2));
   const weekday = date.getUTCDay() === 0 || date.getUTCDay() === 6 ? 0.35 : 1;
-  const growth = 1 + 0.004 * ((hourStart - Date.UTC(2026, 0, 1)) / dayMs);
-  // The diurnal curve sums to about 10.6 over a day.
-  return (runsPerWeekday / 10.6) * diurnal * weekday * Math.max(0.5, Math.min(growth, 2));
+  // The diurnal curve sums to about 10.4 over a day.
+  return (runsPerWeekday / 10.4) * diurnal * weekday;
 }
 
 const errorMessages: Record<ErrorType, (random: () => number, model: string) => string> = {
@@ -410,7 +409,7 @@ export function planDemoRuns(options: DemoPlanOptions): DemoRun[] {
   for (let hour = currentHour; hour >= firstHour; hour -= hourMs) {
     for (const run of runsForHour(hour, {
       seed: options.seed ?? 20_260_101,
-      runsPerWeekday: options.runsPerWeekday ?? 1_000,
+      runsPerWeekday: options.runsPerWeekday ?? 800,
       now: options.now,
     })) {
       if (Date.parse(run.endTime) <= options.now) runs.push(run);
@@ -426,7 +425,7 @@ export interface SeedOptions extends Partial<DemoPlanOptions> {
   readonly markerFile?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Requests in flight. @default 4 */
+  /** Requests in flight; each is up to 100 writes, so a few keep DynamoDB Local busy. @default 2 */
   readonly concurrency?: number;
 }
 
@@ -441,10 +440,12 @@ export interface SeedReport {
   readonly runsPerSecond: number;
 }
 
-function readMarker(file: string | undefined): number | undefined {
+function readMarker(file: string | undefined, days: number): number | undefined {
   if (!file) return undefined;
   try {
-    const marker = JSON.parse(readFileSync(file, 'utf8')) as { seededUntil?: string };
+    const marker = JSON.parse(readFileSync(file, 'utf8')) as { seededUntil?: string; days?: number };
+    // More history asked for than was seeded: seed it all again (what exists comes back as duplicates).
+    if (days > (marker.days ?? 0)) return undefined;
     const until = marker.seededUntil ? Date.parse(marker.seededUntil) : Number.NaN;
     return Number.isFinite(until) ? until : undefined;
   } catch {
@@ -483,7 +484,7 @@ async function postBatch(
 export async function seedDemoData(options: SeedOptions): Promise<SeedReport> {
   const startedAt = Date.now();
   const now = options.now ?? startedAt;
-  const since = options.since ?? readMarker(options.markerFile);
+  const since = options.since ?? readMarker(options.markerFile, options.days);
   const runs = planDemoRuns({
     now,
     days: options.days,
@@ -516,7 +517,7 @@ export async function seedDemoData(options: SeedOptions): Promise<SeedReport> {
       options.onProgress?.(done, runs.length);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  await Promise.all(Array.from({ length: options.concurrency ?? 2 }, worker));
   if (options.signal?.aborted) throw new Error('demo seeding stopped');
 
   if (options.markerFile && totals.failedRequests === 0) {

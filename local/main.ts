@@ -137,6 +137,10 @@ async function main(): Promise<number> {
   return stopped;
 }
 
+// The AWS SDK warns on every start that it will drop Node 20 in 2027; the
+// README states the supported versions, so here it is only noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 process.on('uncaughtException', (error) => {
   console.error(`uncaught exception: ${error.stack ?? error}`);
   process.exit(1);

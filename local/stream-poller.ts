@@ -104,6 +104,8 @@ export interface StreamPollerOptions {
    * record to the dead-letter list. @default isConnectionError
    */
   readonly isStoreOutage?: (error: unknown) => boolean;
+  /** Pause before sending a batch again after a store outage. @default 1000 */
+  readonly storeOutagePauseMs?: number;
   readonly now?: () => number;
 }
 
@@ -260,6 +262,7 @@ export class StreamPoller {
       checkpointFile: options.checkpointFile,
       beforeInvoke: options.beforeInvoke,
       isStoreOutage: options.isStoreOutage ?? isConnectionError,
+      storeOutagePauseMs: options.storeOutagePauseMs ?? 1_000,
     };
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
@@ -584,7 +587,7 @@ export class StreamPoller {
         // The store is down, not the record bad: wait and send the same batch
         // again without using up its retries or splitting it.
         this.noteError(`handler could not reach the store on ${shard.shardId}; retrying`, outcome.error);
-        await this.sleep(1_000);
+        await this.sleep(this.options.storeOutagePauseMs);
         return;
       }
       this.handleFunctionError(shard, size, errorMessage(outcome.error));
