@@ -20,6 +20,11 @@ export type ChartOptions = Omit<uPlot.Options, 'width' | 'height'>;
 
 const bars = uPlot.paths.bars?.({ size: [0.7, 48], gap: 1 });
 const noPath = () => null;
+// Tick steps a reader can count in: 1 s … 30 s, 1 min … 30 min, 1 h … (not 200,000 ms).
+const DURATION_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400].map(
+  (s) => s * 1000,
+);
+const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(value)}` : formatUsd(value));
 const BUCKET_SECONDS: Record<Granularity, number> = { hour: 3600, day: 86_400 };
 
 function axis(palette: Palette, extra: uPlot.Axis = {}): uPlot.Axis {
@@ -179,15 +184,15 @@ export function timeChartOptions(
             scale: 'usd',
             label: 'Total cost (USD)',
             labelSize: 18,
-            size: 60,
-            values: valuesWith(formatUsd),
+            size: 72,
+            values: valuesWith(usdTick),
           }),
           axis(palette, {
             scale: 'perRun',
             side: 1,
             label: 'Cost per run (USD)',
             labelSize: 18,
-            size: 64,
+            size: 72,
             grid: { show: false },
             values: valuesWith(formatUsd),
           }),
@@ -215,7 +220,11 @@ export function timeChartOptions(
         ],
         axes: [
           base.axes![0]!,
-          axis(palette, { values: (_u, ticks) => formatDurationTicks(ticks), size: 64 }),
+          axis(palette, {
+            values: (_u, ticks) => formatDurationTicks(ticks),
+            incrs: DURATION_STEPS_MS,
+            size: 64,
+          }),
         ],
       };
     case 'failures':

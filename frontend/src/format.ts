@@ -66,8 +66,15 @@ export function formatDuration(ms: number | null | undefined): string {
 /** Axis ticks in one unit, chosen by the largest tick: "50 s, 100 s" rather than "100 s, 2.5 min". */
 export function formatDurationTicks(ticks: readonly number[]): string[] {
   const largest = Math.max(0, ...ticks);
-  const [unit, size] = largest < 1000 ? ['ms', 1] : largest < 120_000 ? ['s', 1000] : ['min', 60_000];
-  return ticks.map((ms) => (ms === 0 ? '0' : `${+(ms / (size as number)).toFixed(1)} ${unit}`));
+  const [unit, size]: [string, number] =
+    largest < 1000
+      ? ['ms', 1]
+      : largest < 120_000
+        ? ['s', 1000]
+        : largest < 7_200_000
+          ? ['min', 60_000]
+          : ['h', 3_600_000];
+  return ticks.map((ms) => (ms === 0 ? '0' : `${+(ms / size).toFixed(1)} ${unit}`));
 }
 
 /** 2.345 → "2.3" (per-run averages). */

@@ -39,11 +39,13 @@ async function kpi(label: string): Promise<string> {
 
 beforeAll(async () => {
   runtime = await startRuntime();
+  // Screenshots and counts need the whole seed, not its first slice.
+  await runtime.seeded();
   await waitForDemoData(runtime.baseUrl);
   browser = await launchBrowser();
   page = browser.page;
   consoleErrors = watchConsole(page);
-});
+}, 900_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -20,6 +20,8 @@ export interface Runtime {
   baseUrl: string;
   /** Everything the runtime printed, for failure messages. */
   output: () => string;
+  /** Resolves when the demo seed has finished (at once for an external runtime). */
+  seeded: (timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -56,7 +58,8 @@ async function stopGroup(child: ChildProcess): Promise<void> {
 /** Starts `local/main.ts` on a free port and resolves once it prints its ready line. */
 export async function startRuntime(options: { demo?: boolean } = {}): Promise<Runtime> {
   if (process.env.E2E_BASE_URL) {
-    return { baseUrl: process.env.E2E_BASE_URL.replace(/\/$/, ''), output: () => '', stop: async () => {} };
+    const baseUrl = process.env.E2E_BASE_URL.replace(/\/$/, '');
+    return { baseUrl, output: () => '', seeded: async () => {}, stop: async () => {} };
   }
   const port = await freePort();
   const args = ['local/main.ts', '--port', String(port), ...(options.demo === false ? ['--no-demo'] : [])];
@@ -91,7 +94,17 @@ export async function startRuntime(options: { demo?: boolean } = {}): Promise<Ru
     await stopGroup(child);
     throw error;
   });
-  return { baseUrl, output: () => output, stop: () => stopGroup(child) };
+  const seeded = async (timeoutMs = 600_000) => {
+    const deadline = Date.now() + timeoutMs;
+    // main.ts prints "demo data: N runs in S s" once seeding is done.
+    while (!/^demo data: /m.test(output)) {
+      if (child.exitCode !== null) throw new Error(`runtime exited while seeding:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`demo seed not finished after ${timeoutMs} ms:\n${output.slice(-2000)}`);
+      await new Promise((done) => setTimeout(done, 500));
+    }
+  };
+  return { baseUrl, output: () => output, seeded, stop: () => stopGroup(child) };
 }
 
 /** GET JSON from the runtime's API. */
