@@ -3,9 +3,11 @@
  * ingest path (POST /api/executions), so that a newcomer's dashboard fills
  * within seconds and every chart has something to show.
  *
- * Generation is deterministic: each UTC hour draws from its own seeded PRNG,
- * so an hour always yields the same runs with the same ids, and seeding again
- * (say, with --data-dir on the next start) only adds what is missing.
+ * Generation is deterministic: each UTC hour, and each run in it, draws from
+ * its own seeded PRNG, so an hour always yields the same runs with the same
+ * ids. Incidents sit at fixed days before an anchor (the first seeding), and
+ * a top-up (with --data-dir, on the next start) sends only runs that ended
+ * after the previous seeding: nothing is sent twice or changed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -292,20 +294,23 @@ function roundUsd(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
-/** The runs that start in one UTC hour, ids stable for that hour. */
+/**
+ * The runs that start in one UTC hour, ids stable for that hour. `anchor`
+ * places the incidents (days before it); `now` only makes the last two hours
+ * healthy, so the alarm is quiet when the dashboard opens.
+ */
 export function runsForHour(
   hourStart: number,
-  options: { seed: number; runsPerWeekday: number; now: number },
+  options: { seed: number; runsPerWeekday: number; anchor: number; now: number },
 ): DemoRun[] {
-  const random = mulberry32(hashSeed(options.seed, hourStart / hourMs));
-  const startOfToday = Math.floor(options.now / dayMs) * dayMs;
+  const hourRandom = mulberry32(hashSeed(options.seed, hourStart / hourMs));
+  const startOfToday = Math.floor(options.anchor / dayMs) * dayMs;
   const daysAgo = Math.round((startOfToday - Math.floor(hourStart / dayMs) * dayMs) / dayMs);
   const hourOfDay = new Date(hourStart).getUTCHours();
   const incidents = demoIncidents.filter(
     (incident) =>
       incident.daysAgo === daysAgo && hourOfDay >= incident.fromHourUtc && hourOfDay < incident.toHourUtc,
   );
-  // The last two hours stay healthy, so the alarm is quiet when the dashboard opens.
   const recent = options.now - hourStart < 2 * hourMs;
 
   const shares: Record<string, number> = {};
@@ -313,34 +318,40 @@ export function runsForHour(
     const factor = incidents.find((incident) => incident.models.includes(model.name))?.shareFactor ?? 1;
     shares[model.name] = model.share * factor;
   }
-  const count = poisson(random, expectedRunsInHour(hourStart, options.runsPerWeekday));
+  const count = poisson(hourRandom, expectedRunsInHour(hourStart, options.runsPerWeekday));
   const runs: DemoRun[] = [];
   for (let index = 0; index < count; index++) {
+    const random = mulberry32(hashSeed(options.seed, hourStart / hourMs, index + 1));
     const modelName = pick(random, shares);
     const model = demoModels.find((candidate) => candidate.name === modelName)!;
     const incident = incidents.find(
       (candidate) => candidate.models.includes(model.name) && candidate.extraFailure > 0,
     );
-    let failureChance = 1 - model.successRate + (incident?.extraFailure ?? 0);
-    if (recent) failureChance /= 2;
-    const failed = random() < failureChance;
-    const errorType: ErrorType | undefined = failed
-      ? incident && random() < incident.extraFailure / failureChance
-        ? incident.errorType
-        : pick(random, model.errorWeights)
-      : undefined;
+    const failureChance = 1 - model.successRate + (incident?.extraFailure ?? 0);
+    const draw = random();
+    // Half the failures of the last two hours are turned into successes, after
+    // timing and tokens are drawn: a run's endTime never depends on `now`, so
+    // a top-up can tell exactly which runs it sent before.
+    const failed = draw < (recent ? failureChance / 2 : failureChance);
+    const shapedBy: ErrorType | undefined =
+      draw < failureChance
+        ? incident && random() < incident.extraFailure / failureChance
+          ? incident.errorType
+          : pick(random, model.errorWeights)
+        : undefined;
+    const errorType = failed ? shapedBy : undefined;
 
     const startTime = hourStart + Math.floor(random() * hourMs);
     let durationS = logNormal(random, model.durationMedianS, model.durationSigma);
     let promptTokens = logNormal(random, model.promptTokensMedian, 0.7);
     let outputTokens = logNormal(random, model.outputTokensMedian, 0.6);
-    if (errorType === 'RateLimitError') {
+    if (shapedBy === 'RateLimitError') {
       durationS *= 0.25;
       promptTokens *= 0.3;
       outputTokens *= 0.2;
-    } else if (errorType === 'Timeout') {
+    } else if (shapedBy === 'Timeout') {
       durationS = 1_800 + random() * 5;
-    } else if (errorType === 'ContextWindowExceeded') {
+    } else if (shapedBy === 'ContextWindowExceeded') {
       promptTokens *= 2.5;
     }
     durationS = Math.max(4, Math.min(durationS, 1_805));
@@ -390,7 +401,9 @@ export interface DemoPlanOptions {
   readonly days: number;
   readonly seed?: number;
   readonly runsPerWeekday?: number;
-  /** Skip hours that started before this instant (already seeded). */
+  /** Incidents are placed relative to this instant. @default now */
+  readonly anchor?: number;
+  /** Skip runs that had ended by this instant (seeded before). */
   readonly since?: number;
 }
 
@@ -399,6 +412,7 @@ export interface DemoPlanOptions {
  * first, so the default 7-day view fills before older history arrives.
  */
 export function planDemoRuns(options: DemoPlanOptions): DemoRun[] {
+  const since = options.since;
   const currentHour = Math.floor(options.now / hourMs) * hourMs;
   const oldestHour = currentHour - options.days * dayMs + hourMs;
   const firstHour = Math.max(
@@ -410,9 +424,11 @@ export function planDemoRuns(options: DemoPlanOptions): DemoRun[] {
     for (const run of runsForHour(hour, {
       seed: options.seed ?? 20_260_101,
       runsPerWeekday: options.runsPerWeekday ?? 800,
+      anchor: options.anchor ?? options.now,
       now: options.now,
     })) {
-      if (Date.parse(run.endTime) <= options.now) runs.push(run);
+      const end = Date.parse(run.endTime);
+      if (end <= options.now && (since === undefined || end > since)) runs.push(run);
     }
   }
   return runs;
@@ -440,14 +456,24 @@ export interface SeedReport {
   readonly runsPerSecond: number;
 }
 
-function readMarker(file: string | undefined, days: number): number | undefined {
+interface SeedMarker {
+  readonly seededUntil: number;
+  readonly anchor: number;
+}
+
+function readMarker(file: string | undefined, days: number): SeedMarker | undefined {
   if (!file) return undefined;
   try {
-    const marker = JSON.parse(readFileSync(file, 'utf8')) as { seededUntil?: string; days?: number };
+    const marker = JSON.parse(readFileSync(file, 'utf8')) as {
+      seededUntil?: string;
+      anchor?: string;
+      days?: number;
+    };
     // More history asked for than was seeded: seed it all again (what exists comes back as duplicates).
     if (days > (marker.days ?? 0)) return undefined;
-    const until = marker.seededUntil ? Date.parse(marker.seededUntil) : Number.NaN;
-    return Number.isFinite(until) ? until : undefined;
+    const seededUntil = Date.parse(marker.seededUntil ?? '');
+    const anchor = Date.parse(marker.anchor ?? '');
+    return Number.isFinite(seededUntil) && Number.isFinite(anchor) ? { seededUntil, anchor } : undefined;
   } catch {
     return undefined;
   }
@@ -484,10 +510,13 @@ async function postBatch(
 export async function seedDemoData(options: SeedOptions): Promise<SeedReport> {
   const startedAt = Date.now();
   const now = options.now ?? startedAt;
-  const since = options.since ?? readMarker(options.markerFile, options.days);
+  const marker = readMarker(options.markerFile, options.days);
+  const since = options.since ?? marker?.seededUntil;
+  const anchor = options.anchor ?? marker?.anchor ?? now;
   const runs = planDemoRuns({
     now,
     days: options.days,
+    anchor,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.runsPerWeekday !== undefined ? { runsPerWeekday: options.runsPerWeekday } : {}),
     ...(since !== undefined ? { since } : {}),
@@ -523,7 +552,15 @@ export async function seedDemoData(options: SeedOptions): Promise<SeedReport> {
   if (options.markerFile && totals.failedRequests === 0) {
     writeFileSync(
       options.markerFile,
-      JSON.stringify({ seededUntil: new Date(now).toISOString(), days: options.days }, null, 2),
+      JSON.stringify(
+        {
+          seededUntil: new Date(now).toISOString(),
+          anchor: new Date(anchor).toISOString(),
+          days: options.days,
+        },
+        null,
+        2,
+      ),
     );
   }
   const seconds = (Date.now() - startedAt) / 1000;

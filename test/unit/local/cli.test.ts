@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliOptions, UsageError } from '../../../local/cli';
+
+describe('parseCliOptions', () => {
+  it('defaults to port 3000, demo data, in-memory store', () => {
+    expect(parseCliOptions([], {})).toEqual({
+      port: 3000,
+      demo: true,
+      demoDays: 30,
+      dataDir: undefined,
+      quiet: false,
+      help: false,
+    });
+  });
+
+  it('reads --port, --no-demo, --data-dir and --demo-days, and PORT when --port is absent', () => {
+    expect(parseCliOptions(['--port', '3999', '--no-demo', '--data-dir', '.local-data'], {})).toMatchObject({
+      port: 3999,
+      demo: false,
+      dataDir: '.local-data',
+    });
+    expect(parseCliOptions(['--demo-days', '90'], { PORT: '4000' })).toMatchObject({
+      port: 4000,
+      demoDays: 90,
+    });
+  });
+
+  it.each([[['--port', 'abc']], [['--port', '70000']], [['--bogus']], [['--demo-days', '0']]])(
+    'rejects %j with a UsageError',
+    (argv) => {
+      expect(() => parseCliOptions(argv, {})).toThrow(UsageError);
+    },
+  );
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { demoIncidents, demoModels, planDemoRuns } from '../../../local/demo-seed';
+
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
+// A Monday afternoon, so the last hours are busy.
+const now = Date.parse('2026-11-23T15:20:00Z');
+const runs = planDemoRuns({ now, days: 30 });
+
+const successRate = (subset: typeof runs) =>
+  subset.filter((run) => run.status === 'success').length / subset.length;
+
+describe('planDemoRuns', () => {
+  it('is deterministic: the same hours give the same runs', () => {
+    const again = planDemoRuns({ now, days: 30 });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(runs));
+    // A later start with the same anchor regenerates the same runs for the hours both cover.
+    const later = planDemoRuns({ now: now + 5 * hourMs, anchor: now, days: 30 });
+    const byId = new Map(later.map((run) => [run.executionId, run]));
+    const settled = runs.filter(
+      (run) => Date.parse(run.startTime) < now - 2 * hourMs && byId.has(run.executionId),
+    );
+    expect(settled.length).toBeGreaterThan(runs.length * 0.95);
+    const changed = settled.filter(
+      (run) => JSON.stringify(byId.get(run.executionId)) !== JSON.stringify(run),
+    );
+    expect(changed).toEqual([]);
+  });
+
+  it('yields some 15–40 k runs for 30 days, newest first, all finished by now', () => {
+    expect(runs.length).toBeGreaterThan(15_000);
+    expect(runs.length).toBeLessThan(40_000);
+    expect(Date.parse(runs[0]!.startTime)).toBeGreaterThan(now - 2 * hourMs);
+    expect(Date.parse(runs.at(-1)!.startTime)).toBeGreaterThanOrEqual(now - 30 * dayMs - hourMs);
+    expect(runs.every((run) => Date.parse(run.endTime) <= now)).toBe(true);
+    expect(new Set(runs.map((run) => run.executionId)).size).toBe(runs.length);
+  });
+
+  it('has day/night and weekday/weekend volume', () => {
+    const hourOf = (run: (typeof runs)[number]) => new Date(run.startTime).getUTCHours();
+    const afternoon = runs.filter((run) => hourOf(run) === 14).length;
+    const night = runs.filter((run) => hourOf(run) === 3).length;
+    expect(afternoon).toBeGreaterThan(night * 4);
+    const dayOf = (run: (typeof runs)[number]) => new Date(run.startTime).getUTCDay();
+    const weekdays = runs.filter((run) => dayOf(run) >= 1 && dayOf(run) <= 5).length / 5;
+    const weekends = runs.filter((run) => dayOf(run) === 0 || dayOf(run) === 6).length / 2;
+    expect(weekdays).toBeGreaterThan(weekends * 2);
+  });
+
+  it('gives each model its own success rate and cost, with cache reads near 30–60 %', () => {
+    for (const model of demoModels) {
+      const ofModel = runs.filter((run) => run.model === model.name);
+      expect(ofModel.length).toBeGreaterThan(500);
+      expect(Math.abs(successRate(ofModel) - model.successRate)).toBeLessThan(0.06);
+      const cacheRead = ofModel.reduce((sum, run) => sum + run.cacheReadTokens, 0);
+      const prompt = ofModel.reduce(
+        (sum, run) => sum + run.inputTokens + run.cacheReadTokens + run.cacheWriteTokens,
+        0,
+      );
+      expect(cacheRead / prompt).toBeGreaterThan(0.2);
+      expect(cacheRead / prompt).toBeLessThan(0.7);
+    }
+    const costs = runs.flatMap((run) => (run.costUsd === null ? [] : [run.costUsd]));
+    expect(costs.every((cost) => Math.round(cost * 1e6) / 1e6 === cost)).toBe(true);
+  });
+
+  it('labels every failure with one of the typical error types and a message', () => {
+    const failures = runs.filter((run) => run.status === 'failure');
+    const types = new Set(failures.map((run) => run.errorType));
+    expect(types).toEqual(
+      new Set(['TestFailure', 'ToolExecutionError', 'RateLimitError', 'Timeout', 'ContextWindowExceeded']),
+    );
+    expect(failures.every((run) => (run.errorMessage ?? '').length > 0)).toBe(true);
+    expect(runs.filter((run) => run.status === 'success').every((run) => run.errorType === undefined)).toBe(
+      true,
+    );
+  });
+
+  it('shows the bad-deploy incident as a failure spike and keeps the last hour healthy', () => {
+    const deploy = demoIncidents[0]!;
+    const dayStart = Math.floor(now / dayMs) * dayMs - deploy.daysAgo * dayMs;
+    const during = runs.filter((run) => {
+      const start = Date.parse(run.startTime);
+      return start >= dayStart + deploy.fromHourUtc * hourMs && start < dayStart + deploy.toHourUtc * hourMs;
+    });
+    expect(successRate(during)).toBeLessThan(0.75);
+    const lastHour = runs.filter((run) => Date.parse(run.startTime) >= now - hourMs);
+    expect(successRate(lastHour)).toBeGreaterThan(0.85);
+  });
+
+  it('tops up with exactly the runs that ended since the previous seeding', () => {
+    const later = now + 3 * hourMs;
+    const topUp = planDemoRuns({ now: later, anchor: now, days: 30, since: now });
+    const everything = planDemoRuns({ now: later, anchor: now, days: 30 });
+    const ids = new Set(runs.map((run) => run.executionId));
+    expect(topUp.every((run) => !ids.has(run.executionId))).toBe(true);
+    // Together they are everything a fresh seed at the later time would send.
+    const union = new Set([...ids, ...topUp.map((run) => run.executionId)]);
+    expect(everything.every((run) => union.has(run.executionId))).toBe(true);
+    expect(topUp.every((run) => Date.parse(run.endTime) > now)).toBe(true);
+  });
+});

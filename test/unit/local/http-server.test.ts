@@ -1,0 +1,155 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalHttpServer, type HttpHandler, staticFilePath } from '../../../local/http-server';
+
+const received: APIGatewayProxyEventV2[] = [];
+const echo: HttpHandler = async (event) => {
+  received.push(event);
+  if (event.rawPath === '/api/health')
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
+  if (event.rawPath === '/api/boom') throw new Error('handler bug');
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json' },
+    cookies: ['session=1'],
+    body: JSON.stringify({
+      path: event.rawPath,
+      query: event.queryStringParameters ?? null,
+      body: event.body ?? null,
+    }),
+  };
+};
+
+let server: Server;
+let baseUrl: string;
+let staticRoot: string;
+
+beforeAll(async () => {
+  staticRoot = mkdtempSync(join(tmpdir(), 'dist-'));
+  mkdirSync(join(staticRoot, 'assets'));
+  writeFileSync(join(staticRoot, 'index.html'), '<!doctype html><title>dashboard</title>');
+  writeFileSync(join(staticRoot, 'assets', 'index-abc123.js'), 'console.log(1)');
+  server = createLocalHttpServer({
+    getHandlers: () => ({ ingest: echo, query: echo }),
+    getStaticRoot: () => staticRoot,
+    getHealthExtras: () => ({ deadLetters: [] }),
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  await new Promise((done) => server.close(done));
+  rmSync(staticRoot, { recursive: true, force: true });
+});
+
+/** Sends bytes as they are (fetch would normalise a malformed request). */
+function rawRequest(text: string): Promise<string> {
+  return new Promise((done, reject) => {
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('utf8');
+    });
+    socket.on('end', () => done(answer));
+    socket.on('error', reject);
+    socket.end(text);
+  });
+}
+
+describe('local HTTP server', () => {
+  it('routes POST /api/executions to ingest with the body as text, and answers what the handler returns', async () => {
+    const response = await fetch(`${baseUrl}/api/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toBe('session=1');
+    expect(await response.json()).toEqual({ path: '/api/executions', query: null, body: '{"a":1}' });
+    expect(received.at(-1)?.routeKey).toBe('POST /api/executions');
+  });
+
+  it('adds the runtime figures to GET /api/health as "local"', async () => {
+    const response = await fetch(`${baseUrl}/api/health`);
+    expect(await response.json()).toEqual({ status: 'ok', local: { deadLetters: [] } });
+  });
+
+  it.each([
+    ['GET', '/api/executions', 405, 'POST'],
+    ['DELETE', '/api/summary', 405, 'GET, HEAD'],
+    ['PUT', '/index.html', 405, 'GET, HEAD'],
+  ])('answers %s %s with a JSON %i and an Allow header', async (method, path, status, allow) => {
+    const response = await fetch(`${baseUrl}${path}`, { method });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(await response.json()).toMatchObject({ error: 'method_not_allowed', message: expect.any(String) });
+  });
+
+  it('answers 400 JSON for a query string with broken URL encoding', async () => {
+    const response = await fetch(`${baseUrl}/api/summary?from=%ZZ`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_query' });
+  });
+
+  it("answers 414 JSON for a URL over API Gateway's limit and 431 JSON for headers over 64 KiB", async () => {
+    const long = await fetch(`${baseUrl}/api/summary?model=${'x'.repeat(20_000)}`);
+    expect(long.status).toBe(414);
+    expect(await long.json()).toMatchObject({ error: 'uri_too_long' });
+
+    const answer = await rawRequest(`GET /api/summary?m=${'y'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toContain('"error":"request_too_large"');
+  });
+
+  it('answers 400 JSON to bytes that are not HTTP', async () => {
+    const answer = await rawRequest('NOT HTTP AT ALL\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"error":"bad_request"');
+  });
+
+  it('refuses a body over 10 MB with 413 before reading it', async () => {
+    const response = await fetch(`${baseUrl}/api/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
+  });
+
+  it('answers 500 JSON, not a crash, when a handler throws', async () => {
+    const response = await fetch(`${baseUrl}/api/boom`);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: 'internal_error', message: 'Internal Server Error' });
+  });
+
+  it('serves fingerprinted assets as immutable and index.html for / and unknown paths', async () => {
+    const asset = await fetch(`${baseUrl}/assets/index-abc123.js`);
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+
+    for (const path of ['/', '/errors?tab=errors', '/no/such/page']) {
+      const page = await fetch(`${baseUrl}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cache-control')).toBe('no-cache');
+      expect(await page.text()).toContain('<title>dashboard</title>');
+    }
+  });
+
+  it('never serves a file outside the dashboard directory', async () => {
+    const answer = await rawRequest(
+      'GET /../../../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(answer).not.toContain('root:');
+    expect(staticFilePath('/srv/dist', '/%2e%2e/secret')).toBe('/srv/dist/secret');
+    expect(staticFilePath('/srv/dist', '/assets/../index.html')).toBe('/srv/dist/index.html');
+    expect(staticFilePath('/srv/dist', '/a%00b')).toBeUndefined();
+  });
+});
