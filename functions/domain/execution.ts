@@ -78,13 +78,19 @@ export function describeReceived(value: unknown): string {
 
 const got = (issue: { input?: unknown }) => `, got ${describeReceived(issue.input)}`;
 
+/** Error text for a missing required value, or one of the wrong type. */
+const expected =
+  (field: string, what: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? `${field} is required: ${what}` : `${field} must be ${what}${got(issue)}`;
+
 const count = (field: string) => {
-  const message = (issue: { input?: unknown }) =>
-    `${field} must be an integer from 0 to ${MAX_COUNT}${got(issue)}`;
+  const message = expected(field, `an integer from 0 to ${MAX_COUNT}`);
   return z.int({ error: message }).min(0, { error: message });
 };
 
 const isoDateTime = z.iso.datetime({ offset: true });
+const INSTANT_FORMAT = 'an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z';
 
 /** True for the date-times we accept: RFC 3339 (ISO 8601 with seconds and Z or an offset), from 1970 on. */
 export function isAcceptedInstant(text: unknown): boolean {
@@ -97,7 +103,7 @@ export function isAcceptedInstant(text: unknown): boolean {
 }
 
 const instant = (field: string) =>
-  z.string({ error: (issue) => `${field} must be a string${got(issue)}` }).superRefine((text, context) => {
+  z.string({ error: expected(field, INSTANT_FORMAT) }).superRefine((text, context) => {
     if (isAcceptedInstant(text)) return;
     const wellFormed =
       text.length <= MAX_INSTANT_LENGTH &&
@@ -107,31 +113,32 @@ const instant = (field: string) =>
       code: 'custom',
       message: wellFormed
         ? `${field} ${text} is before ${EARLIEST_INSTANT}`
-        : `${field} must be an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z${got({ input: text })}`,
+        : `${field} must be ${INSTANT_FORMAT}${got({ input: text })}`,
     });
   });
 
 /** A well-formed string of `min` to `max` code points, for fields that become aggregate keys. */
 const label = (field: string, min: number, max: number) =>
-  z.string({ error: (issue) => `${field} must be a string${got(issue)}` }).superRefine((text, context) => {
-    const length = charLength(text);
-    if (length < min || length > max) {
-      context.addIssue({
-        code: 'custom',
-        message: `${field} must be ${min}–${max} characters, got ${length}`,
-      });
-    } else if (LONE_SURROGATE.test(text)) {
-      context.addIssue({
-        code: 'custom',
-        message: `${field} must be valid Unicode text (it has an unpaired surrogate)`,
-      });
-    }
-  });
+  z
+    .string({ error: expected(field, `a string of ${min}–${max} characters`) })
+    .superRefine((text, context) => {
+      const length = charLength(text);
+      if (length < min || length > max) {
+        context.addIssue({
+          code: 'custom',
+          message: `${field} must be ${min}–${max} characters, got ${length}`,
+        });
+      } else if (LONE_SURROGATE.test(text)) {
+        context.addIssue({
+          code: 'custom',
+          message: `${field} must be valid Unicode text (it has an unpaired surrogate)`,
+        });
+      }
+    });
 
 const costUsd = z
   .number({
-    error: (issue) =>
-      `costUsd must be a number of US dollars from 0 to ${MAX_COST_USD}, or null${got(issue)}`,
+    error: expected('costUsd', `a number of US dollars from 0 to ${MAX_COST_USD}, or null`),
   })
   .min(0, { error: (issue) => `costUsd must not be negative${got(issue)}` })
   .max(MAX_COST_USD, { error: (issue) => `costUsd must be at most ${MAX_COST_USD} US dollars${got(issue)}` })
@@ -143,14 +150,14 @@ const costUsd = z
 
 const executionShape = {
   executionId: z
-    .string({ error: (issue) => `executionId must be a string${got(issue)}` })
+    .string({ error: expected('executionId', 'a string of 1–128 characters of A-Z a-z 0-9 . _ : -') })
     .regex(EXECUTION_ID_PATTERN, {
       error: (issue) => `executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -${got(issue)}`,
     }),
   startTime: instant('startTime'),
   endTime: instant('endTime'),
   status: z.enum(['success', 'failure'], {
-    error: (issue) => `status must be "success" or "failure"${got(issue)}`,
+    error: expected('status', '"success" or "failure"'),
   }),
   model: label('model', 1, MODEL_MAX_CHARS),
   inputTokens: count('inputTokens'),
@@ -167,7 +174,7 @@ const executionShape = {
     .optional(),
   // Free text from tool output: repaired and cut rather than rejected.
   errorMessage: z
-    .string({ error: (issue) => `errorMessage must be a string${got(issue)}` })
+    .string({ error: expected('errorMessage', 'a string') })
     .transform((text) => toWellFormed(truncateChars(text, ERROR_MESSAGE_MAX_CHARS)))
     .optional(),
 };

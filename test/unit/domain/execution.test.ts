@@ -153,7 +153,7 @@ describe('validateExecution', () => {
         'a missing executionId',
         { executionId: undefined },
         'executionId',
-        'executionId must be a string, got nothing',
+        'executionId is required: a string of 1–128 characters of A-Z a-z 0-9 . _ : -',
       ],
       [
         'an empty executionId',
@@ -173,12 +173,17 @@ describe('validateExecution', () => {
         'executionId',
         'executionId must be 1–128 characters of A-Z a-z 0-9 . _ : -, got a string of 129 characters',
       ],
-      ['a numeric executionId', { executionId: 42 }, 'executionId', 'executionId must be a string, got 42'],
+      [
+        'a numeric executionId',
+        { executionId: 42 },
+        'executionId',
+        'executionId must be a string of 1–128 characters of A-Z a-z 0-9 . _ : -, got 42',
+      ],
       [
         'a missing startTime',
         { startTime: undefined },
         'startTime',
-        'startTime must be a string, got nothing',
+        'startTime is required: an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z',
       ],
       [
         'a date without a time',
@@ -202,7 +207,7 @@ describe('validateExecution', () => {
         'epoch milliseconds',
         { endTime: 1793527200000 },
         'endTime',
-        'endTime must be a string, got 1793527200000',
+        'endTime must be an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z, got 1793527200000',
       ],
       [
         'a time before 1970',
@@ -210,12 +215,7 @@ describe('validateExecution', () => {
         'startTime',
         'startTime 1969-12-31T23:59:59Z is before 1970-01-01T00:00:00Z',
       ],
-      [
-        'a missing status',
-        { status: undefined },
-        'status',
-        'status must be "success" or "failure", got nothing',
-      ],
+      ['a missing status', { status: undefined }, 'status', 'status is required: "success" or "failure"'],
       [
         'an unknown status',
         { status: 'SUCCESS' },
@@ -239,7 +239,7 @@ describe('validateExecution', () => {
         'a missing inputTokens',
         { inputTokens: undefined },
         'inputTokens',
-        'inputTokens must be an integer from 0 to 9007199254740991, got nothing',
+        'inputTokens is required: an integer from 0 to 9007199254740991',
       ],
       [
         'negative outputTokens',
@@ -308,7 +308,12 @@ describe('validateExecution', () => {
         'errorType',
         'errorType must be 0–100 characters, got 101',
       ],
-      ['a null errorType', { errorType: null }, 'errorType', 'errorType must be a string, got null'],
+      [
+        'a null errorType',
+        { errorType: null },
+        'errorType',
+        'errorType must be a string of 0–100 characters, got null',
+      ],
       [
         'a numeric errorMessage',
         { errorMessage: 500 },

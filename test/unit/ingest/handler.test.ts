@@ -175,7 +175,7 @@ describe('POST /api/executions', () => {
       expect(answer.status).toBe(400);
       expect(answer.body.error).toBe('validation_failed');
       expect(answer.body.message).toBe(
-        'all 2 executions are invalid; first, item 0: executionId must be a string, got nothing',
+        'all 2 executions are invalid; first, item 0: executionId is required: a string of 1–128 characters of A-Z a-z 0-9 . _ : -',
       );
       expect(answer.body.rejected.map((item: { index: number }) => item.index)).toEqual([0, 1]);
     });
