@@ -8,20 +8,9 @@ import {
   percentiles,
   RELATIVE_ACCURACY,
 } from '../../../functions/domain/sketch';
+import { seededRandom } from '../../support/run-dataset';
 
 const QUANTILES = [0.5, 0.95, 0.99] as const;
-
-/** A seeded generator, so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function histogramOf(durations: readonly number[]): Histogram {
   const histogram: Histogram = new Map();
@@ -34,7 +23,7 @@ function relativeError(estimate: number | null, exact: number | null): number {
   return exact === 0 ? Math.abs(estimate) : Math.abs(estimate - exact) / exact;
 }
 
-const next = random(42);
+const next = seededRandom(42);
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
 const DISTRIBUTIONS: Record<string, () => number> = {
   'log-normal around 2 minutes': () => Math.round(Math.exp(Math.log(120_000) + gaussian())),
