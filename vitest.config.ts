@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
+ * The long reliability suites (test/reliability/, issue 8) run only under
+ * `npm run test:reliability`; their fast versions live in test/integration/.
+ */
+const reliability = process.env.npm_lifecycle_event === 'test:reliability' || process.env.RELIABILITY === '1';
+
+/**
  * One runner, four projects that mirror test/. Integration and e2e tests start
  * DynamoDB Local (and Chromium), so they run one file at a time on a small
  * machine and get generous timeouts; timing is never asserted, only behaviour.
@@ -28,6 +34,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      ...(reliability
+        ? [
+            {
+              test: {
+                name: 'reliability',
+                include: ['test/reliability/**/*.test.ts'],
+                testTimeout: 1_200_000,
+                hookTimeout: 300_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,0 +1,15 @@
+/**
+ * Fast version of the fault suites (issue 8) for `npm test`: one crash, one
+ * database restart, a small correction race. The full run is
+ * test/reliability/faults.test.ts.
+ */
+import { faultSuites } from '../reliability/suites/faults';
+
+faultSuites({
+  crashRuns: 600,
+  crashes: 1,
+  outageRuns: 300,
+  correctedIds: 20,
+  versionsPerId: 5,
+  settleTimeoutMs: 120_000,
+});

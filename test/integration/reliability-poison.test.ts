@@ -1,0 +1,7 @@
+/**
+ * Poison records (issue 8), for `npm test`; test/reliability/poison.test.ts
+ * runs the same suite under `npm run test:reliability`.
+ */
+import { poisonSuite } from '../reliability/suites/poison';
+
+poisonSuite({ runsAround: 100, timeoutMs: 60_000 });
