@@ -194,6 +194,30 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     expect(table.updates).toBe(0);
   });
 
+  it('reports records it cannot place: an unknown event name, a missing sequence number, a model too long', async () => {
+    const run = runImage();
+    const unknown = {
+      ...streamRecord('INSERT', 1, { newImage: run }),
+      eventName: 'UPSERT',
+    } as unknown as DynamoDBRecord;
+    const unnumbered = streamRecord('INSERT', 2, { newImage: run });
+    delete unnumbered.dynamodb?.SequenceNumber;
+    const longModel = streamRecord('INSERT', 3, { newImage: { ...run, model: 'm'.repeat(101) } });
+    const response = await deliver([
+      unknown,
+      unnumbered,
+      longModel,
+      streamRecord('INSERT', 4, { newImage: run }),
+    ]);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
+      unknown.dynamodb?.SequenceNumber,
+      'event-2',
+      longModel.dynamodb?.SequenceNumber,
+    ]);
+    const day = decodeAggregate(table.numbers(aggregateSeriesPk('day', run.model), '2026-11-01'));
+    expect(day.byStatus.success.counters.executions).toBe(1);
+  });
+
   it('answers an empty tumbling-window invocation with a state', async () => {
     expect(await deliver([], null)).toEqual({ batchItemFailures: [], state: {} });
   });
