@@ -4,8 +4,10 @@
  * current dashboard without a separate build step.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export interface FrontendPaths {
@@ -72,6 +74,53 @@ export async function ensureFrontendBuilt(
     report('dashboard build is up to date');
     return paths.distDir;
   }
+  // Two runtimes starting together (test projects in parallel) must not both
+  // empty and rewrite dist/: one builds, the other waits and then re-checks.
+  const lock = await acquireBuildLock(paths.repoRoot, report);
+  try {
+    if (!lock.waitedForOther || buildDecision(paths) !== 'fresh')
+      return await runViteBuild(paths, decision, report);
+    report('dashboard built by another process');
+    return paths.distDir;
+  } finally {
+    lock.release();
+  }
+}
+
+const lockStaleMs = 180_000;
+
+async function acquireBuildLock(
+  repoRoot: string,
+  report: (line: string) => void,
+): Promise<{ waitedForOther: boolean; release: () => void }> {
+  const lockDir = join(
+    tmpdir(),
+    `fixer-metrics-vite-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 12)}.lock`,
+  );
+  let waitedForOther = false;
+  for (;;) {
+    try {
+      mkdirSync(lockDir); // atomic: exactly one process succeeds
+      return { waitedForOther, release: () => rmSync(lockDir, { recursive: true, force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const age = Date.now() - (statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > lockStaleMs) {
+      rmSync(lockDir, { recursive: true, force: true }); // left by a build that crashed
+      continue;
+    }
+    if (!waitedForOther) report('another process is building the dashboard; waiting ...');
+    waitedForOther = true;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
+
+async function runViteBuild(
+  paths: FrontendPaths,
+  decision: BuildDecision,
+  report: (line: string) => void,
+): Promise<string | undefined> {
   report(`building the dashboard (${decision === 'missing' ? 'no build yet' : 'sources changed'}) ...`);
   const startedAt = Date.now();
   const exitCode = await new Promise<number>((done) => {
