@@ -24,12 +24,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { createAggregateHandler } from '../../functions/aggregate';
 import type { ExecutionRecord } from '../../functions/domain/execution';
+import { nanosToUsd } from '../../functions/domain/money';
 import { bucketAttribute } from '../../functions/domain/sketch';
 import type { decodeAggregate } from '../../functions/store/aggregate-keys';
 import type { RunImage, runImageSchema, toRunItem } from '../../functions/store/run-item';
 import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { httpEvent, lambdaContext } from '../support/events';
 
 type Handler = ReturnType<typeof createAggregateHandler>;
+type QueryHandler = typeof import('../../functions/query').handler;
 
 const MODELS = ['a', 'b#2', 'c'] as const;
 const ERROR_TYPES = ['Timeout', 'TestFailure', 'Crash'] as const;
@@ -246,6 +249,7 @@ function withoutZeros(figures: Figures): Figures {
 describe('exactly-once aggregation under injected delivery faults (DynamoDB Local)', () => {
   let fixture: DynamoFixture;
   let handler: Handler;
+  let query: QueryHandler;
   let decode: typeof decodeAggregate;
   let runSchema: typeof runImageSchema;
   let toItem: typeof toRunItem;
@@ -258,12 +262,14 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
   beforeAll(async () => {
     fixture = await startDynamoFixture();
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    const [aggregate, keys, runItem, clients] = await Promise.all([
+    const [aggregate, keys, runItem, clients, queryModule] = await Promise.all([
       import('../../functions/aggregate'),
       import('../../functions/store/aggregate-keys'),
       import('../../functions/store/run-item'),
       import('../../functions/store/clients'),
+      import('../../functions/query'),
     ]);
+    query = queryModule.handler;
     handler = aggregate.createAggregateHandler({ publishMetrics: async () => undefined });
     decode = keys.decodeAggregate;
     runSchema = runItem.runImageSchema;
@@ -375,6 +381,57 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
     return expired;
   }
 
+  async function get(path: string, parameters: Record<string, string>) {
+    const response = await query(httpEvent('GET', path, { query: parameters }), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    return JSON.parse(response.body ?? '');
+  }
+
+  /** GET /api/summary, /api/models and /api/errors over the schedule's models equal the runs. */
+  async function expectApiToMatch(namespace: string, runs: RunImage[]): Promise<void> {
+    const models = MODELS.map((model) => `${namespace}.${model}`);
+    const range = { from: '2026-11-01', to: '2026-11-02', model: models.join(',') };
+    const sum = (pick: (run: RunImage) => number) => runs.reduce((total, run) => total + pick(run), 0);
+    const failures = runs.filter((run) => run.status === 'failure');
+    const summary = await get('/api/summary', range);
+    expect(summary).toMatchObject({
+      executions: runs.length,
+      successes: runs.length - failures.length,
+      failures: failures.length,
+      cost: {
+        totalUsd: nanosToUsd(runs.reduce((total, run) => total + (run.costNanos ?? 0n), 0n)),
+        runsWithUnknownCost: runs.filter((run) => run.costNanos === undefined).length,
+      },
+      tokens: {
+        input: sum((run) => run.inputTokens),
+        output: sum((run) => run.outputTokens),
+        cacheRead: sum((run) => run.cacheReadTokens),
+        cacheWrite: sum((run) => run.cacheWriteTokens),
+      },
+      llmCalls: { total: sum((run) => run.llmCalls) },
+      toolCalls: { total: sum((run) => run.toolCalls) },
+      filesModified: { total: sum((run) => (run.status === 'success' ? run.filesModified : 0)) },
+    });
+    const perModel = (await get('/api/models', range)).models as { model: string; executions: number }[];
+    for (const model of models) {
+      const executions = runs.filter((run) => run.model === model).length;
+      expect(perModel.find((entry) => entry.model === model)?.executions ?? 0).toBe(executions);
+    }
+    const errors = await get('/api/errors', { ...range, limit: '50' });
+    expect(errors.totalFailures).toBe(failures.length);
+    const byType = new Map<string, number>();
+    for (const run of failures)
+      byType.set(run.errorType ?? 'Unknown', (byType.get(run.errorType ?? 'Unknown') ?? 0) + 1);
+    expect(
+      Object.fromEntries(
+        (errors.errors as { errorType: string; count: number }[]).map((entry) => [
+          entry.errorType,
+          entry.count,
+        ]),
+      ),
+    ).toEqual(Object.fromEntries(byType));
+  }
+
   it('keeps hour and day aggregates equal to the runs after any mix of faults', async () => {
     let schedules = 0;
     let invocations = 0;
@@ -431,6 +488,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
           actual[key] = entry;
         }
         expect(withoutZeros(actual)).toEqual(expected);
+        await expectApiToMatch(namespace, [...stored, ...expired.values()]);
       }),
       { numRuns: 25, endOnFailure: true },
     );
