@@ -168,6 +168,8 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const startedAt = Date.now();
+  // The AWS SDK warns that it drops Node 20 in 2027; the README states the supported versions.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const log = options.log ?? ((line: string) => console.log(line));
   const progress = (line: string) => {
     if (!options.quiet) log(line);
