@@ -34,10 +34,15 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** The zone's canonical name (`utc` → `UTC`), or undefined when it is not a time zone. */
+/**
+ * The zone's name with ICU's spelling (`utc` → `UTC`), or undefined when it
+ * is not a time zone. A name ICU maps to a legacy alias (Asia/Kolkata →
+ * Asia/Calcutta) is kept as the client wrote it.
+ */
 export function canonicalTimeZone(timeZone: string): string | undefined {
   try {
-    return formatterFor(timeZone).resolvedOptions().timeZone;
+    const resolved = formatterFor(timeZone).resolvedOptions().timeZone;
+    return resolved.toLowerCase() === timeZone.toLowerCase() ? resolved : timeZone;
   } catch {
     return undefined;
   }
