@@ -13,10 +13,10 @@
  * - Ingest: single runs, then batches of 50, each request with fresh ids.
  *
  * Without local/main.ts the handler is invoked in-process with API Gateway v2
- * events (the output says so). Nothing asserts on time.
+ * events on the test fixture's DynamoDB Local (the output says so). Nothing asserts on time.
  *
  * Flags: --seconds N per phase (default 5), --concurrency N (default 32),
- * --batch N (default 50).
+ * --batch N (default 50), --direct (invoke the handler in-process even when the runtime exists).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,12 +24,10 @@ import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { validateExecution } from '../functions/domain/execution';
 import { toRunItem } from '../functions/store/run-item';
-import { tableDefinitions } from '../functions/store/tables';
-import { createTables, localAwsSettings, startDynamoDbLocal } from '../local/dynamodb-local';
+import { localAwsSettings } from '../local/dynamodb-local';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WARM_UP_MS = 1_000;
@@ -261,7 +259,7 @@ export async function run(flags: string[]): Promise<void> {
   const concurrency = flagNumber(flags, '--concurrency', 32);
   const batchSize = Math.min(100, flagNumber(flags, '--batch', 50));
 
-  const viaHttp = existsSync(join(repoRoot, 'local', 'main.ts'));
+  const viaHttp = !flags.includes('--direct') && existsSync(join(repoRoot, 'local', 'main.ts'));
   let url: string | undefined;
   let dynamoEndpoint: string;
   let cleanup: () => Promise<void>;
@@ -275,31 +273,15 @@ export async function run(flags: string[]): Promise<void> {
     newPoster = async () => httpPoster(runtime.url, concurrency);
     cleanup = () => stopChild(runtime.child);
   } else {
-    const local = await startDynamoDbLocal({ corsOrigins: ['http://127.0.0.1'] });
-    dynamoEndpoint = local.endpoint;
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
-      AWS_REGION: localAwsSettings.region,
-      AWS_ACCESS_KEY_ID: localAwsSettings.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: localAwsSettings.secretAccessKey,
-      EXECUTIONS_TABLE_NAME: 'Executions',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-    });
+    // The test fixture starts DynamoDB Local, creates the tables and points the handler's env at them.
+    const { startDynamoFixture } = await import('../test/support/dynamo-fixture');
+    const fixture = await startDynamoFixture();
+    dynamoEndpoint = fixture.endpoint;
     newPoster = directPoster;
-    cleanup = () => local.stop();
+    cleanup = () => fixture.stop();
   }
-  const raw = new DynamoDBClient({
-    endpoint: dynamoEndpoint,
-    region: localAwsSettings.region,
-    credentials: {
-      accessKeyId: localAwsSettings.accessKeyId,
-      secretAccessKey: localAwsSettings.secretAccessKey,
-    },
-    maxAttempts: 1,
-  });
 
   try {
-    if (!viaHttp) await createTables(raw, tableDefinitions);
     const results: PhaseResult[] = [];
     const notes: string[] = [];
     let written = 0;
@@ -355,7 +337,7 @@ export async function run(flags: string[]): Promise<void> {
 
     const through = viaHttp
       ? `through the local HTTP runtime (local/main.ts --no-demo, child process, stream poller on)`
-      : 'by invoking the ingest handler in-process with API Gateway v2 events (local/main.ts not found)';
+      : 'by invoking the ingest handler in-process with API Gateway v2 events (--direct, or local/main.ts not found)';
     console.log(
       `ingest throughput on DynamoDB Local, ${concurrency} concurrent clients, ${seconds} s per phase, ${through}`,
     );
@@ -377,7 +359,6 @@ export async function run(flags: string[]): Promise<void> {
       `goal: batches at ≥ 80 % of raw PutItem/s → ${(ratio * 100).toFixed(0)} % ${ratio >= 0.8 ? '(met)' : '(not met)'}`,
     );
   } finally {
-    raw.destroy();
     await cleanup();
   }
 }
