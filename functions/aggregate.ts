@@ -11,12 +11,13 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
 import { BatchAccumulator, type RunChange } from './domain/deltas';
 import { paddedSequence } from './store/aggregate-keys';
-import { applyPendingItems, registerModel } from './store/aggregates-store';
+import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
+import type { RetryOptions } from './store/retry';
 import { type RunImage, runImageSchema } from './store/run-item';
 
 const logger = new Logger({ serviceName: 'fixer-metrics-aggregate' });
@@ -30,7 +31,12 @@ export interface AggregateDependencies {
   readonly publishMetrics: (input: PutMetricDataCommandInput) => Promise<void>;
   readonly aggregatesTableName?: string;
   readonly metricsNamespace?: string;
+  /** Backoff of the DynamoDB writes; tests pass one that does not sleep. @default AGGREGATE_WRITE_RETRY */
+  readonly retry?: RetryOptions;
 }
+
+/** Time kept back from the invocation's deadline for the metrics call and the response. */
+const DEADLINE_MARGIN_MS = 5_000;
 
 /** Thrown when records arrive without the shard they came from. */
 export class MissingShardIdError extends Error {
@@ -113,7 +119,21 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
   const tableName = config.AGGREGATES_TABLE_NAME;
   const knownModels = new Set<string>();
 
-  return async function aggregate(event: AggregateEvent): Promise<AggregateResponse> {
+  const baseRetry = dependencies.retry ?? AGGREGATE_WRITE_RETRY;
+
+  return async function aggregate(
+    event: AggregateEvent,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<AggregateResponse> {
+    // With a deadline, transient errors are retried for as long as the
+    // invocation allows (see "What it does not cover" in aggregates-store.ts).
+    const retry: RetryOptions = context
+      ? {
+          ...baseRetry,
+          attempts: 1_000,
+          deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+        }
+      : baseRetry;
     const records = event.Records ?? [];
     const { shardId } = event;
     if (records.length > 0 && !shardId) {
@@ -147,10 +167,10 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
 
     // Models first, so that a model's counters are never readable before the model is listed.
     const newModels = accumulator.models().filter((model) => !knownModels.has(model));
-    await Promise.all(newModels.map((model) => registerModel(tableName, model)));
+    await Promise.all(newModels.map((model) => registerModel(tableName, model, retry)));
     for (const model of newModels) knownModels.add(model);
 
-    const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems());
+    const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems(), retry);
     const appliedHours = results
       .filter((result) => result.item.granularity === 'hour')
       .map((result) => ({ model: result.item.model, deltas: result.applied }));

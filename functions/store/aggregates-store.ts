@@ -40,8 +40,10 @@
  * What it does not cover: a batch that exhausts its retries because DynamoDB
  * kept failing is discarded by Lambda while items written after it carry
  * higher watermarks, so replaying it from the queue adds only to items that
- * were not touched since. Writes retry with backoff inside the invocation for
- * that reason (AGGREGATE_WRITE_RETRY).
+ * were not touched since. So transient errors are retried with backoff until
+ * shortly before the invocation's own deadline (see aggregate.ts): a DynamoDB
+ * outage must outlast every Lambda retry of the batch, minutes rather than
+ * seconds, before anything is discarded.
  *
  * Cost: one UpdateItem per touched item per batch, the same as a blind ADD,
  * plus ~80 bytes per shard on the item; a replayed item costs a failed
@@ -63,7 +65,8 @@ import { type RetryOptions, withRetry } from './retry';
 
 /**
  * Longer than the default: giving up fails the batch, and a batch that fails
- * all its Lambda retries is discarded (see "What it does not cover").
+ * all its Lambda retries is discarded (see "What it does not cover"). The
+ * handler adds a deadline and lifts the attempts when it knows its time left.
  */
 export const AGGREGATE_WRITE_RETRY: RetryOptions = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2_000 };
 
@@ -146,7 +149,8 @@ export async function applyPendingItem(
     try {
       requests++;
       const output = await withRetry(
-        () => dynamodb.send(updateOf(tableName, item, watermark, deltas, range, observed)),
+        (abortSignal) =>
+          dynamodb.send(updateOf(tableName, item, watermark, deltas, range, observed), { abortSignal }),
         retry,
       );
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
@@ -201,12 +205,13 @@ export async function registerModel(
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
 ): Promise<void> {
   await withRetry(
-    () =>
+    (abortSignal) =>
       dynamodb.send(
         new PutItemCommand({
           TableName: tableName,
           Item: { pk: { S: MODELS_PK }, sk: { S: model } },
         }),
+        { abortSignal },
       ),
     retry,
   );

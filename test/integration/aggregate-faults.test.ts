@@ -110,18 +110,21 @@ const fired: Record<string, number> = {};
 
 /** Wraps the shared DynamoDB client's send: production code stays as it is. */
 function injectFaults(client: { send: (...args: never[]) => Promise<unknown> }): MockInstance {
-  const original = client.send.bind(client) as (command: unknown) => Promise<unknown>;
-  return vi.spyOn(client, 'send').mockImplementation((async (command: { constructor: { name: string } }) => {
+  const original = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  return vi.spyOn(client, 'send').mockImplementation((async (
+    command: { constructor: { name: string } },
+    options?: unknown,
+  ) => {
     if (command.constructor.name !== 'UpdateItemCommand' || injection.fault === 'none')
-      return original(command);
-    if (injection.writesLeft-- > 0) return original(command);
+      return original(command, options);
+    if (injection.writesLeft-- > 0) return original(command, options);
     const { fault } = injection;
     injection = { fault: 'none', writesLeft: 0 };
     fired[fault] = (fired[fault] ?? 0) + 1;
     if (fault === 'crash') throw Object.assign(new Error('injected crash'), { name: 'InjectedCrash' });
     if (fault === 'throttle')
       throw Object.assign(new Error('injected throttle'), { name: 'ThrottlingException' });
-    await original(command); // lostResponse: the write lands, its answer does not
+    await original(command, options); // lostResponse: the write lands, its answer does not
     throw Object.assign(new Error('injected lost response'), { name: 'TimeoutError' });
   }) as never);
 }

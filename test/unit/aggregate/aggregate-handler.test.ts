@@ -218,6 +218,28 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 
+  it('keeps retrying a throttled write until shortly before the invocation deadline', async () => {
+    let throttles = 20;
+    dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (throttles-- > 0) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+      return table.update(input);
+    });
+    const patient = createAggregateHandler({
+      aggregatesTableName: 'Aggregates',
+      publishMetrics: async () => undefined,
+      retry: { baseDelayMs: 1, maxDelayMs: 1, sleep: async () => undefined },
+    });
+    const records = [streamRecord('INSERT', 1, { newImage: runImage() })];
+
+    await expect(patient({ Records: records, shardId: SHARD } as AggregateEvent)).rejects.toThrow(/gave up/);
+    throttles = 20;
+    await patient({ Records: records, shardId: SHARD } as AggregateEvent, {
+      getRemainingTimeInMillis: () => 60_000,
+    });
+
+    expect(Object.keys(table.snapshot())).toHaveLength(2);
+  });
+
   it('answers an empty tumbling-window invocation with a state', async () => {
     expect(await deliver([], null)).toEqual({ batchItemFailures: [], state: {} });
   });
