@@ -14,7 +14,6 @@
 import { BatchWriteItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { ExecutionRecord } from '../functions/domain/execution';
 import { type RunItem, toRunItem } from '../functions/store/run-item';
 import { startDynamoFixture } from '../test/support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../test/support/events';
@@ -124,10 +123,7 @@ async function timeDashboard(handler: QueryHandler, nowMs: number) {
 }
 
 export function toItem(run: DatasetRun): RunItem {
-  return toRunItem(
-    { ...run, errorType: run.errorType, errorMessage: run.errorMessage } as ExecutionRecord,
-    3650,
-  );
+  return toRunItem(run, 3650);
 }
 
 export async function writeRunItems(

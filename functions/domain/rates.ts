@@ -2,7 +2,10 @@
  * Derived figures, exactly as API.md defines them. A rate with a zero
  * denominator is null, never NaN or Infinity.
  */
-import type { Counters } from './deltas';
+import { type Counters, emptyCounters } from './deltas';
+
+export { emptyCounters };
+
 import { nanosToUsd } from './money';
 import { type Histogram, mergeHistogram, percentiles } from './sketch';
 
@@ -19,24 +22,6 @@ export function costPer(costNanos: bigint, units: number): number | null {
   const divisor = BigInt(units);
   const quotient = costNanos / divisor;
   return nanosToUsd(2n * (costNanos % divisor) >= divisor ? quotient + 1n : quotient);
-}
-
-export function emptyCounters(): Counters {
-  return {
-    executions: 0,
-    successes: 0,
-    failures: 0,
-    costNanos: 0n,
-    unknownCostRuns: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    llmCalls: 0,
-    toolCalls: 0,
-    filesModified: 0,
-    durationMsSum: 0,
-  };
 }
 
 export function addCounters(into: Counters, other: Counters): Counters {

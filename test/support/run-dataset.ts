@@ -3,25 +3,11 @@
  * computed from the raw runs alone (no aggregates, no sketch). Shared by the
  * query integration test and the query bench.
  */
+import type { ExecutionRecord } from '../../functions/domain/execution';
 import { exactPercentile } from '../../functions/domain/sketch';
 
-export interface DatasetRun {
-  executionId: string;
-  startTime: string;
-  endTime: string;
-  status: 'success' | 'failure';
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number | null;
-  llmCalls: number;
-  toolCalls: number;
-  filesModified: number;
-  errorType?: string;
-  errorMessage?: string;
-}
+/** A run as posted (a validated execution record). */
+export type DatasetRun = ExecutionRecord;
 
 /** Mulberry32: small, fast, and the same sequence on every machine. */
 export function seededRandom(seed: number): () => number {
