@@ -46,6 +46,12 @@ export interface DynamoDbLocalOptions {
   readonly startTimeoutMs?: number;
   /** Receives DynamoDB Local's own output lines (it is quiet unless something is wrong). */
   readonly onOutput?: (line: string) => void;
+  /**
+   * A fixed port, to restart DynamoDB Local where clients already point;
+   * retried for a few seconds while the previous process lets go of it.
+   * @default a free high port
+   */
+  readonly port?: number;
 }
 
 export interface DynamoDbLocal {
@@ -259,8 +265,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   installExitHook();
 
   let lastError: Error | undefined;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await findFreePort();
+  const attempts = options.port === undefined ? 3 : 10;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const port = options.port ?? (await findFreePort());
     const child = spawnJava(dynamoDbLocalArguments(jar, port, options), dirname(jar.jar));
     liveJavaProcesses.add(child);
     const output: string[] = [];
@@ -302,7 +309,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       await exited;
       const text = output.join('\n');
       lastError = new DynamoDbLocalStartError(`${(error as Error).message}${text ? `\n${text}` : ''}`);
-      if (/address already in use|BindException/i.test(text)) continue;
+      if (/address already in use|BindException/i.test(text)) {
+        if (options.port !== undefined) await delay(500);
+        continue;
+      }
       throw lastError;
     }
 

@@ -265,7 +265,8 @@ async function handleRequest(
     });
     return;
   }
-  if (result.statusCode >= 500)
+  // 503 is the handlers' deliberate "store busy, retry" answer; anything else 5xx is a bug worth a log line.
+  if (result.statusCode >= 500 && result.statusCode !== 503)
     log(
       `http: ${method} ${rawPath} answered ${result.statusCode}: ${result.body.toString('utf8').slice(0, 500)}`,
     );

@@ -53,7 +53,14 @@ export interface LocalRuntime {
   readonly url: string;
   readonly port: number;
   readonly dynamoEndpoint: string;
+  /** The running DynamoDB Local (a new one after restartDynamo()). */
   readonly dynamo: DynamoDbLocal;
+  /**
+   * Stops DynamoDB Local and starts it again on the same port, for fault
+   * tests: requests meanwhile fail, the poller waits, nothing is dead-lettered.
+   * Only with `dataDir` does the data survive.
+   */
+  restartDynamo(options?: { downForMs?: number }): Promise<void>;
   readonly poller: StreamPollerType;
   readonly metricsSink: MetricsSink;
   /** Resolves when demo seeding has finished (at once with `demo: false`). */
@@ -257,8 +264,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await dynamo?.stop();
     throw error;
   }
-  const startedDynamo = dynamo;
+  let currentDynamo = dynamo;
   const startedPoller = poller;
+  const dynamoOptions = {
+    corsOrigins: [url, `http://localhost:${port}`],
+    ...(dataDir ? { dataDir } : {}),
+    port: dynamo.port,
+    onOutput: (line: string) => {
+      if (/exception|error/i.test(line)) log(`dynamodb-local: ${line}`);
+    },
+  };
+  let restarting: Promise<void> | undefined;
+  const restartDynamo = async ({ downForMs = 0 } = {}) => {
+    await restarting;
+    restarting = (async () => {
+      log(`restarting DynamoDB Local on port ${currentDynamo.port} ...`);
+      await currentDynamo.stop();
+      if (downForMs > 0) await new Promise((done) => setTimeout(done, downForMs));
+      currentDynamo = await startDynamoDbLocal(dynamoOptions);
+      log(`DynamoDB Local is back (pid ${currentDynamo.pid})`);
+    })();
+    await restarting;
+  };
 
   const seedAbort = new AbortController();
   const seeding: Promise<SeedReport | undefined> =
@@ -287,7 +314,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         new Promise<boolean>((done) => setTimeout(() => done(true), 5_000).unref()),
       ]);
       if (timedOut) await startedPoller.stop({ abandonInFlight: true });
-      await startedDynamo.stop();
+      await restarting?.catch(() => {});
+      await currentDynamo.stop();
     })();
     return stopping;
   };
@@ -296,8 +324,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   return {
     url,
     port,
-    dynamoEndpoint: startedDynamo.endpoint,
-    dynamo: startedDynamo,
+    dynamoEndpoint: currentDynamo.endpoint,
+    get dynamo() {
+      return currentDynamo;
+    },
+    restartDynamo,
     poller: startedPoller,
     metricsSink,
     seeding,
