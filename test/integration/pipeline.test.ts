@@ -30,8 +30,15 @@ describe('ingest → stream → aggregate → summary on DynamoDB Local', () => 
   }
 
   it('counts a posted run once in the summary, even when the stream is delivered twice', async () => {
-    const run = runRecord({ startTime: '2026-11-02T09:15:00Z', endTime: '2026-11-02T09:16:00Z', costUsd: 0.25 });
-    const posted = await handlers.ingest(httpEvent('POST', '/api/executions', { body: JSON.stringify(run) }), lambdaContext);
+    const run = runRecord({
+      startTime: '2026-11-02T09:15:00Z',
+      endTime: '2026-11-02T09:16:00Z',
+      costUsd: 0.25,
+    });
+    const posted = await handlers.ingest(
+      httpEvent('POST', '/api/executions', { body: JSON.stringify(run) }),
+      lambdaContext,
+    );
     expect(posted.statusCode).toBe(202);
     expect(JSON.parse(posted.body ?? '')).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
 

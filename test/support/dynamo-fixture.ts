@@ -63,9 +63,20 @@ export async function startDynamoFixture(): Promise<DynamoFixture> {
     RAW_RETENTION_DAYS: '90',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  const credentials = { accessKeyId: localAwsSettings.accessKeyId, secretAccessKey: localAwsSettings.secretAccessKey };
-  const client = new DynamoDBClient({ endpoint: local.endpoint, region: localAwsSettings.region, credentials });
-  const streams = new DynamoDBStreamsClient({ endpoint: local.endpoint, region: localAwsSettings.region, credentials });
+  const credentials = {
+    accessKeyId: localAwsSettings.accessKeyId,
+    secretAccessKey: localAwsSettings.secretAccessKey,
+  };
+  const client = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: localAwsSettings.region,
+    credentials,
+  });
+  const streams = new DynamoDBStreamsClient({
+    endpoint: local.endpoint,
+    region: localAwsSettings.region,
+    credentials,
+  });
   await createTables(client, tableDefinitions);
 
   async function readStream() {
@@ -78,7 +89,11 @@ export async function startDynamoFixture(): Promise<DynamoFixture> {
       const shardId = shard.ShardId ?? '';
       let iterator = (
         await streams.send(
-          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
         )
       ).ShardIterator;
       const records: DynamoDBRecord[] = [];
