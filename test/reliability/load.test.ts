@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { loadSuite } from './suites/load';
 
 loadSuite({
-  batchedRuns: 80_000,
-  singleRuns: 20_000,
+  batchedRuns: 90_000,
+  singleRuns: 10_000,
   drainTimeoutMs: 600_000,
   resultsFile: fileURLToPath(new URL('../../bench/results/reliability-load.json', import.meta.url)),
 });

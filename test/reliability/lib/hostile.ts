@@ -551,3 +551,86 @@ export function describeRequest(hostile: HostileRequest): string {
     hostile.request.path.length > 200 ? `${hostile.request.path.slice(0, 200)}…` : hostile.request.path;
   return `[${hostile.kind}] ${hostile.request.method} ${path} ${JSON.stringify(hostile.request.headers ?? {})} ${JSON.stringify(shown)}`;
 }
+
+/**
+ * HTTP messages no client library would send: bad request lines, bad header
+ * names, conflicting or invalid lengths (request smuggling), bad chunks,
+ * oversized headers, unsupported methods. Each must still get a 4xx JSON error.
+ */
+export const brokenFraming: readonly { readonly kind: string; readonly bytes: string }[] = [
+  {
+    kind: 'invalid Content-Length',
+    bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+  },
+  {
+    kind: 'Content-Length with Transfer-Encoding (smuggling)',
+    bytes:
+      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  },
+  {
+    kind: 'two Content-Length headers',
+    bytes:
+      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}',
+  },
+  {
+    kind: 'invalid chunk size',
+    bytes:
+      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+  },
+  { kind: 'not a request line', bytes: 'GARBAGE\r\n\r\n' },
+  { kind: 'unknown HTTP version', bytes: 'GET /api/summary HTTP/9.9\r\nHost: x\r\n\r\n' },
+  { kind: 'relative request target', bytes: 'GET api/summary HTTP/1.1\r\nHost: x\r\n\r\n' },
+  {
+    kind: 'absolute-form target (proxy request)',
+    bytes: 'GET http://example.com/api/summary HTTP/1.1\r\nHost: x\r\n\r\n',
+  },
+  { kind: 'asterisk target', bytes: 'GET * HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { kind: 'space in a header name', bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n' },
+  {
+    kind: 'control character in a header',
+    bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nX: a\u0001b\r\n\r\n',
+  },
+  {
+    kind: 'headers over 64 KiB',
+    bytes: `GET /api/summary HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`,
+  },
+  {
+    kind: 'raw non-ASCII bytes in the target',
+    bytes: 'GET /api/summary?from=\u00ff\u00fe HTTP/1.1\r\nHost: x\r\n\r\n',
+  },
+  {
+    kind: 'bad percent-encoding in the query',
+    bytes: 'GET /api/summary?from=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  },
+  { kind: 'TRACE', bytes: 'TRACE /api/summary HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' },
+  {
+    kind: 'OPTIONS on ingest',
+    bytes: 'OPTIONS /api/executions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  },
+  {
+    kind: 'Expect: 100-continue with an invalid body',
+    bytes:
+      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+  },
+];
+
+/** CONNECT asks a proxy for a tunnel; a server that is no proxy should still answer it. */
+export const connectRequest = {
+  kind: 'CONNECT',
+  bytes: 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n',
+};
+
+/** Why a raw answer is not a 4xx JSON error with a message, or null when it is. */
+export function rawViolation(answer: { status: number; head: string; body: string } | null): string | null {
+  if (answer === null) return 'no HTTP answer (the connection closed or stayed silent)';
+  if (answer.status < 400 || answer.status > 499) return `status ${answer.status}`;
+  if (!/content-type: application\/json/i.test(answer.head)) return 'not application/json';
+  try {
+    const body = JSON.parse(answer.body) as { error?: unknown; message?: unknown };
+    return typeof body.error === 'string' && typeof body.message === 'string' && body.message !== ''
+      ? null
+      : 'no error code or message';
+  } catch {
+    return `body is not JSON: ${answer.body.slice(0, 100)}`;
+  }
+}

@@ -5,6 +5,7 @@
  * 127.0.0.1 only.
  */
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface HttpRequest {
   readonly method: string;
@@ -156,4 +157,31 @@ export async function postWithRetry(
     }
     await delay(wait * (0.5 + Math.random() / 2));
   }
+}
+
+/**
+ * Writes raw bytes to the server and returns whatever comes back before the
+ * connection closes or `timeoutMs` passes: for HTTP framing that no client
+ * library would send (bad request lines, conflicting lengths, smuggling).
+ */
+export function sendRaw(port: number, bytes: string | Buffer, timeoutMs = 5_000): Promise<string> {
+  return new Promise((done) => {
+    const socket = connect(port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    socket.on('data', (part: Buffer) => parts.push(part));
+    socket.on('close', () => done(Buffer.concat(parts).toString('utf8')));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(timeoutMs, () => socket.destroy());
+    socket.write(bytes);
+  });
+}
+
+/** The last response in a raw answer (after any `100 Continue`): status, headers text and body. */
+export function parseRawResponse(text: string): { status: number; head: string; body: string } | null {
+  const start = text.lastIndexOf('HTTP/1.1 ');
+  if (start < 0) return null;
+  const rest = text.slice(start);
+  const split = rest.indexOf('\r\n\r\n');
+  const head = split < 0 ? rest : rest.slice(0, split);
+  return { status: Number(head.slice(9, 12)), head, body: split < 0 ? '' : rest.slice(split + 4) };
 }

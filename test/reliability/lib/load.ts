@@ -57,13 +57,27 @@ export class PhaseRecorder {
   private readonly statuses = new Map<string, number>();
   private readonly started = performance.now();
   private runs = 0;
+  private reportedTenths = 0;
 
-  constructor(readonly phase: string) {}
+  /** With `expectedRuns`, prints a progress line at every tenth of it (long runs only need one). */
+  constructor(
+    readonly phase: string,
+    private readonly expectedRuns?: number,
+  ) {}
 
   record(status: number | string, latencyMs: number, runs: number): void {
     this.latencies.push(latencyMs);
     this.statuses.set(String(status), (this.statuses.get(String(status)) ?? 0) + 1);
     this.runs += runs;
+    if (this.expectedRuns === undefined) return;
+    const tenths = Math.floor((this.runs / this.expectedRuns) * 10);
+    if (tenths > this.reportedTenths) {
+      this.reportedTenths = tenths;
+      const seconds = (performance.now() - this.started) / 1000;
+      console.log(
+        `[${this.phase}] ${this.runs} runs in ${seconds.toFixed(0)} s (${Math.round(this.runs / seconds)} runs/s)`,
+      );
+    }
   }
 
   count(status: number | string): number {

@@ -8,8 +8,16 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RuntimeProcess, startRuntime } from '../../support/runtime-harness';
-import { contractViolation, describeRequest, type HostileRequest, hostileRequest } from '../lib/hostile';
-import { ConnectionError, type HttpAnswer, HttpClient } from '../lib/http';
+import {
+  brokenFraming,
+  connectRequest,
+  contractViolation,
+  describeRequest,
+  type HostileRequest,
+  hostileRequest,
+  rawViolation,
+} from '../lib/hostile';
+import { ConnectionError, type HttpAnswer, HttpClient, parseRawResponse, sendRaw } from '../lib/http';
 import { percentile, runPool } from '../lib/load';
 import { makeRuns } from '../lib/runs';
 import {
@@ -27,6 +35,12 @@ export interface HostileScale {
   readonly requests: number;
   /** fast-check seed, so a failure can be replayed. */
   readonly seed: number;
+  /**
+   * Also require an answer to CONNECT. The runtime drops the connection
+   * without one (a known gap, reported in docs/GUARANTEES.md), so only the
+   * full suite checks it, to keep `npm test` green until it is fixed.
+   */
+  readonly connectMustAnswer?: boolean;
 }
 
 /** Requests per property run, sent at once. */
@@ -112,7 +126,7 @@ export function hostileSuite(scale: HostileScale): void {
 
       // Assess
       console.log(
-        `[reliability-hostile] ${sent} requests, answer latency p50 ${percentile(latencies, 50)?.toFixed(1)} ms, p99 ${percentile(latencies, 99)?.toFixed(1)} ms; by kind: ${JSON.stringify(Object.fromEntries([...tally].sort((a, b) => b[1] - a[1])))}`,
+        `[reliability-hostile] seed ${scale.seed}: ${sent} requests, answer latency p50 ${percentile(latencies, 50)?.toFixed(1)} ms, p99 ${percentile(latencies, 99)?.toFixed(1)} ms; by kind: ${JSON.stringify(Object.fromEntries([...tally].sort((a, b) => b[1] - a[1])))}`,
       );
       const distinct = [...new Set(violations.map((line) => line.slice(0, 400)))];
       expect(
@@ -122,6 +136,30 @@ export function hostileSuite(scale: HostileScale): void {
       expect(result.failed).toBe(false);
       expect(sent).toBeGreaterThanOrEqual(scale.requests);
     });
+
+    it('answers broken HTTP framing with a 4xx JSON error', async () => {
+      // Act
+      const answers = await Promise.all(
+        brokenFraming.map(async ({ kind, bytes }) => ({
+          kind,
+          problem: rawViolation(parseRawResponse(await sendRaw(runtime.port, bytes))),
+        })),
+      );
+
+      // Assess
+      expect(answers.filter((answer) => answer.problem !== null)).toEqual([]);
+    });
+
+    it.runIf(scale.connectMustAnswer === true)(
+      'answers CONNECT with a 4xx JSON error instead of dropping the connection',
+      async () => {
+        // Act
+        const answer = parseRawResponse(await sendRaw(runtime.port, connectRequest.bytes));
+
+        // Assess
+        expect(rawViolation(answer)).toBeNull();
+      },
+    );
 
     it('stays up and healthy, and logs no unhandled error', async () => {
       // Act
