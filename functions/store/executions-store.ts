@@ -34,7 +34,8 @@ export async function putRunIfChanged(
           new PutCommand({
             TableName: tableName,
             Item: item,
-            ConditionExpression: 'attribute_not_exists(executionId) OR contentHash <> :hash',
+            ConditionExpression:
+              'attribute_not_exists(executionId) OR attribute_not_exists(contentHash) OR contentHash <> :hash',
             ExpressionAttributeValues: { ':hash': item.contentHash },
           }),
           { abortSignal },

@@ -1,4 +1,4 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
@@ -60,6 +60,16 @@ describe('ingest on DynamoDB Local with its real stream', () => {
     }
 
     expect((await streamOf('dup-1')).map((record) => record.eventName)).toEqual(['INSERT']);
+  });
+
+  it('replaces an item written by hand without a content hash instead of calling the run a duplicate', async () => {
+    await fixture.client.send(
+      new PutItemCommand({ TableName: 'Executions', Item: { executionId: { S: 'hand-written-1' } } }),
+    );
+
+    const run = runRecord({ executionId: 'hand-written-1' });
+    expect(await post(run)).toMatchObject({ status: 202, body: { accepted: 1, duplicates: 0 } });
+    expect((await storedView('hand-written-1'))?.model).toBe(run.model);
   });
 
   it('turns a changed re-send into exactly one MODIFY with the old and new images', async () => {
