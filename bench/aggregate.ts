@@ -25,6 +25,7 @@ import { startLocalRuntime } from '../local/runtime';
 import { seededRandom } from '../test/support/run-dataset';
 import { costPerMillionRuns, type MeasuredUnits, totalOf } from './cost-model';
 import { assumptions } from './prices';
+import { flagNumber, percentile } from './support';
 
 const MODELS = ['bench-sonnet', 'bench-opus', 'bench-haiku', 'bench-gpt', 'bench-gemini'] as const;
 const ERROR_TYPES = [
@@ -40,17 +41,6 @@ const RUNS_PER_HOUR = 1_000;
 const BATCH_SIZE = 100;
 const SHARD_ID = 'shardId-00000001700000000000-bench001';
 const HOUR_MS = 3_600_000;
-
-function flagNumber(flags: readonly string[], name: string, fallback: number): number {
-  const index = flags.indexOf(name);
-  const value = index >= 0 ? Number(flags[index + 1]) : Number.NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-function percentile(values: readonly number[], quantile: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /** Item size as DynamoDB charges it: names plus values (numbers: 1 byte per 2 significant digits + 1). */
 export function itemSizeBytes(item: Record<string, AttributeValue>): number {

@@ -28,6 +28,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { validateExecution } from '../functions/domain/execution';
 import { toRunItem } from '../functions/store/run-item';
 import { localAwsSettings } from '../local/dynamodb-local';
+import { flagNumber, percentile } from './support';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WARM_UP_MS = 1_000;
@@ -36,17 +37,6 @@ const FIRST_WARM_UP_MS = 2_000;
 /** The SDK's default socket pool: how many PutItems one handler process keeps in flight at most. */
 const HANDLER_SOCKETS = 50;
 const CATCH_UP_LIMIT_MS = 10_000;
-
-function flagNumber(flags: readonly string[], name: string, fallback: number): number {
-  const index = flags.indexOf(name);
-  const value = index >= 0 ? Number(flags[index + 1]) : Number.NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-function percentile(values: readonly number[], quantile: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? Number.NaN;
-}
 
 let serial = 0;
 

@@ -18,6 +18,7 @@ import { type RunItem, toRunItem } from '../functions/store/run-item';
 import { startDynamoFixture } from '../test/support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../test/support/events';
 import { type DatasetRun, generateRuns } from '../test/support/run-dataset';
+import { percentile } from './support';
 
 const DAY_MS = 86_400_000;
 /** Kept small: on a 2-CPU machine DynamoDB Local needs ~1 s for a 30-day New York timeseries at 100 k runs. */
@@ -29,10 +30,6 @@ interface Timing {
   readonly p95: number;
   readonly itemsRead: number;
   readonly status: number;
-}
-
-function percentile(sorted: readonly number[], quantile: number): number {
-  return sorted[Math.max(0, Math.ceil(quantile * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;

@@ -34,6 +34,7 @@ import { timeseriesBody, totalsPerBucket } from './domain/timeseries';
 import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/errors';
 import { type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
 import { csvResponse, jsonResponse } from './http/response';
+import type { HEALTH_PATH, ReadPath } from './http/routes';
 import type { RunStatus } from './store/aggregate-keys';
 import {
   counterBucketsOf,
@@ -251,7 +252,10 @@ async function health(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   return { status: 'ok' };
 }
 
-const routes: Record<string, (event: HttpEvent, meter: ReadMeter) => Promise<unknown>> = {
+type Endpoint = (event: HttpEvent, meter: ReadMeter) => Promise<unknown>;
+
+/** Every route of functions/http/routes.ts, and only those: the compiler checks both ways. */
+const routes: Record<typeof HEALTH_PATH | ReadPath, Endpoint> = {
   '/api/summary': summary,
   '/api/timeseries': timeseries,
   '/api/models': models,
@@ -263,7 +267,7 @@ const routes: Record<string, (event: HttpEvent, meter: ReadMeter) => Promise<unk
 
 async function route(event: HttpEvent): Promise<HttpResult> {
   const path = event.rawPath;
-  const endpoint = routes[path];
+  const endpoint = (routes as Record<string, Endpoint | undefined>)[path];
   if (!endpoint) throw new NotFoundError(`no endpoint ${path.slice(0, 200)}`);
   if (event.requestContext.http.method !== 'GET') {
     throw new MethodNotAllowedError(`${event.requestContext.http.method} is not allowed on ${path}; use GET`);

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { INGEST_PATH, QUERY_PATHS } from '../functions/http/routes';
 import {
   BadRequestTargetError,
   fromHandlerResult,
@@ -133,6 +134,7 @@ function sendJson(
 type Route =
   | { kind: 'api'; handler: keyof ApiHandlers; routeKey: string }
   | { kind: 'method-not-allowed'; allow: string }
+  | { kind: 'not-found' }
   | { kind: 'static' };
 
 /** Which handler serves a request, as the deployed API's routes and CloudFront behaviours decide. */
@@ -142,11 +144,13 @@ export function routeFor(method: string, rawPath: string): Route {
     return method === 'GET' || method === 'HEAD'
       ? { kind: 'static' }
       : { kind: 'method-not-allowed', allow: 'GET, HEAD' };
-  if (rawPath === '/api/executions') {
+  if (rawPath === INGEST_PATH) {
     return method === 'POST'
-      ? { kind: 'api', handler: 'ingest', routeKey: 'POST /api/executions' }
+      ? { kind: 'api', handler: 'ingest', routeKey: `POST ${INGEST_PATH}` }
       : { kind: 'method-not-allowed', allow: 'POST' };
   }
+  // Like the deployed HTTP API, which lists its routes: anything else is a 404 there.
+  if (!QUERY_PATHS.includes(rawPath)) return { kind: 'not-found' };
   if (method === 'GET' || method === 'HEAD')
     return { kind: 'api', handler: 'query', routeKey: `GET ${rawPath}` };
   return { kind: 'method-not-allowed', allow: 'GET, HEAD' };
@@ -191,6 +195,11 @@ async function handleRequest(
         allow: route.allow,
       },
     );
+    return;
+  }
+  if (route.kind === 'not-found') {
+    drainAndClose(request, response);
+    sendJson(response, 404, errorBody('not_found', `no endpoint ${rawPath.slice(0, 200)}`));
     return;
   }
   if (route.kind === 'static') {

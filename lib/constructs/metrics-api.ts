@@ -6,19 +6,13 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HEALTH_PATH, INGEST_PATH, READ_PATHS } from '../../functions/http/routes';
 import { executionsTable } from '../../functions/store/tables';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
 
-/** The read routes of API.md that need a signed-in user. */
-export const readRoutes = [
-  '/api/summary',
-  '/api/timeseries',
-  '/api/models',
-  '/api/errors',
-  '/api/runs',
-  '/api/alarm',
-];
+/** The read routes of API.md that need a signed-in user (shared with the handlers and `npm start`). */
+export const readRoutes = READ_PATHS;
 
 /** Props of {@link MetricsApi}. */
 export interface MetricsApiProps {
@@ -125,13 +119,13 @@ export class MetricsApi extends Construct {
     const query = new HttpLambdaIntegration('query-integration', this.queryFunction);
 
     this.httpApi.addRoutes({
-      path: '/api/executions',
+      path: INGEST_PATH,
       methods: [apigw.HttpMethod.POST],
       integration: ingest,
       authorizer: new HttpIamAuthorizer(),
     });
     this.httpApi.addRoutes({
-      path: '/api/health',
+      path: HEALTH_PATH,
       methods: [apigw.HttpMethod.GET],
       integration: query,
       authorizer: new apigw.HttpNoneAuthorizer(),

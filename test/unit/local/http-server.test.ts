@@ -12,7 +12,7 @@ const echo: HttpHandler = async (event) => {
   received.push(event);
   if (event.rawPath === '/api/health')
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
-  if (event.rawPath === '/api/boom') throw new Error('handler bug');
+  if (event.headers['x-test-fail'] === 'throw') throw new Error('handler bug');
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/json' },
@@ -124,8 +124,16 @@ describe('local HTTP server', () => {
     expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
   });
 
+  it('answers 404 JSON for an /api path the deployed API has no route for, without calling a handler', async () => {
+    const before = received.length;
+    const response = await fetch(`${baseUrl}/api/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: 'not_found', message: 'no endpoint /api/nope' });
+    expect(received.length).toBe(before);
+  });
+
   it('answers 500 JSON, not a crash, when a handler throws', async () => {
-    const response = await fetch(`${baseUrl}/api/boom`);
+    const response = await fetch(`${baseUrl}/api/summary`, { headers: { 'x-test-fail': 'throw' } });
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ error: 'internal_error', message: 'Internal Server Error' });
   });
