@@ -6,10 +6,10 @@
 import { faultSuites } from '../reliability/suites/faults';
 
 faultSuites({
-  crashRuns: 600,
+  crashRuns: 400,
   crashes: 1,
-  outageRuns: 300,
-  correctedIds: 20,
-  versionsPerId: 5,
+  outageRuns: 200,
+  correctedIds: 15,
+  versionsPerId: 4,
   settleTimeoutMs: 120_000,
 });

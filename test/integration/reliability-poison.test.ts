@@ -4,4 +4,4 @@
  */
 import { poisonSuite } from '../reliability/suites/poison';
 
-poisonSuite({ runsAround: 100, timeoutMs: 60_000 });
+poisonSuite({ runsAround: 60, timeoutMs: 60_000 });

@@ -39,6 +39,7 @@ export function percentile(values: readonly number[], p: number): number | null 
 export interface PhaseFigures {
   readonly phase: string;
   readonly requests: number;
+  /** Runs carried by the requests, re-sent ones included. */
   readonly runsSent: number;
   readonly seconds: number;
   readonly runsPerSecond: number;

@@ -49,6 +49,17 @@ function freshDataDir(name: string): string {
   return mkdtempSync(join(base, `reliability-${name}-`));
 }
 
+/** The runtime's log lines about 503s (the ingest handler names the store error it gave up on). */
+function storeBusyLines(runtime: RuntimeProcess): string {
+  return runtime
+    .output()
+    .split('\n')
+    .filter((line) => /service_unavailable|store is busy|answered 5\d\d/.test(line))
+    .slice(0, 5)
+    .map((line) => line.slice(0, 400))
+    .join('\n');
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
@@ -132,6 +143,11 @@ export function faultSuites(scale: FaultScale): void {
       });
       // A POST retried after a 503 finds the items its first attempt stored: duplicates.
       expect(sent.accepted + sent.duplicates).toBe(scale.crashRuns);
+      if (sent.failedAttempts.length > 0) {
+        console.log(
+          `[reliability-faults] crash: ${sent.failedAttempts.length} attempts failed before any fault (${sent.failedAttempts.join(', ')}); the runtime said:\n${storeBusyLines(runtime)}`,
+        );
+      }
 
       // Act: each time the poller is making progress but not done, kill everything at once.
       for (let crash = 0; crash < scale.crashes; crash++) {

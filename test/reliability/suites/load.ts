@@ -105,6 +105,8 @@ export function loadSuite(scale: LoadScale): void {
       await runtime?.stop();
     });
 
+    const sendingSeconds = () => phases.reduce((sum, phase) => sum + phase.seconds, 0);
+
     /** Prints the figures, and writes them where bench/ keeps them once the full run passed. */
     function reportFigures(): void {
       const figures = {
@@ -119,6 +121,12 @@ export function loadSuite(scale: LoadScale): void {
           accepted: counted.accepted,
           duplicates: counted.duplicates,
           rejected: counted.rejected,
+        },
+        // Distinct runs per second of sending, both phases together (re-sent requests not counted).
+        ingest: {
+          runs: totalRuns,
+          seconds: Math.round(sendingSeconds() * 10) / 10,
+          runsPerSecond: Math.round(totalRuns / sendingSeconds()),
         },
         phases,
         // From the last answer to the moment the summary counted every run.

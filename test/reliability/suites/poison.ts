@@ -61,26 +61,29 @@ export function poisonSuite(options: { runsAround: number; timeoutMs: number }):
       await runtime?.stop();
     });
 
+    /** Posts runs `first` … `first + count - 1` in batches of at most 100. */
+    async function postRuns(first: number, count: number): Promise<void> {
+      for (let offset = 0; offset < count; offset += 100) {
+        const answer = await http.postRuns({
+          executions: makeRuns('around-poison', first + offset, Math.min(100, count - offset)),
+        });
+        expect(answer.status, answer.body).toBe(202);
+      }
+    }
+
     it('keeps the stream flowing: runs sent before, between and after the poison all count once', async () => {
       // Prepare
       const client = dynamo();
       const half = options.runsAround / 2;
 
       // Act: runs, then each poison item with runs right behind it (the same poller batch), then more runs.
-      expect((await http.postRuns({ executions: makeRuns('around-poison', 0, half) })).status).toBe(202);
+      await postRuns(0, half);
       for (const [position, item] of POISON_ITEMS.entries()) {
         await client.send(new PutItemCommand({ TableName: 'Executions', Item: item }));
-        const next = half + position * 10;
-        expect((await http.postRuns({ executions: makeRuns('around-poison', next, 10) })).status).toBe(202);
+        await postRuns(half + position * 10, 10);
       }
+      await postRuns(half + POISON_ITEMS.length * 10, half);
       const sent = half + POISON_ITEMS.length * 10 + half;
-      expect(
-        (
-          await http.postRuns({
-            executions: makeRuns('around-poison', half + POISON_ITEMS.length * 10, half),
-          })
-        ).status,
-      ).toBe(202);
       const counted = await waitForAggregatedExecutions(http, sent, { timeoutMs: options.timeoutMs });
       // The aggregates must equal the valid stored runs; poison must add nothing.
       const truth = totalsOfStoredRuns(
