@@ -4,4 +4,4 @@
  */
 import { hostileSuite } from '../reliability/suites/hostile';
 
-hostileSuite({ requests: 1_200, seed: Number(process.env.HOSTILE_SEED ?? 20261124) });
+hostileSuite({ requests: 1_600, seed: Number(process.env.HOSTILE_SEED ?? 20261124) });

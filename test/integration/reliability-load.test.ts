@@ -4,4 +4,4 @@
  */
 import { loadSuite } from '../reliability/suites/load';
 
-loadSuite({ batchedRuns: 2_400, singleRuns: 600, drainTimeoutMs: 120_000 });
+loadSuite({ batchedRuns: 4_000, singleRuns: 1_000, drainTimeoutMs: 120_000 });

@@ -60,6 +60,13 @@ function storeBusyLines(runtime: RuntimeProcess): string {
     .join('\n');
 }
 
+/** How many times each status or connection error occurred. */
+function tallyOf(failures: readonly (number | string)[]): Record<string, number> {
+  const tally: Record<string, number> = {};
+  for (const failure of failures) tally[String(failure)] = (tally[String(failure)] ?? 0) + 1;
+  return tally;
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
@@ -133,49 +140,52 @@ export function faultSuites(scale: FaultScale): void {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it(`keeps counters exact through ${scale.crashes} SIGKILLs while it aggregates ${scale.crashRuns} runs`, async () => {
+    it(`keeps counters exact through ${scale.crashes} SIGKILLs while ${scale.crashRuns} runs arrive and are aggregated`, async () => {
       // Prepare: runs spread over four weeks, so every batch touches many aggregate items.
       const runs = makeRuns('crash', 0, scale.crashRuns);
-      const sent = await sendWithRetries(http, runs, {
+      let sendingDone = false;
+
+      // Act: clients send, retrying through every crash (the port stays the same), while each
+      // time the poller has made progress and is not done, the whole runtime is killed at once.
+      const sending = sendWithRetries(http, runs, {
         size: 50,
         concurrency: 8,
         deadlineMs: Date.now() + 300_000,
       });
-      // A POST retried after a 503 finds the items its first attempt stored: duplicates.
-      expect(sent.accepted + sent.duplicates).toBe(scale.crashRuns);
-      if (sent.failedAttempts.length > 0) {
-        console.log(
-          `[reliability-faults] crash: ${sent.failedAttempts.length} attempts failed before any fault (${sent.failedAttempts.join(', ')}); the runtime said:\n${storeBusyLines(runtime)}`,
-        );
-      }
-
-      // Act: each time the poller is making progress but not done, kill everything at once.
+      void sending.then(
+        () => (sendingDone = true),
+        () => (sendingDone = true),
+      );
       for (let crash = 0; crash < scale.crashes; crash++) {
         const first = await aggregatedExecutions(http);
         const deadline = Date.now() + 60_000;
         let now = first;
-        while (now === first && now < scale.crashRuns && Date.now() < deadline) {
+        while (now === first && Date.now() < deadline) {
           await delay(50);
           now = await aggregatedExecutions(http);
         }
-        if (now >= scale.crashRuns) break; // caught up before we could crash it again
+        if (now >= scale.crashRuns && sendingDone) break; // caught up before we could crash it again
         await delay(Math.floor(Math.random() * 150));
         await runtime.kill();
         countedAtKill.push(now);
         runtime = await restartRuntime(runtime);
-        http.close();
-        http = new HttpClient(runtime.baseUrl, { maxSockets: 16 });
       }
+      const sent = await sending;
       const dynamo = dynamoClient(dynamoEndpointOf(runtime));
       const settled = await settleAggregates(http, dynamo, { timeoutMs: scale.settleTimeoutMs });
       const stored = await countStoredRuns(dynamo);
       dynamo.destroy();
       console.log(
-        `[reliability-faults] crash: killed with ${countedAtKill.join(', ')} of ${scale.crashRuns} runs counted; settled ${settled.settledAfterMs} ms after the last restart`,
+        `[reliability-faults] crash: killed with ${countedAtKill.join(', ')} of ${scale.crashRuns} runs counted; ` +
+          `failed attempts retried: ${JSON.stringify(tallyOf(sent.failedAttempts))}; settled ${settled.settledAfterMs} ms after the last restart`,
       );
+      const busy = storeBusyLines(runtime);
+      if (busy) console.log(`[reliability-faults] crash: the runtime's 5xx lines:\n${busy}`);
 
       // Assess
       expect(countedAtKill.length).toBeGreaterThan(0);
+      // A POST retried after a crash or a 503 finds what its first attempt stored: duplicates.
+      expect(sent.accepted + sent.duplicates).toBe(scale.crashRuns);
       expect(stored).toBe(scale.crashRuns);
       expect(settled.api.executions).toBe(scale.crashRuns);
       expect(comparable(settled.api)).toEqual(comparable(settled.truth));
@@ -216,12 +226,8 @@ export function faultSuites(scale: FaultScale): void {
       const sent = await sending;
       const settled = await settleAggregates(http, dynamo, { timeoutMs: scale.settleTimeoutMs });
       const stored = await readStoredRuns(dynamo);
-      const failed = sent.failedAttempts.reduce<Record<string, number>>((tally, failure) => {
-        tally[String(failure)] = (tally[String(failure)] ?? 0) + 1;
-        return tally;
-      }, {});
       console.log(
-        `[reliability-faults] outage: ${outage.outageMs} ms down; retried attempts ${JSON.stringify(failed)}; settled after ${settled.settledAfterMs} ms`,
+        `[reliability-faults] outage: ${outage.outageMs} ms down; retried attempts ${JSON.stringify(tallyOf(sent.failedAttempts))}; settled after ${settled.settledAfterMs} ms`,
       );
 
       // Assess
