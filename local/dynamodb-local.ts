@@ -168,7 +168,8 @@ export function dynamoDbLocalArguments(
     '-Xms64m',
     '-Xmx512m',
     '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
+    // Full tiered JIT (no TieredStopAtLevel=1): a second slower to start, but
+    // steady-state queries of wide aggregate items run about twice as fast.
     '-jar',
     jar.jar,
     '-disableTelemetry',
