@@ -110,6 +110,18 @@ export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
     });
   });
   server.on('clientError', answerClientError);
+  // Node drops CONNECT (a proxy tunnel request) silently unless someone listens;
+  // we are no proxy, but every request deserves a JSON answer.
+  server.on('connect', (request: IncomingMessage, socket: Socket) => {
+    const body = errorBody(
+      'method_not_allowed',
+      `CONNECT is not allowed on ${String(request.url).slice(0, 200)}`,
+    );
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\nallow: GET, HEAD, POST\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   // Keep-alive sockets would otherwise hold stop() for their idle timeout.
   server.keepAliveTimeout = 5_000;
   return server;

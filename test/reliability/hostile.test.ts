@@ -7,5 +7,4 @@ import { hostileSuite } from './suites/hostile';
 hostileSuite({
   requests: 10_000,
   seed: Number(process.env.HOSTILE_SEED ?? Date.now() % 2 ** 31),
-  connectMustAnswer: true,
 });
