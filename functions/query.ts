@@ -14,7 +14,7 @@ import { BASELINE_BUCKETS } from './domain/anomalies';
 import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
 import { errorsBody } from './domain/errors-report';
-import { modelsBody, totalsPerModel } from './domain/models';
+import { modelsBody, signedTotalsPerModel } from './domain/models';
 import {
   bucketsBefore,
   bucketsOf,
@@ -25,12 +25,11 @@ import {
   queryIssues,
   querySchemas,
   type ResolvedRange,
-  readPlanOf,
   resolveRange,
+  signedPlanOf,
 } from './domain/query-range';
-import { combine } from './domain/rates';
 import { summaryBody } from './domain/summary';
-import { timeseriesBody, totalsPerBucket } from './domain/timeseries';
+import { signedTotalsPerSpan, timeseriesBody } from './domain/timeseries';
 import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/errors';
 import { type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
 import { csvResponse, jsonResponse } from './http/response';
@@ -86,34 +85,40 @@ async function selectedModels(query: CommonQuery, meter: ReadMeter): Promise<rea
 const statusesOf = (query: CommonQuery): RunStatus[] =>
   query.status ? [query.status] : ['success', 'failure'];
 
-/** The aggregate items that add up to exactly `spans`, for the models of the request. */
-function aggregatesOver(
+/**
+ * The aggregate items whose signed sums are exactly `spans` (see signedPlanOf),
+ * for the models of the request, with the plan that combines them.
+ */
+async function aggregatesOver(
   models: readonly string[],
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
 ) {
-  return readAggregates(table.aggregates, { models, plan: readPlanOf(spans) }, meter);
+  const plan = signedPlanOf(spans);
+  const items = await readAggregates(
+    table.aggregates,
+    { models, hourKeys: plan.hourKeys, dayKeys: plan.dayKeys },
+    meter,
+  );
+  return { plan, items };
 }
 
-/** The counters of the statuses the request selects. */
-async function counterItems(
+/** The totals of each span, over the models and statuses the request selects. */
+async function totalsOfSpans(
   query: CommonQuery,
   models: readonly string[],
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
 ) {
-  return counterBucketsOf(await aggregatesOver(models, spans, meter), statusesOf(query));
+  const { plan, items } = await aggregatesOver(models, spans, meter);
+  return signedTotalsPerSpan(plan.perSpan, counterBucketsOf(items, statusesOf(query)));
 }
 
 async function summary(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.summary);
   const range = rangeOf(query);
   const models = await selectedModels(query, meter);
-  const [current, previous] = await Promise.all(
-    [range, previousRange(range)].map(async (span) =>
-      combine(await counterItems(query, models, [span], meter)),
-    ),
-  );
+  const [current, previous] = await totalsOfSpans(query, models, [range, previousRange(range)], meter);
   return summaryBody({ from: range.from, to: range.to, tz: range.tz }, current!, previous!);
 }
 
@@ -127,7 +132,7 @@ async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> 
   const buckets = bucketsOf(range, granularity);
   const all = [...baseline, ...buckets];
   const models = await selectedModels(query, meter);
-  const totals = totalsPerBucket(all, await counterItems(query, models, all, meter));
+  const totals = await totalsOfSpans(query, models, all, meter);
   const withTotals = all.map((bucket, index) => ({ bucket, totals: totals[index]! }));
   return timeseriesBody(
     granularity,
@@ -141,7 +146,8 @@ async function models(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.models);
   const range = rangeOf(query);
   const names = await selectedModels(query, meter);
-  const perModel = totalsPerModel(names, await counterItems(query, names, [range], meter));
+  const { plan, items } = await aggregatesOver(names, [range], meter);
+  const perModel = signedTotalsPerModel(names, counterBucketsOf(items, statusesOf(query)), plan.perSpan[0]!);
   return modelsBody(perModel, query.model);
 }
 
@@ -149,9 +155,17 @@ async function errors(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.errors);
   const range = rangeOf(query);
   const names = await selectedModels(query, meter);
-  const items = await aggregatesOver(names, [range], meter);
-  const errorCounts = query.status === 'success' ? [] : errorBucketsOf(items);
-  const outcomes = [...totalsPerModel(names, counterBucketsOf(items, statusesOf(query)))].map(
+  const { plan, items } = await aggregatesOver(names, [range], meter);
+  const terms = plan.perSpan[0]!;
+  const signs = new Map(terms.map(({ key, sign }) => [key, sign]));
+  const errorCounts =
+    query.status === 'success'
+      ? []
+      : errorBucketsOf(items).map((entry) => ({
+          ...entry,
+          count: entry.count * (signs.get(entry.bucket) ?? 0),
+        }));
+  const outcomes = [...signedTotalsPerModel(names, counterBucketsOf(items, statusesOf(query)), terms)].map(
     ([model, { counters: totals }]) => ({
       model,
       executions: totals.executions,

@@ -2,7 +2,9 @@
  * GET /api/models: per-model comparison, most executions first. Pure.
  */
 import { nanosToUsd } from './money';
+import type { SignedKey } from './query-range';
 import {
+  addSignedTotals,
   addTotals,
   cacheHitRate,
   costPer,
@@ -28,6 +30,30 @@ export function totalsPerModel(models: readonly string[], items: Iterable<ModelT
       perModel.set(item.model, totals);
     }
     addTotals(totals, item);
+  }
+  return perModel;
+}
+
+/**
+ * Like totalsPerModel over one span of a signed plan: each item is added or
+ * subtracted as `terms` say (items whose key is not named are ignored).
+ */
+export function signedTotalsPerModel(
+  models: readonly string[],
+  items: Iterable<ModelTotals & { readonly bucket: string }>,
+  terms: readonly SignedKey[],
+): Map<string, Totals> {
+  const perModel = new Map(models.map((model) => [model, emptyTotals()]));
+  const signs = new Map(terms.map(({ key, sign }) => [key, sign]));
+  for (const item of items) {
+    const sign = signs.get(item.bucket);
+    if (sign === undefined) continue;
+    let totals = perModel.get(item.model);
+    if (!totals) {
+      totals = emptyTotals();
+      perModel.set(item.model, totals);
+    }
+    addSignedTotals(totals, item, sign);
   }
   return perModel;
 }

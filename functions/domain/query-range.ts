@@ -307,6 +307,82 @@ export function readPlanOf(spans: readonly { startMs: number; endMs: number }[])
   };
 }
 
+/** One aggregate item of a signed read plan: `+1` adds it, `-1` takes it away. */
+export interface SignedKey {
+  /** Bucket key: `2026-11-01T13` (hour item) or `2026-11-01` (day item). */
+  readonly key: string;
+  readonly sign: 1 | -1;
+}
+
+function hourTerms(fromMs: number, toMs: number, sign: 1 | -1): SignedKey[] {
+  const terms: SignedKey[] = [];
+  for (let hour = fromMs; hour < toMs; hour += HOUR_MS) terms.push({ key: utcHourKey(hour), sign });
+  return terms;
+}
+
+/**
+ * The items whose signed sum is exactly [startMs, endMs) (whole UTC hours),
+ * in as few items as this shape allows. Counters and histogram counts are
+ * integers, so a day item minus some of its hours is exact. Each edge that
+ * cuts a UTC day is either its hours (plus) or the day item minus the hours
+ * outside the span, whichever reads fewer items (ties: plain hours):
+ *
+ * - a New York day (UTC 04–04) is day(D) − hours(D, 00–03) + hours(D+1, 00–03),
+ *   9 terms instead of 24, and neighbouring days share their hours;
+ * - a Tokyo day (UTC 15–15) is hours(D−1, 15–23) + day(D) − hours(D, 15–23).
+ */
+export function signedKeysOf(startMs: number, endMs: number): SignedKey[] {
+  if (startMs >= endMs) return [];
+  const startDay = Math.floor(startMs / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor((endMs - 1) / DAY_MS) * DAY_MS;
+  if (startDay === lastDay) {
+    // Within one UTC day: its hours, or the day minus the hours around them.
+    const hours = (endMs - startMs) / HOUR_MS;
+    if (hours <= 1 + 24 - hours) return hourTerms(startMs, endMs, 1);
+    return [
+      { key: utcDayKey(startDay), sign: 1 },
+      ...hourTerms(startDay, startMs, -1),
+      ...hourTerms(endMs, startDay + DAY_MS, -1),
+    ];
+  }
+  const terms: SignedKey[] = [];
+  let wholeFrom = startDay;
+  if (startMs > startDay) {
+    wholeFrom = startDay + DAY_MS;
+    const plainHours = (wholeFrom - startMs) / HOUR_MS;
+    const hoursBefore = (startMs - startDay) / HOUR_MS;
+    if (plainHours <= 1 + hoursBefore) terms.push(...hourTerms(startMs, wholeFrom, 1));
+    else terms.push({ key: utcDayKey(startDay), sign: 1 }, ...hourTerms(startDay, startMs, -1));
+  }
+  const endDay = Math.floor(endMs / DAY_MS) * DAY_MS;
+  for (let day = wholeFrom; day < endDay; day += DAY_MS) terms.push({ key: utcDayKey(day), sign: 1 });
+  if (endMs > endDay) {
+    const plainHours = (endMs - endDay) / HOUR_MS;
+    const hoursAfter = (endDay + DAY_MS - endMs) / HOUR_MS;
+    if (plainHours <= 1 + hoursAfter) terms.push(...hourTerms(endDay, endMs, 1));
+    else terms.push({ key: utcDayKey(endDay), sign: 1 }, ...hourTerms(endMs, endDay + DAY_MS, -1));
+  }
+  return terms;
+}
+
+/** The signed items of each span, and every distinct item key they need, sorted. */
+export interface SignedPlan {
+  readonly perSpan: readonly (readonly SignedKey[])[];
+  readonly hourKeys: readonly string[];
+  readonly dayKeys: readonly string[];
+}
+
+export function signedPlanOf(spans: readonly { startMs: number; endMs: number }[]): SignedPlan {
+  const perSpan = spans.map(({ startMs, endMs }) => signedKeysOf(startMs, endMs));
+  const keys = new Set(perSpan.flatMap((terms) => terms.map(({ key }) => key)));
+  const sorted = [...keys].sort();
+  return {
+    perSpan,
+    hourKeys: sorted.filter((key) => key.length === 13),
+    dayKeys: sorted.filter((key) => key.length === 10),
+  };
+}
+
 /** Start (epoch ms) of an aggregate bucket key, hour (`2026-11-01T13`) or day (`2026-11-01`). */
 export function bucketKeyStartMs(key: string): number {
   return Date.parse(key.length === 10 ? `${key}T00:00:00Z` : `${key}:00:00Z`);

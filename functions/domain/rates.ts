@@ -2,7 +2,7 @@
  * Derived figures, exactly as API.md defines them. A rate with a zero
  * denominator is null, never NaN or Infinity.
  */
-import { type Counters, emptyCounters } from './deltas';
+import { COUNTER_NAMES, type Counters, emptyCounters } from './deltas';
 
 export { emptyCounters };
 
@@ -83,6 +83,25 @@ export function emptyTotals(): Totals {
 export function addTotals(into: Totals, other: Totals): Totals {
   addCounters(into.counters, other.counters);
   mergeHistogram(into.histogram, other.histogram);
+  return into;
+}
+
+/**
+ * Adds `sign` × `other` into `into`. Every counter and histogram count is an
+ * integer, so subtracting an hour from the day that contains it is exact; a
+ * histogram bucket that ends at 0 stays in the map, which percentiles()
+ * ignores (it reads counts > 0 only).
+ */
+export function addSignedTotals(into: Totals, other: Totals, sign: 1 | -1): Totals {
+  if (sign === 1) return addTotals(into, other);
+  const a = into.counters;
+  const b = other.counters;
+  for (const name of COUNTER_NAMES) {
+    if (name === 'costNanos') a.costNanos -= b.costNanos;
+    else a[name] -= b[name];
+  }
+  for (const [bucket, count] of other.histogram)
+    into.histogram.set(bucket, (into.histogram.get(bucket) ?? 0) - count);
   return into;
 }
 

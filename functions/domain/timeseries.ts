@@ -4,8 +4,15 @@
  */
 import { anomalousFlags } from './anomalies';
 import { nanosToUsd } from './money';
-import { bucketIndexOf, bucketKeyStartMs, type Granularity, type TimeBucket } from './query-range';
 import {
+  bucketIndexOf,
+  bucketKeyStartMs,
+  type Granularity,
+  type SignedKey,
+  type TimeBucket,
+} from './query-range';
+import {
+  addSignedTotals,
   addTotals,
   cacheHitRate,
   costPer,
@@ -34,6 +41,29 @@ export function totalsPerBucket(buckets: readonly TimeBucket[], items: Iterable<
     if (target) addTotals(target, item);
   }
   return totals;
+}
+
+/**
+ * The totals of each span of a signed plan (see signedKeysOf): every item
+ * whose key a span names is added or subtracted once. Items of several models
+ * or statuses may share a key; each counts. Items no span names are ignored.
+ */
+export function signedTotalsPerSpan(
+  perSpan: readonly (readonly SignedKey[])[],
+  items: Iterable<KeyedTotals>,
+): Totals[] {
+  const byKey = new Map<string, KeyedTotals[]>();
+  for (const item of items) {
+    const list = byKey.get(item.bucket);
+    if (list) list.push(item);
+    else byKey.set(item.bucket, [item]);
+  }
+  return perSpan.map((terms) => {
+    const totals = emptyTotals();
+    for (const { key, sign } of terms)
+      for (const item of byKey.get(key) ?? []) addSignedTotals(totals, item, sign);
+    return totals;
+  });
 }
 
 export const ANOMALY_FIGURES = ['costUsd', 'durationMs.avg', 'executions', 'successRate'] as const;

@@ -3,17 +3,21 @@
  * or day series with `sk BETWEEN`, so the items read depend on the range, the
  * granularity and the number of models, never on the number of runs.
  */
-import type { KeySpan, ReadPlan } from '../domain/query-range';
+import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DAY_MS } from '../domain/local-time';
+import { bucketKeyStartMs } from '../domain/query-range';
 import type { Totals } from '../domain/rates';
+import { HOUR_MS } from '../domain/time';
 import {
   aggregateSeriesPk,
   type DecodedAggregate,
   decodeAggregate,
-  type Granularity,
   MODELS_PK,
   type RunStatus,
 } from './aggregate-keys';
+import { dynamodb } from './clients';
 import { type Item, queryAll, ReadMeter } from './query-pages';
+import { withRetry } from './retry';
 
 export { ReadMeter };
 
@@ -56,47 +60,155 @@ export async function listModels(tableName: string, meter: ReadMeter): Promise<s
 
 export interface SeriesSelection {
   readonly models: readonly string[];
-  /** The hour and day spans to read (see readPlanOf in domain/query-range.ts). */
-  readonly plan: ReadPlan;
+  /** Sorted, distinct hour keys (`2026-11-01T13`) and day keys to read (see signedPlanOf). */
+  readonly hourKeys: readonly string[];
+  readonly dayKeys: readonly string[];
 }
 
-/** Every (granularity, span) Query a plan makes for one series. */
-function spansOf(plan: ReadPlan): { granularity: Granularity; span: KeySpan }[] {
-  return [
-    ...plan.hourSpans.map((span) => ({ granularity: 'hour' as const, span })),
-    ...plan.daySpans.map((span) => ({ granularity: 'day' as const, span })),
-  ];
+/** A run of consecutive keys at least this long is one Query; shorter runs go to BatchGetItem. */
+const QUERY_RUN = 16;
+/** BatchGetItem's limit. */
+const BATCH_KEYS = 100;
+
+/** Splits sorted keys into runs of consecutive buckets (hours or days). */
+function consecutiveRuns(keys: readonly string[]): string[][] {
+  const runs: string[][] = [];
+  let previous = Number.NaN;
+  for (const key of keys) {
+    const startMs = bucketKeyStartMs(key);
+    const step = key.length === 10 ? DAY_MS : HOUR_MS;
+    const run = runs[runs.length - 1];
+    if (run && startMs === previous + step) run.push(key);
+    else runs.push([key]);
+    previous = startMs;
+  }
+  return runs;
+}
+
+interface SharedRead {
+  readonly items: Item[];
+  readonly queries: number;
+  readonly capacityUnits: number;
 }
 
 /**
- * The aggregate items of every selected model within the plan's spans: one
- * Query per (model, span), all in parallel.
+ * Reads in flight in this container, by request: the dashboard fires
+ * summary, models and errors at once and they Query the same day items. An
+ * entry lives only until its read settles, so nothing is ever served from a
+ * past read (no staleness beyond the read itself).
+ */
+const inFlight = new Map<string, Promise<SharedRead>>();
+
+/**
+ * Runs `read` once per identical `id` in flight and meters it into `meter`.
+ * Metering of a shared read: every request that used it counts its items and
+ * Queries in `x-items-read` (what the response was built from, the same
+ * whether or not another request happened to be asking too), but only the
+ * request that actually sent it counts its capacity units, so the capacity
+ * summed over responses is what DynamoDB charged.
+ */
+async function coalesced(id: string, meter: ReadMeter, read: (own: ReadMeter) => Promise<Item[]>) {
+  let pending = inFlight.get(id);
+  const owner = pending === undefined;
+  if (pending === undefined) {
+    const own = new ReadMeter();
+    pending = read(own).then((items) => ({ items, queries: own.queries, capacityUnits: own.capacityUnits }));
+    inFlight.set(id, pending);
+    const settled = pending;
+    void settled.then(
+      () => inFlight.delete(id),
+      () => inFlight.delete(id),
+    );
+  }
+  const shared = await pending;
+  meter.items += shared.items.length;
+  meter.queries += shared.queries;
+  if (owner) meter.capacityUnits += shared.capacityUnits;
+  return shared.items;
+}
+
+function querySpan(tableName: string, pk: string, first: string, last: string, meter: ReadMeter) {
+  const input = {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+    ExpressionAttributeValues: { ':pk': { S: pk }, ':first': { S: first }, ':last': { S: last } },
+  };
+  return coalesced(`Q${JSON.stringify(input)}`, meter, (own) => queryAll(own, input));
+}
+
+/** Items by key with BatchGetItem (at most 100 keys), retrying unprocessed keys. */
+function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[], meter: ReadMeter) {
+  return coalesced(`B${tableName}\u0000${JSON.stringify(keys)}`, meter, async (own) => {
+    const items: Item[] = [];
+    let pending: Item[] | undefined = keys.map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } }));
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** attempt)));
+      const request: Item[] = pending;
+      const output = await withRetry(() =>
+        dynamodb.send(
+          new BatchGetItemCommand({
+            RequestItems: { [tableName]: { Keys: request } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
+      );
+      const got = output.Responses?.[tableName] ?? [];
+      items.push(...got);
+      own.record({
+        Count: got.length,
+        ConsumedCapacity: {
+          CapacityUnits: (output.ConsumedCapacity ?? []).reduce(
+            (sum, { CapacityUnits }) => sum + (CapacityUnits ?? 0),
+            0,
+          ),
+        },
+      });
+      pending = output.UnprocessedKeys?.[tableName]?.Keys;
+    }
+    return items;
+  });
+}
+
+/**
+ * The aggregate items of every selected model under the given keys. Long runs
+ * of consecutive keys are one Query each (`sk BETWEEN`); the scattered edge
+ * hours of local days are fetched by key with BatchGetItem. All in parallel.
  */
 export async function readAggregates(
   tableName: string,
   selection: SeriesSelection,
   meter: ReadMeter,
 ): Promise<AggregateBucket[]> {
-  const queries = selection.models.flatMap((model) =>
-    spansOf(selection.plan).map((read) => ({ model, ...read })),
+  const reads: Promise<Item[]>[] = [];
+  const byKey: { pk: string; sk: string }[] = [];
+  for (const model of selection.models) {
+    for (const [granularity, keys] of [
+      ['hour', selection.hourKeys],
+      ['day', selection.dayKeys],
+    ] as const) {
+      const pk = aggregateSeriesPk(granularity, model);
+      for (const run of consecutiveRuns(keys)) {
+        if (run.length >= QUERY_RUN)
+          reads.push(querySpan(tableName, pk, run[0]!, run[run.length - 1]!, meter));
+        else for (const sk of run) byKey.push({ pk, sk });
+      }
+    }
+  }
+  for (let index = 0; index < byKey.length; index += BATCH_KEYS)
+    reads.push(batchGet(tableName, byKey.slice(index, index + BATCH_KEYS), meter));
+  const modelOf = new Map(
+    selection.models.flatMap((model) => [
+      [aggregateSeriesPk('hour', model), model],
+      [aggregateSeriesPk('day', model), model],
+    ]),
   );
-  const perQuery = await Promise.all(
-    queries.map(async ({ model, granularity, span }) => {
-      const items = await queryAll(meter, {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-        ExpressionAttributeValues: {
-          ':pk': { S: aggregateSeriesPk(granularity, model) },
-          ':first': { S: span.first },
-          ':last': { S: span.last },
-        },
-      });
-      return items.map(
-        (item): AggregateBucket => ({ model, bucket: item.sk?.S ?? '', ...decodeAggregate(numbersOf(item)) }),
-      );
+  return (await Promise.all(reads)).flat().map(
+    (item): AggregateBucket => ({
+      model: modelOf.get(item.pk?.S ?? '') ?? '',
+      bucket: item.sk?.S ?? '',
+      ...decodeAggregate(numbersOf(item)),
     }),
   );
-  return perQuery.flat();
 }
 
 /** The selected statuses' shares of aggregate items. */
