@@ -1,6 +1,6 @@
 /**
  * fast-check generators of hostile HTTP requests: every one of them is invalid
- * under ../../../shared API.md (docs/API contract), so every answer must be a
+ * under the HTTP API contract (API.md), so every answer must be a
  * 4xx JSON error with a message, and none may change a stored run or an
  * aggregate. A generator that could produce a valid request would make
  * "aggregates unchanged" meaningless, so each one breaks at least one rule
