@@ -34,7 +34,8 @@ describe('POST /api/executions', () => {
       expect(puts()).toHaveLength(1);
       expect(puts()[0]).toMatchObject({
         TableName: 'Executions',
-        ConditionExpression: 'attribute_not_exists(executionId) OR contentHash <> :hash',
+        ConditionExpression:
+          'attribute_not_exists(executionId) OR attribute_not_exists(contentHash) OR contentHash <> :hash',
         Item: { executionId: 'run-202', costNanos: 12_345_000n, durationMs: 150_000 },
       });
     });
