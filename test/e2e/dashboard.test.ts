@@ -164,10 +164,12 @@ describe('dashboard', () => {
 
     await dialog.getByRole('button', { name: 'Next' }).click();
     await dialog.getByText('Page 2').waitFor();
-    await page.waitForFunction(
-      (first) => document.querySelector('dialog.drilldown tbody tr')?.textContent !== first,
-      firstPage[0],
-    );
+    // Page 2 has arrived when a row is shown again and it is not page 1's first row
+    // (in between, the table is briefly empty while the next page loads).
+    await page.waitForFunction((first) => {
+      const row = document.querySelector('dialog.drilldown tbody tr');
+      return row !== null && row.textContent !== first;
+    }, firstPage[0]);
     expect(await dialog.locator('tbody tr').count()).toBeGreaterThan(0);
 
     const [download] = await Promise.all([
