@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { onApiSuccess } from './api';
 import type { AlarmResponse, Bucket, Granularity, ModelsResponse, Summary } from './api-types';
 import type { Session } from './auth';
-import { DrillDown } from './drilldown';
+import type { DrillDownProps } from './drilldown';
 import { FilterBar } from './filters';
 import { formatAgo, formatCount, formatPercent } from './format';
 import { filterWarnings } from './literacy';
@@ -88,6 +88,27 @@ function AlarmBanner({ alarm }: { alarm: AlarmResponse | undefined }) {
       the {formatPercent(alarm.threshold, 0)} paging threshold.
     </div>
   );
+}
+
+/**
+ * The drill-down is opened by a click, not on first paint, so its code is a
+ * lazy chunk fetched on the first click (and cached by the browser after).
+ */
+function LazyDrillDown(props: DrillDownProps) {
+  const [view, setView] = useState<typeof import('./drilldown') | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./drilldown').then(setView, () => setFailed(true));
+  }, []);
+  if (view) return <view.DrillDown {...props} />;
+  return failed ? (
+    <div class="alarm" role="alert">
+      The run list could not be loaded. Check your connection and reload the page.{' '}
+      <button type="button" class="link-button" onClick={props.onClose}>
+        Close
+      </button>
+    </div>
+  ) : null;
 }
 
 function Tabs({ tab, onSelect }: { tab: Tab; onSelect: (tab: Tab) => void }) {
@@ -227,7 +248,7 @@ export function App({ session }: { session: Session }) {
         </div>
       </main>
       {drill ? (
-        <DrillDown
+        <LazyDrillDown
           key={drill.bucket.start}
           bucket={drill.bucket}
           granularity={drill.granularity}

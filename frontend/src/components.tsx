@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import { saveFile } from './api';
 import type { ExecutionView } from './api-types';
-import { buildCsv, type Cell, csvFileName } from './csv';
+import type { Cell } from './csv';
 import { type Change, formatCount, formatDateTime, formatDuration, formatUsd, truncateText } from './format';
 
 export function Skeleton({ height = 220, label = 'Loading' }: { height?: number; label?: string }) {
@@ -46,10 +46,13 @@ export function CsvButton({ source }: { source: CsvSource }) {
     <button
       type="button"
       class="link-button"
+      // The CSV writer is a lazy chunk: most visits never export.
       onClick={() =>
-        saveFile(
-          new Blob([buildCsv(source.header, source.rows)], { type: 'text/csv;charset=utf-8' }),
-          csvFileName(source.title, source.from, source.to),
+        import('./csv').then(({ buildCsv, csvFileName }) =>
+          saveFile(
+            new Blob([buildCsv(source.header, source.rows)], { type: 'text/csv;charset=utf-8' }),
+            csvFileName(source.title, source.from, source.to),
+          ),
         )
       }
       aria-label={`Download the data of "${source.title}" as CSV`}
