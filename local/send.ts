@@ -9,18 +9,13 @@
  * header, which is part of the signature. Against the local runtime
  * (localhost) requests go unsigned.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type {
-  AwsCredentialIdentity,
-  AwsCredentialIdentityProvider,
-  Checksum,
-  SourceData,
-} from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** The most items POST /api/executions accepts in one request (API.md). */
 export const MAX_BATCH = 100;
@@ -83,40 +78,6 @@ export function regionOf(url: URL): string | undefined {
 }
 
 /**
- * SHA-256 (or HMAC-SHA-256 with a secret) over node:crypto, in the shape the
- * signer expects; the same thing @smithy/hash-node does, without the extra package.
- */
-export class NodeSha256 implements Checksum {
-  private hash: Hash | Hmac;
-
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  update(data: SourceData): void {
-    this.hash.update(toBytes(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(this.secret));
-  }
-}
-
-function toBytes(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/**
  * Builds one POST /api/executions request, SigV4-signed for `execute-api`
  * unless `credentials` is undefined.
  */
@@ -133,7 +94,7 @@ export async function prepareRequest(
     service: 'execute-api',
     region: signing.region,
     credentials: signing.credentials,
-    sha256: NodeSha256,
+    sha256: Hash.bind(null, 'sha256'),
   });
   const signed = await signer.sign({
     method: 'POST',
