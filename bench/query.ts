@@ -1,6 +1,6 @@
 /**
  * Query bench: latency (p50/p95) and items read per request of every GET
- * endpoint, at 10 k and 100 k runs (1 M with `--1m`), on DynamoDB Local, and
+ * endpoint, at 10 k and 50 k runs (10 k and 100 k with `--100k`, 1 M more with `--1m`), on DynamoDB Local, and
  * the time of a whole dashboard load (every request of the three tabs, 30
  * days). With `--baseline-pg URL` the same runs also go into one flat
  * PostgreSQL table (start_time index) and the equivalent GROUP BY queries are
@@ -304,7 +304,12 @@ async function pgBaseline(url: string): Promise<PgBaseline> {
 export async function run(flags: string[]): Promise<void> {
   const pgIndex = flags.indexOf('--baseline-pg');
   const pgUrl = pgIndex >= 0 ? flags[pgIndex + 1] : undefined;
-  const volumes = flags.includes('--1m') ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  // Default 10 k and 50 k (~4 min); `--100k` for 10 k and 100 k, `--1m` adds 1 M.
+  const volumes = flags.includes('--1m')
+    ? [10_000, 100_000, 1_000_000]
+    : flags.includes('--100k')
+      ? [10_000, 100_000]
+      : [10_000, 50_000];
   const nowMs = Date.now();
 
   const fixture = await startDynamoFixture();

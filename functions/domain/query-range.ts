@@ -251,62 +251,6 @@ export function bucketsBefore(range: ResolvedRange, granularity: Granularity, co
   return dayBuckets(range.tz, baselineStart, firstDayStart);
 }
 
-/** An inclusive span of bucket keys in one aggregate series. */
-export interface KeySpan {
-  readonly first: string;
-  readonly last: string;
-}
-
-/** Which hour and day items add up to exactly a set of time spans, in as few Queries as possible. */
-export interface ReadPlan {
-  readonly hourSpans: readonly KeySpan[];
-  readonly daySpans: readonly KeySpan[];
-}
-
-type Interval = [number, number];
-
-function mergeIntervals(intervals: Interval[]): Interval[] {
-  const merged: Interval[] = [];
-  for (const [start, end] of [...intervals].sort((a, b) => a[0] - b[0])) {
-    const last = merged[merged.length - 1];
-    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-    else merged.push([start, end]);
-  }
-  return merged;
-}
-
-/**
- * Covers each span (whole UTC hours) with day items for the whole UTC days
- * inside it and hour items for the edges. A month in UTC costs ~30 items per
- * series instead of ~720; a local day that straddles two UTC days is read
- * as its 24 hours.
- */
-export function readPlanOf(spans: readonly { startMs: number; endMs: number }[]): ReadPlan {
-  const hours: Interval[] = [];
-  const days: Interval[] = [];
-  for (const { startMs, endMs } of spans) {
-    const firstWholeDay = Math.ceil(startMs / DAY_MS) * DAY_MS;
-    const lastWholeDayEnd = Math.floor(endMs / DAY_MS) * DAY_MS;
-    if (firstWholeDay < lastWholeDayEnd) {
-      if (startMs < firstWholeDay) hours.push([startMs, firstWholeDay]);
-      days.push([firstWholeDay, lastWholeDayEnd]);
-      if (lastWholeDayEnd < endMs) hours.push([lastWholeDayEnd, endMs]);
-    } else if (startMs < endMs) {
-      hours.push([startMs, endMs]);
-    }
-  }
-  return {
-    hourSpans: mergeIntervals(hours).map(([start, end]) => ({
-      first: utcHourKey(start),
-      last: utcHourKey(end - 1),
-    })),
-    daySpans: mergeIntervals(days).map(([start, end]) => ({
-      first: utcDayKey(start),
-      last: utcDayKey(end - 1),
-    })),
-  };
-}
-
 /** One aggregate item of a signed read plan: `+1` adds it, `-1` takes it away. */
 export interface SignedKey {
   /** Bucket key: `2026-11-01T13` (hour item) or `2026-11-01` (day item). */

@@ -4,16 +4,9 @@
  */
 import { anomalousFlags } from './anomalies';
 import { nanosToUsd } from './money';
-import {
-  bucketIndexOf,
-  bucketKeyStartMs,
-  type Granularity,
-  type SignedKey,
-  type TimeBucket,
-} from './query-range';
+import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import {
   addSignedTotals,
-  addTotals,
   cacheHitRate,
   costPer,
   durationFigures,
@@ -26,21 +19,6 @@ import {
 /** An aggregate item's totals with its bucket key (`2026-11-01T13` or `2026-11-01`). */
 export interface KeyedTotals extends Totals {
   readonly bucket: string;
-}
-
-/**
- * Sums aggregate items into the buckets that contain their start. Items
- * outside every bucket are ignored. A day item is only ever read for a bucket
- * that holds the whole UTC day (see readPlanOf), so its start decides.
- */
-export function totalsPerBucket(buckets: readonly TimeBucket[], items: Iterable<KeyedTotals>): Totals[] {
-  const totals = buckets.map(() => emptyTotals());
-  for (const item of items) {
-    const index = bucketIndexOf(buckets, bucketKeyStartMs(item.bucket));
-    const target = totals[index];
-    if (target) addTotals(target, item);
-  }
-  return totals;
 }
 
 /**

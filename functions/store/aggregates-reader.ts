@@ -65,20 +65,31 @@ export interface SeriesSelection {
   readonly dayKeys: readonly string[];
 }
 
-/** A run of consecutive keys at least this long is one Query; shorter runs go to BatchGetItem. */
+/** A run of consecutive hours at least this long is one Query; shorter runs go to BatchGetItem. */
 const QUERY_RUN = 16;
 /** BatchGetItem's limit. */
 const BATCH_KEYS = 100;
 
-/** Splits sorted keys into runs of consecutive buckets (hours or days). */
+/**
+ * Day Queries are cut at every DAY_BLOCK-th day since the epoch, so that
+ * requests over different but overlapping ranges (a 30-day summary with its
+ * previous 30 days, the 30-day models and errors, a 44-day timeseries) send
+ * identical Queries for the blocks they share and those are read once (see
+ * coalesced below). It costs a few more, smaller Queries; no extra items.
+ */
+const DAY_BLOCK = 7;
+
+/** Splits sorted keys into runs of consecutive buckets (hours or days), day runs also at block edges. */
 function consecutiveRuns(keys: readonly string[]): string[][] {
   const runs: string[][] = [];
   let previous = Number.NaN;
   for (const key of keys) {
     const startMs = bucketKeyStartMs(key);
-    const step = key.length === 10 ? DAY_MS : HOUR_MS;
+    const isDay = key.length === 10;
+    const step = isDay ? DAY_MS : HOUR_MS;
     const run = runs[runs.length - 1];
-    if (run && startMs === previous + step) run.push(key);
+    const blockEdge = isDay && (startMs / DAY_MS) % DAY_BLOCK === 0;
+    if (run && startMs === previous + step && !blockEdge) run.push(key);
     else runs.push([key]);
     previous = startMs;
   }
@@ -170,9 +181,10 @@ function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[]
 }
 
 /**
- * The aggregate items of every selected model under the given keys. Long runs
- * of consecutive keys are one Query each (`sk BETWEEN`); the scattered edge
- * hours of local days are fetched by key with BatchGetItem. All in parallel.
+ * The aggregate items of every selected model under the given keys. Day
+ * keys and long runs of consecutive hours are Queries (`sk BETWEEN`); the
+ * scattered edge hours of local days are fetched by key with BatchGetItem.
+ * All in parallel.
  */
 export async function readAggregates(
   tableName: string,

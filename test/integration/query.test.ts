@@ -331,4 +331,21 @@ describe('query API on DynamoDB Local', () => {
     const health = await get('/api/health');
     expect(health.body).toEqual({ status: 'ok' });
   });
+
+  it('answers concurrent requests that share reads as it answers them one by one, items metered per request', async () => {
+    const requests: [string, Record<string, string>][] = [
+      ['/api/summary', { from: '2026-10-18', to: '2026-11-06', tz: 'America/New_York' }],
+      ['/api/models', { from: '2026-10-18', to: '2026-11-06' }],
+      ['/api/errors', { from: '2026-10-18', to: '2026-11-06' }],
+      ['/api/timeseries', { from: '2026-10-18', to: '2026-11-06', tz: 'America/New_York' }],
+    ];
+    const alone = [];
+    for (const [path, query] of requests) alone.push(await get(path, query));
+    const together = await Promise.all([...requests, ...requests].map(([path, query]) => get(path, query)));
+    for (const [index, response] of together.entries()) {
+      const expected = alone[index % requests.length]!;
+      expect(response.body).toEqual(expected.body);
+      expect(response.headers['x-items-read']).toBe(expected.headers['x-items-read']);
+    }
+  });
 });

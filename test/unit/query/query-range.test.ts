@@ -8,8 +8,8 @@ import {
   previousRange,
   querySchemas,
   type ResolvedRange,
-  readPlanOf,
   resolveRange,
+  signedPlanOf,
 } from '../../../functions/domain/query-range';
 
 const NOW = Date.parse('2026-11-05T15:30:00Z');
@@ -100,24 +100,42 @@ describe('granularity', () => {
   });
 });
 
-describe('readPlanOf', () => {
-  it('reads whole UTC days as day items and the edges as hours', () => {
+describe('signedPlanOf', () => {
+  const hours = (day: string, first: number, last: number) =>
+    Array.from(
+      { length: last - first + 1 },
+      (_, index) => `${day}T${String(first + index).padStart(2, '0')}`,
+    );
+
+  it('reads whole UTC days as day items and each edge as its hours or its day minus the rest', () => {
     const week = range({ from: '2026-11-01', to: '2026-11-07', tz: 'America/New_York' });
-    expect(readPlanOf([week])).toEqual({
-      hourSpans: [
-        { first: '2026-11-01T04', last: '2026-11-01T23' },
-        { first: '2026-11-08T00', last: '2026-11-08T04' },
-      ],
-      daySpans: [{ first: '2026-11-02', last: '2026-11-07' }],
-    });
+    const plan = signedPlanOf([week]);
+    // 04:00Z on 1 November to 05:00Z on 8 November: day(11-01) − 00..03 + days 02..07 + 8 November 00..04.
+    expect(plan.dayKeys).toEqual([
+      '2026-11-01',
+      '2026-11-02',
+      '2026-11-03',
+      '2026-11-04',
+      '2026-11-05',
+      '2026-11-06',
+      '2026-11-07',
+    ]);
+    expect(plan.hourKeys).toEqual([...hours('2026-11-01', 0, 3), ...hours('2026-11-08', 0, 4)]);
+    expect(plan.perSpan[0]?.filter(({ sign }) => sign === -1).map(({ key }) => key)).toEqual(
+      hours('2026-11-01', 0, 3),
+    );
   });
 
-  it('reads local days that straddle UTC days as one span of hours', () => {
-    const week = range({ from: '2026-11-01', to: '2026-11-02', tz: 'Asia/Tokyo' });
-    expect(readPlanOf(bucketsOf(week, 'day'))).toEqual({
-      hourSpans: [{ first: '2026-10-31T15', last: '2026-11-02T14' }],
-      daySpans: [],
-    });
+  it('reads Tokyo days (15:00Z–15:00Z) as nine hours, a day, and nine hours taken away', () => {
+    const days = range({ from: '2026-11-01', to: '2026-11-02', tz: 'Asia/Tokyo' });
+    const plan = signedPlanOf(bucketsOf(days, 'day'));
+    expect(plan.dayKeys).toEqual(['2026-11-01', '2026-11-02']);
+    expect(plan.hourKeys).toEqual([
+      ...hours('2026-10-31', 15, 23),
+      ...hours('2026-11-01', 15, 23),
+      ...hours('2026-11-02', 15, 23),
+    ]);
+    expect(plan.perSpan.map((terms) => terms.length)).toEqual([19, 19]);
   });
 });
 
