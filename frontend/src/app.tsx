@@ -6,6 +6,7 @@ import type { Session } from './auth';
 import type { DrillDownProps } from './drilldown';
 import { FilterBar } from './filters';
 import { formatAgo, formatCount, formatPercent } from './format';
+import { useLazy } from './lazy';
 import { filterWarnings } from './literacy';
 import {
   apiParams,
@@ -95,15 +96,14 @@ function AlarmBanner({ alarm }: { alarm: AlarmResponse | undefined }) {
  * lazy chunk fetched on the first click (and cached by the browser after).
  */
 function LazyDrillDown(props: DrillDownProps) {
-  const [view, setView] = useState<typeof import('./drilldown') | null>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    import('./drilldown').then(setView, () => setFailed(true));
-  }, []);
-  if (view) return <view.DrillDown {...props} />;
-  return failed ? (
+  const drillDown = useLazy(() => import('./drilldown'));
+  if (drillDown.module) return <drillDown.module.DrillDown {...props} />;
+  return drillDown.failed ? (
     <div class="alarm" role="alert">
-      The run list could not be loaded. Check your connection and reload the page.{' '}
+      The run list could not be loaded.{' '}
+      <button type="button" class="link-button" onClick={drillDown.load}>
+        Retry
+      </button>{' '}
       <button type="button" class="link-button" onClick={props.onClose}>
         Close
       </button>

@@ -1,10 +1,11 @@
 /** Building blocks shared by the tabs: cards, states, bar lists and the runs table. */
 import type { ComponentChildren } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useId } from 'preact/hooks';
 import { saveFile } from './api';
-import type { ExecutionView } from './api-types';
 import type { Cell } from './csv';
-import { type Change, formatCount, formatDateTime, formatDuration, formatUsd, truncateText } from './format';
+import type { Change } from './format';
+import { useLazy } from './lazy';
+import type { RunsTableProps } from './runs-table';
 
 export function Skeleton({ height = 220, label = 'Loading' }: { height?: number; label?: string }) {
   return <div class="skeleton" style={{ height: `${height}px` }} role="status" aria-label={label} />;
@@ -174,77 +175,13 @@ export function BarList({
   );
 }
 
-function ErrorMessage({ text }: { text: string }) {
-  const [expanded, setExpanded] = useState(false);
-  const cut = truncateText(text, 100);
-  if (!cut.truncated) return <span>{text}</span>;
-  return (
-    <span>
-      {expanded ? text : cut.text}{' '}
-      <button
-        type="button"
-        class="link-button"
-        aria-expanded={expanded}
-        onClick={() => setExpanded(!expanded)}
-      >
-        {expanded ? 'Show less' : 'Show all'}
-      </button>
-    </span>
-  );
-}
-
-export function RunsTable({
-  runs,
-  timeZone,
-  caption,
-}: {
-  runs: ExecutionView[];
-  timeZone: string;
-  caption: string;
-}) {
-  return (
-    <div class="table-scroll">
-      <table class="runs">
-        <caption class="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Started ({timeZone})</th>
-            <th scope="col">Run</th>
-            <th scope="col">Model</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Duration
-            </th>
-            <th scope="col" class="num">
-              Cost
-            </th>
-            <th scope="col">Error</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((run) => (
-            <tr key={run.executionId}>
-              <td class="nowrap">{formatDateTime(run.startTime, timeZone)}</td>
-              <td class="mono" title={run.executionId}>
-                {truncateText(run.executionId, 18).text}
-              </td>
-              <td>{run.model}</td>
-              <td>
-                <span class={`status ${run.status}`}>{run.status}</span>
-              </td>
-              <td class="num">{formatDuration(run.durationMs)}</td>
-              <td class="num">{run.costUsd == null ? 'unknown' : formatUsd(run.costUsd)}</td>
-              <td class="error-cell">
-                {run.errorType ? <strong>{run.errorType}</strong> : null}
-                {run.errorType && run.errorMessage ? ': ' : null}
-                {run.errorMessage ? <ErrorMessage text={run.errorMessage} /> : null}
-                {run.status === 'failure' && !run.errorType && !run.errorMessage ? 'Unknown' : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <p class="sr-only">{formatCount(runs.length)} runs listed.</p>
-    </div>
-  );
+/**
+ * The runs table (drill-down, most recent failing runs) is a lazy chunk: it
+ * is below the fold or behind a click, so it never delays the first chart.
+ */
+export function RunsTable(props: RunsTableProps) {
+  const table = useLazy(() => import('./runs-table'));
+  if (table.module) return <table.module.RunsTable {...props} />;
+  if (table.failed) return <ErrorBox message="The runs table could not be loaded." onRetry={table.load} />;
+  return <Skeleton height={120} label="Loading runs" />;
 }

@@ -1,7 +1,9 @@
 /** The filter bar: range presets and calendar, models, status, time zone. Every control writes the URL. */
-import { useEffect, useState } from 'preact/hooks';
+
 import type { ModelStats } from './api-types';
-import { daysInclusive, isValidDate, MAX_RANGE_DAYS, RANGE_PRESETS, type ViewState } from './state';
+import type { CustomRangeProps } from './calendar';
+import { useLazy } from './lazy';
+import { RANGE_PRESETS, type ViewState } from './state';
 
 const presetLabels = { '24h': '24 h', '7d': '7 d', '30d': '30 d', '90d': '90 d' } as const;
 
@@ -14,28 +16,26 @@ export interface FilterBarProps {
   onChange: (next: Partial<ViewState>) => void;
 }
 
+/**
+ * The custom range's date inputs are a lazy chunk, fetched when the viewer
+ * asks for them (or opens a link with a custom range).
+ */
+function CustomRangeSlot(props: CustomRangeProps) {
+  const calendar = useLazy(() => import('./calendar'), props.view.range === 'custom');
+  if (calendar.module) return <calendar.module.CustomRange {...props} />;
+  return (
+    <button
+      type="button"
+      class="filter"
+      disabled={!calendar.failed && props.view.range === 'custom'}
+      onClick={calendar.load}
+    >
+      {calendar.failed ? 'Custom range could not load: retry' : 'Custom range…'}
+    </button>
+  );
+}
+
 export function FilterBar({ view, resolved, models, localZone, onChange }: FilterBarProps) {
-  const [from, setFrom] = useState(view.from ?? resolved.from.slice(0, 10));
-  const [to, setTo] = useState(view.to ?? resolved.to.slice(0, 10));
-  useEffect(() => {
-    setFrom(view.from ?? resolved.from.slice(0, 10));
-    setTo(view.to ?? resolved.to.slice(0, 10));
-  }, [view.from, view.to, resolved.from, resolved.to]);
-
-  const customError =
-    !isValidDate(from) || !isValidDate(to)
-      ? 'Pick both dates.'
-      : from > to
-        ? 'The start must not be after the end.'
-        : daysInclusive(from, to) > MAX_RANGE_DAYS
-          ? `At most ${MAX_RANGE_DAYS} days.`
-          : null;
-
-  const applyCustom = (event: Event) => {
-    event.preventDefault();
-    if (!customError) onChange({ range: 'custom', from, to });
-  };
-
   const names = (models ?? []).map((m) => m.model);
   for (const selected of view.models) if (!names.includes(selected)) names.push(selected);
   const toggleModel = (name: string, checked: boolean) => {
@@ -61,22 +61,7 @@ export function FilterBar({ view, resolved, models, localZone, onChange }: Filte
           ))}
         </div>
       </fieldset>
-      <form class="filter custom-range" onSubmit={applyCustom} aria-label="Custom date range">
-        <label>
-          From <input type="date" value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} />
-        </label>
-        <label>
-          To <input type="date" value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} />
-        </label>
-        <button
-          type="submit"
-          disabled={customError !== null}
-          aria-pressed={view.range === 'custom'}
-          title={customError ?? 'Show this range'}
-        >
-          Apply
-        </button>
-      </form>
+      <CustomRangeSlot view={view} resolved={resolved} onChange={onChange} />
       <details class="filter model-select">
         <summary>
           Models:{' '}
