@@ -163,7 +163,7 @@ describe('dashboard', () => {
     expect(firstPage.length).toBe(20);
 
     await dialog.getByRole('button', { name: 'Next' }).click();
-    await dialog.getByText('Page 2').waitFor();
+    await dialog.getByText('Page 2', { exact: true }).waitFor();
     // Page 2 has arrived when a row is shown again and it is not page 1's first row
     // (in between, the table is briefly empty while the next page loads).
     await page.waitForFunction((first) => {
