@@ -64,6 +64,8 @@ function useTheme() {
   const toggle = () => {
     const next = theme === 'dark' ? 'light' : 'dark';
     rememberTheme(next);
+    // At once, not in the next effect: the page turns with the click.
+    applyTheme(next);
     setTheme(next);
   };
   return [theme, toggle] as const;
