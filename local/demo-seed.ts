@@ -10,24 +10,10 @@
  * after the previous seeding: nothing is sent twice or changed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { ExecutionRecord } from '../functions/domain/execution';
 
-export interface DemoRun {
-  executionId: string;
-  startTime: string;
-  endTime: string;
-  status: 'success' | 'failure';
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number | null;
-  llmCalls: number;
-  toolCalls: number;
-  filesModified: number;
-  errorType?: string;
-  errorMessage?: string;
-}
+/** A demo run is exactly what an agent posts: the record of the shared schema. */
+export type DemoRun = ExecutionRecord;
 
 interface ModelProfile {
   readonly name: string;

@@ -1,19 +1,5 @@
-/**
- * GET /api/models: per-model comparison, most executions first. Pure.
- */
-import { nanosToUsd } from './money';
 import type { SignedKey } from './query-range';
-import {
-  addSignedTotals,
-  addTotals,
-  cacheHitRate,
-  costPer,
-  durationFigures,
-  emptyTotals,
-  ratio,
-  type Totals,
-  tokensOf,
-} from './rates';
+import { addSignedTotals, addTotals, emptyTotals, ratio, rowFigures, type Totals } from './rates';
 
 /** Totals of one aggregate item and the model it belongs to. */
 export interface ModelTotals extends Totals {
@@ -66,22 +52,11 @@ export function signedTotalsPerModel(
 export function modelsBody(perModel: Map<string, Totals>, requested: readonly string[]) {
   const rows = [...perModel]
     .filter(([model, { counters }]) => counters.executions > 0 || requested.includes(model))
-    .map(([model, { counters, histogram }]) => {
-      const duration = durationFigures(counters, histogram);
-      return {
-        model,
-        executions: counters.executions,
-        successes: counters.successes,
-        failures: counters.failures,
-        successRate: ratio(counters.successes, counters.executions),
-        costUsd: nanosToUsd(counters.costNanos),
-        costPerRunUsd: costPer(counters.costNanos, counters.executions),
-        tokens: tokensOf(counters),
-        cacheHitRate: cacheHitRate(counters),
-        durationMs: { avg: duration.avg, p95: duration.p95 },
-        filesModifiedPerSuccessfulRun: ratio(counters.filesModified, counters.successes),
-      };
-    });
+    .map(([model, totals]) => ({
+      model,
+      ...rowFigures(totals),
+      filesModifiedPerSuccessfulRun: ratio(totals.counters.filesModified, totals.counters.successes),
+    }));
   rows.sort((a, b) => b.executions - a.executions || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
   return { models: rows };
 }

@@ -111,3 +111,19 @@ export function combine(buckets: Iterable<Totals>): Totals {
   for (const bucket of buckets) addTotals(totals, bucket);
   return totals;
 }
+
+/** The figures a timeseries bucket and a models row share, per API.md. */
+export function rowFigures({ counters, histogram }: Totals) {
+  const duration = durationFigures(counters, histogram);
+  return {
+    executions: counters.executions,
+    successes: counters.successes,
+    failures: counters.failures,
+    successRate: ratio(counters.successes, counters.executions),
+    costUsd: nanosToUsd(counters.costNanos),
+    costPerRunUsd: costPer(counters.costNanos, counters.executions),
+    tokens: tokensOf(counters),
+    cacheHitRate: cacheHitRate(counters),
+    durationMs: { avg: duration.avg, p95: duration.p95 },
+  };
+}

@@ -3,18 +3,8 @@
  * anomalies of each. Pure.
  */
 import { anomalousFlags } from './anomalies';
-import { nanosToUsd } from './money';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
-import {
-  addSignedTotals,
-  cacheHitRate,
-  costPer,
-  durationFigures,
-  emptyTotals,
-  ratio,
-  type Totals,
-  tokensOf,
-} from './rates';
+import { addSignedTotals, emptyTotals, rowFigures, type Totals } from './rates';
 
 /** An aggregate item's totals with its bucket key (`2026-11-01T13` or `2026-11-01`). */
 export interface KeyedTotals extends Totals {
@@ -47,21 +37,8 @@ export function signedTotalsPerSpan(
 export const ANOMALY_FIGURES = ['costUsd', 'durationMs.avg', 'executions', 'successRate'] as const;
 export type AnomalyFigure = (typeof ANOMALY_FIGURES)[number];
 
-function bucketRow(label: string, { counters, histogram }: Totals) {
-  const duration = durationFigures(counters, histogram);
-  return {
-    start: label,
-    executions: counters.executions,
-    successes: counters.successes,
-    failures: counters.failures,
-    successRate: ratio(counters.successes, counters.executions),
-    costUsd: nanosToUsd(counters.costNanos),
-    costPerRunUsd: costPer(counters.costNanos, counters.executions),
-    tokens: tokensOf(counters),
-    cacheHitRate: cacheHitRate(counters),
-    durationMs: { avg: duration.avg, p95: duration.p95 },
-    llmCalls: counters.llmCalls,
-  };
+function bucketRow(label: string, totals: Totals) {
+  return { start: label, ...rowFigures(totals), llmCalls: totals.counters.llmCalls };
 }
 
 type BucketRow = ReturnType<typeof bucketRow>;
