@@ -4,6 +4,7 @@
  * zod schema behind it never reaches the bundle.
  */
 import type { ExecutionView } from '../../functions/domain/execution';
+import type { rowFigures } from '../../functions/domain/rates';
 
 export type { ExecutionView };
 
@@ -47,18 +48,12 @@ export interface Summary {
 
 export type AnomalyFigure = 'costUsd' | 'durationMs.avg' | 'executions' | 'successRate';
 
-export interface Bucket {
+/** The figures a bucket and a models row share: the server's own type (types only, no code). */
+type RowFigures = ReturnType<typeof rowFigures>;
+
+export interface Bucket extends RowFigures {
   /** ISO start of the bucket with the zone's offset, e.g. 2026-11-01T00:00:00-04:00. */
   start: string;
-  executions: number;
-  successes: number;
-  failures: number;
-  successRate: number | null;
-  costUsd: number;
-  costPerRunUsd: number | null;
-  tokens: TokenCounts;
-  cacheHitRate: number | null;
-  durationMs: { avg: number | null; p95: number | null };
   llmCalls: number;
   anomalies: AnomalyFigure[];
 }
@@ -71,17 +66,8 @@ export interface Timeseries {
   buckets: Bucket[];
 }
 
-export interface ModelStats {
+export interface ModelStats extends RowFigures {
   model: string;
-  executions: number;
-  successes: number;
-  failures: number;
-  successRate: number | null;
-  costUsd: number;
-  costPerRunUsd: number | null;
-  tokens: TokenCounts;
-  cacheHitRate: number | null;
-  durationMs: { avg: number | null; p95: number | null };
   filesModifiedPerSuccessfulRun: number | null;
 }
 
