@@ -85,3 +85,43 @@ export function exactPercentile(values: readonly number[], quantile: number): nu
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(1, Math.ceil(quantile * sorted.length)) - 1] ?? null;
 }
+
+/**
+ * A histogram in one string attribute: `<index>:<count>` entries in bucket
+ * order, comma-separated, `z` for the zero bucket (`z:1,-3:2,412:7`).
+ *
+ * Why packed: DynamoDB Local spends ~10 µs per stored attribute on every read,
+ * and a busy day item held one attribute per bucket and status (up to ~800),
+ * so reading 30 days of 4 models took hundreds of milliseconds. Packed, an
+ * item has ~30 attributes. The price is on the write side: a string cannot be
+ * ADDed to, so the writer merges it (see aggregates-store.ts).
+ */
+export function packHistogram(histogram: Histogram): string {
+  const entries: [number, string][] = [];
+  for (const [attribute, count] of histogram) {
+    if (count === 0) continue;
+    const index = attribute === ZERO_BUCKET ? Number.NEGATIVE_INFINITY : Number(attribute.slice(1));
+    entries.push([index, `${attribute === ZERO_BUCKET ? 'z' : attribute.slice(1)}:${count}`]);
+  }
+  return entries
+    .sort((a, b) => a[0] - b[0])
+    .map(([, entry]) => entry)
+    .join(',');
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** Reads packHistogram's format into `into` (adding to what it holds). Malformed entries are skipped. */
+export function unpackHistogram(packed: string, into: Histogram = new Map()): Histogram {
+  if (packed === '') return into;
+  for (const entry of packed.split(',')) {
+    const colon = entry.indexOf(':');
+    const countText = entry.slice(colon + 1);
+    const index = entry.slice(0, colon);
+    const attribute = index === 'z' ? ZERO_BUCKET : `${BUCKET_PREFIX}${index}`;
+    if (colon < 1 || !INTEGER.test(countText) || !isBucketAttribute(attribute)) continue;
+    const count = Number(countText);
+    into.set(attribute, (into.get(attribute) ?? 0) + count);
+  }
+  return into;
+}

@@ -15,16 +15,24 @@
  * Attributes (names are short because an update is charged per KB of item):
  *
  *   s<code> / f<code>   counter of successful / failed runs, code below
- *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; see sketch.ts)
+ *   hs / hf             duration histogram of successful / failed runs, packed
+ *                       in one string (S, see packHistogram in sketch.ts)
  *   e:<errorType>       failed runs with that error type
  *   w:<shardId>         exactly-once watermark (S), see aggregates-store.ts
+ *   v                   version (S, a new random token on every write); guards
+ *                       the merge of hs/hf
+ *
+ * Items written before the histograms were packed hold one number attribute
+ * per bucket and status instead (`sd412`, `fdz`); reads still add those in,
+ * and writes never touch them again, so such items stay exact.
  *
  *   code  n executions   c costNanos   u unknownCostRuns   i inputTokens
  *         o outputTokens r cacheReadTokens w cacheWriteTokens l llmCalls
  *         t toolCalls    f filesModified (successful runs) ms durationMsSum
  */
-import { type Counters, emptyCounters } from '../domain/deltas';
-import { type Histogram, isBucketAttribute } from '../domain/sketch';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeDeltas, type Counters, emptyCounters } from '../domain/deltas';
+import { type Histogram, isBucketAttribute, mergeHistogram, unpackHistogram } from '../domain/sketch';
 
 export type Granularity = 'hour' | 'day';
 export type RunStatus = 'success' | 'failure';
@@ -74,14 +82,50 @@ export const COUNTER_CODES = {
 const STATUS_PREFIX = { success: 's', failure: 'f' } as const satisfies Record<RunStatus, string>;
 const ERROR_PREFIX = 'e:';
 const WATERMARK_PREFIX = 'w:';
+export const RUN_STATUSES = ['success', 'failure'] as const satisfies readonly RunStatus[];
+export const VERSION_ATTRIBUTE = 'v';
+/** The attribute holding one status's packed histogram. */
+export const HISTOGRAM_ATTRIBUTES = { success: 'hs', failure: 'hf' } as const satisfies Record<
+  RunStatus,
+  string
+>;
 
 export function counterAttribute(status: RunStatus, counter: StoredCounter): string {
   return `${STATUS_PREFIX[status]}${COUNTER_CODES[counter]}`;
 }
 
-/** `bucket` is a sketch bucket attribute such as `d412` (see sketch.ts). */
+/**
+ * The name a histogram bucket goes by in a batch's deltas (`sd412`: status,
+ * then a sketch bucket attribute such as `d412`, see sketch.ts), and the
+ * attribute it had in items written before histograms were packed.
+ */
 export function histogramAttribute(status: RunStatus, bucket: string): string {
   return `${STATUS_PREFIX[status]}${bucket}`;
+}
+
+/** The status and sketch bucket of a histogram delta name, or undefined for any other name. */
+function histogramBucketOf(name: string): { status: RunStatus; bucket: string } | undefined {
+  const status: RunStatus | undefined = name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
+  const bucket = name.slice(1);
+  return status !== undefined && isBucketAttribute(bucket) ? { status, bucket } : undefined;
+}
+
+/**
+ * Splits a batch's deltas into what is ADDed to number attributes (counters,
+ * error types) and what is merged into the packed histograms.
+ */
+export function splitHistogramDeltas(deltas: AttributeDeltas): {
+  readonly additions: AttributeDeltas;
+  readonly histograms: Record<RunStatus, Histogram>;
+} {
+  const additions: AttributeDeltas = new Map();
+  const histograms: Record<RunStatus, Histogram> = { success: new Map(), failure: new Map() };
+  for (const [name, amount] of deltas) {
+    const histogramBucket = histogramBucketOf(name);
+    if (histogramBucket) histograms[histogramBucket.status].set(histogramBucket.bucket, Number(amount));
+    else additions.set(name, amount);
+  }
+  return { additions, histograms };
 }
 
 export function errorAttribute(errorType: string): string {
@@ -124,10 +168,14 @@ const CODE_TO_COUNTER = new Map<string, StoredCounter>(
 
 /**
  * Reads an item's number attributes (name → decimal string, as DynamoDB's N)
- * into per-status counters and histograms and per-type error counts. Other
- * attributes (keys, watermarks) are ignored.
+ * and its packed histograms into per-status counters and histograms and
+ * per-type error counts. Other attributes (keys, watermarks, version) are
+ * ignored.
  */
-export function decodeAggregate(numbers: Iterable<[string, string]>): DecodedAggregate {
+export function decodeAggregate(
+  numbers: Iterable<[string, string]>,
+  packedHistograms: Partial<Record<RunStatus, string>> = {},
+): DecodedAggregate {
   const byStatus: Record<RunStatus, { counters: Counters; histogram: Histogram }> = {
     success: { counters: emptyCounters(), histogram: new Map() },
     failure: { counters: emptyCounters(), histogram: new Map() },
@@ -138,20 +186,42 @@ export function decodeAggregate(numbers: Iterable<[string, string]>): DecodedAgg
       if (Number(value) !== 0) errors.set(name.slice(ERROR_PREFIX.length), Number(value));
       continue;
     }
+    const legacyBucket = histogramBucketOf(name);
+    if (legacyBucket) {
+      mergeHistogram(byStatus[legacyBucket.status].histogram, [[legacyBucket.bucket, Number(value)]]);
+      continue;
+    }
     const status: RunStatus | undefined =
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
-    const rest = name.slice(1);
-    const figures = byStatus[status];
-    if (isBucketAttribute(rest)) {
-      if (Number(value) !== 0) figures.histogram.set(rest, Number(value));
-      continue;
-    }
-    const counter = CODE_TO_COUNTER.get(rest);
-    if (counter === 'costNanos') figures.counters.costNanos = BigInt(value);
-    else if (counter !== undefined) figures.counters[counter] = Number(value);
+    const counter = CODE_TO_COUNTER.get(name.slice(1));
+    if (counter === 'costNanos') byStatus[status].counters.costNanos = BigInt(value);
+    else if (counter !== undefined) byStatus[status].counters[counter] = Number(value);
+  }
+  for (const status of RUN_STATUSES) {
+    const histogram = byStatus[status].histogram;
+    unpackHistogram(packedHistograms[status] ?? '', histogram);
+    for (const [bucket, count] of histogram) if (count === 0) histogram.delete(bucket);
   }
   byStatus.success.counters.successes = byStatus.success.counters.executions;
   byStatus.failure.counters.failures = byStatus.failure.counters.executions;
   return { byStatus, errors };
+}
+
+/** The packed histograms of a stored item, by status. */
+export function packedHistogramsOf(item: Record<string, AttributeValue>): Partial<Record<RunStatus, string>> {
+  return {
+    success: item[HISTOGRAM_ATTRIBUTES.success]?.S,
+    failure: item[HISTOGRAM_ATTRIBUTES.failure]?.S,
+  };
+}
+
+/** decodeAggregate of a stored item, as a Query or BatchGetItem returns it. */
+export function decodeAggregateItem(item: Record<string, AttributeValue>): DecodedAggregate {
+  const numbers: [string, string][] = [];
+  for (const name in item) {
+    const value = item[name]?.N;
+    if (value !== undefined) numbers.push([name, value]);
+  }
+  return decodeAggregate(numbers, packedHistogramsOf(item));
 }

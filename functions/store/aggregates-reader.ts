@@ -11,7 +11,7 @@ import { HOUR_MS } from '../domain/time';
 import {
   aggregateSeriesPk,
   type DecodedAggregate,
-  decodeAggregate,
+  decodeAggregateItem,
   MODELS_PK,
   type RunStatus,
 } from './aggregate-keys';
@@ -40,12 +40,6 @@ export interface ErrorBucket {
   readonly bucket: string;
   readonly errorType: string;
   readonly count: number;
-}
-
-function numbersOf(item: Item): [string, string][] {
-  return Object.entries(item).flatMap(([name, value]): [string, string][] =>
-    value.N === undefined ? [] : [[name, value.N]],
-  );
 }
 
 /** Every model that has ever had a run, from the registry the stream handler keeps. */
@@ -218,7 +212,7 @@ export async function readAggregates(
     (item): AggregateBucket => ({
       model: modelOf.get(item.pk?.S ?? '') ?? '',
       bucket: item.sk?.S ?? '',
-      ...decodeAggregate(numbersOf(item)),
+      ...decodeAggregateItem(item),
     }),
   );
 }

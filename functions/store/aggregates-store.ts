@@ -31,6 +31,17 @@
  * - Shards have separate watermarks, so concurrent shards (and a parent and
  *   its child after a split) never shadow each other's sequence numbers; ADD
  *   is atomic, so their writes commute.
+ * - The duration histograms are packed in one string per status (read cost,
+ *   see packHistogram in sketch.ts), which ADD cannot reach, so the writer
+ *   merges them: it SETs old + batch and a new random version `v`, on
+ *   condition that `v` is still the version it merged into. That condition
+ *   also pins this shard's watermark, so it replaces the `w < min` check once
+ *   the item is known. Where the old histograms come from: the container's
+ *   own last write to the item (KnownItemStates; with one active shard, the
+ *   usual case, that is always current and a batch costs no read), or else
+ *   the failed condition's ALL_OLD image, and the write is sent again.
+ *   Concurrent shards writing one item thus cost a failed write each time
+ *   the other got there first; counters stay exact either way.
  *
  * Poison records contribute what can be read of them (see aggregate.ts) and
  * are reported; the handler still writes everything else in the batch, so a
@@ -52,6 +63,7 @@
  * caps a batch at 100 items); a ClientRequestToken alone fails under bisect,
  * since bisected retries form different batches.
  */
+import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -59,7 +71,18 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeDeltas, type PendingItem, sequenceRange, sumContributions } from '../domain/deltas';
-import { MODELS_PK, watermarkAttribute } from './aggregate-keys';
+import { type Histogram, mergeHistogram, packHistogram, unpackHistogram } from '../domain/sketch';
+import {
+  HISTOGRAM_ATTRIBUTES,
+  keyId,
+  MODELS_PK,
+  packedHistogramsOf,
+  RUN_STATUSES,
+  type RunStatus,
+  splitHistogramDeltas,
+  VERSION_ATTRIBUTE,
+  watermarkAttribute,
+} from './aggregate-keys';
 import { dynamodb } from './clients';
 import { type RetryOptions, withRetry } from './retry';
 
@@ -83,6 +106,53 @@ export interface ItemWriteResult {
   readonly capacityUnits: number;
 }
 
+/**
+ * What a writer knows of a stored item: enough to merge into its packed
+ * histograms and to tell which contributions it has absorbed.
+ */
+interface ItemState {
+  /** The item's `v`; undefined for an item written before versions existed. */
+  readonly version?: string;
+  /** This shard's watermark on the item. */
+  readonly watermark?: string;
+  readonly histograms: Record<RunStatus, Histogram>;
+}
+
+/**
+ * The state each item was left in by this container's last write to it, so
+ * that the next batch's write to the same hour or day item can merge its
+ * histograms without reading the item first. A stale entry (another shard or
+ * container wrote since) only costs one failed condition: the failure hands
+ * back the current item. Bounded; the oldest entries go first.
+ */
+export class KnownItemStates {
+  private readonly states = new Map<string, ItemState>();
+  constructor(private readonly capacity = 10_000) {}
+
+  get(id: string): ItemState | undefined {
+    return this.states.get(id);
+  }
+
+  set(id: string, state: ItemState): void {
+    this.states.delete(id);
+    this.states.set(id, state);
+    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value as string);
+  }
+
+  delete(id: string): void {
+    this.states.delete(id);
+  }
+}
+
+const containerStates = new KnownItemStates();
+
+/**
+ * A version is a random token, not a counter: if the item were deleted and
+ * written again (an operator rebuilding the aggregates), a counter could come
+ * back to a number a container remembers with other histograms behind it.
+ */
+const newVersion = () => randomBytes(9).toString('base64url');
+
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return (
     error instanceof ConditionalCheckFailedException ||
@@ -90,41 +160,80 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
   );
 }
 
+function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemState {
+  const packed = packedHistogramsOf(item);
+  const version = item[VERSION_ATTRIBUTE]?.S;
+  return {
+    ...(version === undefined ? {} : { version }),
+    ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
+    histograms: {
+      success: unpackHistogram(packed.success ?? ''),
+      failure: unpackHistogram(packed.failure ?? ''),
+    },
+  };
+}
+
+/**
+ * The write of `deltas`, conditioned on the item being in `known` state:
+ * - unknown: the item is new, or was written before versions existed and has
+ *   absorbed none of these contributions (`w < min`); either way it has no
+ *   packed histograms, so the deltas alone are the new ones;
+ * - known with a version: exactly that version, so the histograms merged
+ *   here and the watermark the deltas were summed above are still current;
+ * - known without one (an old item, from a failed condition): that watermark.
+ */
 function updateOf(
   tableName: string,
   item: PendingItem,
   watermark: string,
   deltas: AttributeDeltas,
   range: { min: string; max: string },
-  observed: string | undefined,
-): UpdateItemCommand {
-  const names: Record<string, string> = { '#wm': watermark };
-  const values: Record<string, AttributeValue> = { ':max': { S: range.max } };
-  const additions: string[] = [];
-  for (const [attribute, amount] of deltas) {
-    const index = additions.length;
+  known: ItemState | undefined,
+  nextVersion: string,
+): { command: UpdateItemCommand; histograms: Record<RunStatus, Histogram> } {
+  const { additions, histograms: histogramDeltas } = splitHistogramDeltas(deltas);
+  const names: Record<string, string> = { '#wm': watermark, '#v': VERSION_ATTRIBUTE };
+  const values: Record<string, AttributeValue> = { ':max': { S: range.max }, ':next': { S: nextVersion } };
+  const adds: string[] = [];
+  for (const [attribute, amount] of additions) {
+    const index = adds.length;
     names[`#a${index}`] = attribute;
     values[`:v${index}`] = { N: amount.toString() };
-    additions.push(`#a${index} :v${index}`);
+    adds.push(`#a${index} :v${index}`);
+  }
+  const sets = ['#wm = :max', '#v = :next'];
+  const histograms = { ...(known?.histograms ?? { success: new Map(), failure: new Map() }) };
+  for (const status of RUN_STATUSES) {
+    if (histogramDeltas[status].size === 0) continue;
+    const merged = mergeHistogram(new Map(histograms[status]), histogramDeltas[status]);
+    for (const [bucket, count] of merged) if (count === 0) merged.delete(bucket);
+    histograms[status] = merged;
+    names[`#${HISTOGRAM_ATTRIBUTES[status]}`] = HISTOGRAM_ATTRIBUTES[status];
+    values[`:${HISTOGRAM_ATTRIBUTES[status]}`] = { S: packHistogram(merged) };
+    sets.push(`#${HISTOGRAM_ATTRIBUTES[status]} = :${HISTOGRAM_ATTRIBUTES[status]}`);
   }
   let condition: string;
-  if (observed === undefined) {
-    condition = 'attribute_not_exists(#wm) OR #wm < :min';
-    values[':min'] = { S: range.min };
+  if (known?.version !== undefined) {
+    condition = '#v = :version';
+    values[':version'] = { S: known.version };
+  } else if (known?.watermark !== undefined) {
+    condition = 'attribute_not_exists(#v) AND #wm = :observed';
+    values[':observed'] = { S: known.watermark };
   } else {
-    condition = '#wm = :observed';
-    values[':observed'] = { S: observed };
+    condition = 'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)';
+    values[':min'] = { S: range.min };
   }
-  return new UpdateItemCommand({
+  const command = new UpdateItemCommand({
     TableName: tableName,
     Key: { pk: { S: item.key.pk }, sk: { S: item.key.sk } },
-    UpdateExpression: `${additions.length > 0 ? `ADD ${additions.join(', ')} ` : ''}SET #wm = :max`,
+    UpdateExpression: `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET ${sets.join(', ')}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ReturnConsumedCapacity: 'TOTAL',
   });
+  return { command, histograms };
 }
 
 /**
@@ -137,34 +246,56 @@ export async function applyPendingItem(
   shardId: string,
   item: PendingItem,
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
+  states: KnownItemStates = containerStates,
 ): Promise<ItemWriteResult> {
   const watermark = watermarkAttribute(shardId);
-  let observed: string | undefined; // the item's watermark, once we know it
+  const stateId = `${tableName}\u0000${shardId}\u0000${keyId(item.key)}`;
+  // What we believe of the item: our last write to it, or what a failed condition returned.
+  let known = states.get(stateId);
+  // Whether `known` came from the item itself (a failed condition), not from memory.
+  let seenOnItem = false;
   let requests = 0;
   let capacityUnits = 0;
   for (;;) {
-    const range = sequenceRange(item, observed);
-    if (range === null) return { item, applied: new Map(), requests, capacityUnits };
-    const deltas = sumContributions(item, observed);
+    const range = sequenceRange(item, known?.watermark);
+    if (range === null) {
+      if (seenOnItem || known === undefined) return { item, applied: new Map(), requests, capacityUnits };
+      // Memory alone never skips records: if the item was deleted and is
+      // being rebuilt from a replay, it has not absorbed them. Ask the item.
+      known = undefined;
+      states.delete(stateId);
+      continue;
+    }
+    const deltas = sumContributions(item, known?.watermark);
+    const version = newVersion();
+    const { command, histograms } = updateOf(tableName, item, watermark, deltas, range, known, version);
     try {
       requests++;
-      const output = await withRetry(
-        (abortSignal) =>
-          dynamodb.send(updateOf(tableName, item, watermark, deltas, range, observed), { abortSignal }),
-        retry,
-      );
+      const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
+      states.set(stateId, { version, watermark: range.max, histograms });
       return { item, applied: deltas, requests, capacityUnits };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // A failed condition is charged like a write; its capacity is not reported.
-      const current = error.Item?.[watermark]?.S;
-      if (current === undefined) {
-        // The condition can only fail on an item that has this watermark;
-        // without the old image we cannot tell what was applied: fail the batch.
-        throw new Error(`condition failed on ${item.key.pk}/${item.key.sk} but no watermark was returned`);
+      if (!isConditionFailure(error)) {
+        states.delete(stateId);
+        throw error;
       }
-      observed = current;
+      // A failed condition is charged like a write; its capacity is not reported.
+      if (error.Item === undefined) {
+        // Only a condition on a known state can fail on a missing item (it
+        // was deleted since): start over as for a new item. The condition
+        // for an unknown item cannot fail without one; if it does, we cannot
+        // tell what was applied: fail the batch.
+        if (known === undefined)
+          throw new Error(`condition failed on ${item.key.pk}/${item.key.sk} but no item was returned`);
+        known = undefined;
+        seenOnItem = false;
+        states.delete(stateId);
+        continue;
+      }
+      known = stateOf(error.Item, watermark);
+      seenOnItem = true;
+      states.set(stateId, known);
     }
   }
 }
@@ -179,6 +310,7 @@ export async function applyPendingItems(
   shardId: string,
   items: readonly PendingItem[],
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
+  states: KnownItemStates = containerStates,
 ): Promise<ItemWriteResult[]> {
   const results: ItemWriteResult[] = [];
   const failures: unknown[] = [];
@@ -187,7 +319,7 @@ export async function applyPendingItems(
     while (next < items.length && failures.length === 0) {
       const item = items[next++] as PendingItem;
       try {
-        results.push(await applyPendingItem(tableName, shardId, item, retry));
+        results.push(await applyPendingItem(tableName, shardId, item, retry, states));
       } catch (error) {
         failures.push(error);
       }

@@ -26,7 +26,7 @@ import type { createAggregateHandler } from '../../functions/aggregate';
 import type { ExecutionRecord } from '../../functions/domain/execution';
 import { nanosToUsd } from '../../functions/domain/money';
 import { bucketAttribute } from '../../functions/domain/sketch';
-import type { decodeAggregate } from '../../functions/store/aggregate-keys';
+import type { decodeAggregateItem } from '../../functions/store/aggregate-keys';
 import type { RunImage, runImageSchema, toRunItem } from '../../functions/store/run-item';
 import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
@@ -253,7 +253,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
   let fixture: DynamoFixture;
   let handler: Handler;
   let query: QueryHandler;
-  let decode: typeof decodeAggregate;
+  let decode: typeof decodeAggregateItem;
   let runSchema: typeof runImageSchema;
   let toItem: typeof toRunItem;
   let sendSpy: MockInstance;
@@ -274,7 +274,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
     ]);
     query = queryModule.handler;
     handler = aggregate.createAggregateHandler({ publishMetrics: async () => undefined });
-    decode = keys.decodeAggregate;
+    decode = keys.decodeAggregateItem;
     runSchema = runItem.runImageSchema;
     toItem = runItem.toRunItem;
     sendSpy = injectFaults(clients.dynamodb as never);
@@ -475,10 +475,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
         for (const item of await scanAll('Aggregates')) {
           const [, code, model] = /^A#([HD])#(.*)$/.exec(item.pk?.S ?? '') ?? [];
           if (!model?.startsWith(`${namespace}.`)) continue;
-          const numbers = Object.entries(item).flatMap(([name, value]): [string, string][] =>
-            value.N === undefined ? [] : [[name, value.N]],
-          );
-          const decoded = decode(numbers);
+          const decoded = decode(item);
           const key = `${code === 'H' ? 'hour' : 'day'} ${model} ${item.sk?.S}`;
           const entry: Record<string, string> = {};
           for (const status of ['success', 'failure'] as const) {

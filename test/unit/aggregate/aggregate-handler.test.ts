@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
-import { aggregateSeriesPk, decodeAggregate } from '../../../functions/store/aggregate-keys';
+import { aggregateSeriesPk, decodeAggregateItem } from '../../../functions/store/aggregate-keys';
 import type { RunImage } from '../../../functions/store/run-item';
 import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage, streamRecord, ttlIdentity } from './runs';
@@ -139,7 +139,7 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
       streamRecord('MODIFY', 2, { oldImage: run, newImage: { ...run, status: 'maybe' } }),
     ]);
     expect(response.batchItemFailures).toHaveLength(1);
-    const hour = decodeAggregate(table.numbers(aggregateSeriesPk('hour', run.model), '2026-11-01T10'));
+    const hour = decodeAggregateItem(table.item(aggregateSeriesPk('hour', run.model), '2026-11-01T10'));
     expect(hour.byStatus.success.counters.executions).toBe(0);
   });
 
@@ -150,7 +150,7 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     ]);
     expect(response.batchItemFailures).toEqual([]);
     expect(
-      decodeAggregate(table.numbers(aggregateSeriesPk('day', run.model), '2026-11-01')).byStatus.success
+      decodeAggregateItem(table.item(aggregateSeriesPk('day', run.model), '2026-11-01')).byStatus.success
         .counters.executions,
     ).toBe(1);
   });
@@ -164,7 +164,7 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
       streamRecord('REMOVE', 3, { oldImage: kept, userIdentity: ttlIdentity }),
       streamRecord('REMOVE', 4, { oldImage: deleted }),
     ]);
-    const day = decodeAggregate(table.numbers(aggregateSeriesPk('day', kept.model), '2026-11-01'));
+    const day = decodeAggregateItem(table.item(aggregateSeriesPk('day', kept.model), '2026-11-01'));
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 
@@ -214,7 +214,7 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
       'event-2',
       longModel.dynamodb?.SequenceNumber,
     ]);
-    const day = decodeAggregate(table.numbers(aggregateSeriesPk('day', run.model), '2026-11-01'));
+    const day = decodeAggregateItem(table.item(aggregateSeriesPk('day', run.model), '2026-11-01'));
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 

@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchAccumulator, type PendingItem } from '../../../functions/domain/deltas';
-import { applyPendingItem } from '../../../functions/store/aggregates-store';
+import { bucketAttribute } from '../../../functions/domain/sketch';
+import { applyPendingItem, KnownItemStates } from '../../../functions/store/aggregates-store';
 import { runImage } from './runs';
 
 const dynamodb = mockClient(DynamoDBClient);
@@ -10,12 +11,14 @@ const SHARD = 'shardId-00000001700000000000-aaaaaaaa';
 const WATERMARK = `w:${SHARD}`;
 const noWait = { attempts: 3, sleep: async () => undefined };
 const seq = (n: number) => String(n).padStart(40, '0');
+/** The packed index of the runs' duration bucket (every run below lasts 150 s). */
+const BUCKET = bucketAttribute(150_000).slice(1);
 
-/** The hour item of a batch of INSERTs at sequence numbers 1..n, with inputTokens 1, 10, 100, … */
-function hourItemOf(count: number): PendingItem {
+/** The hour item of a batch of INSERTs at sequence numbers first..first+count−1, with inputTokens 1, 10, 100, … */
+function hourItemOf(count: number, first = 1): PendingItem {
   const accumulator = new BatchAccumulator();
   for (let index = 1; index <= count; index++)
-    accumulator.add(seq(index), {
+    accumulator.add(seq(first + index - 1), {
       kind: 'INSERT',
       newRun: runImage({ executionId: `r${index}`, inputTokens: 10 ** (index - 1) }),
       expiredByTtl: false,
@@ -25,65 +28,154 @@ function hourItemOf(count: number): PendingItem {
   return item;
 }
 
-function conditionFailure(watermark?: string) {
+/** A failed condition with the item's old image: this shard's watermark, a version, a success histogram. */
+function conditionFailure(old?: { watermark?: string; version?: string; hs?: string }) {
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
     Item:
-      watermark === undefined ? undefined : { pk: { S: 'x' }, sk: { S: 'y' }, [WATERMARK]: { S: watermark } },
+      old === undefined
+        ? undefined
+        : {
+            pk: { S: 'x' },
+            sk: { S: 'y' },
+            ...(old.watermark === undefined ? {} : { [WATERMARK]: { S: old.watermark } }),
+            ...(old.version === undefined ? {} : { v: { S: old.version } }),
+            ...(old.hs === undefined ? {} : { hs: { S: old.hs } }),
+          },
   });
 }
 
-const inputTokensSent = (call: number) => {
-  const input = dynamodb.commandCalls(UpdateItemCommand)[call]?.args[0].input;
+const sent = (call: number) => dynamodb.commandCalls(UpdateItemCommand)[call]?.args[0].input;
+/** The value sent for attribute `name` (an ADD amount or a SET value). */
+const valueSent = (call: number, name: string) => {
+  const input = sent(call);
   const names = input?.ExpressionAttributeNames ?? {};
-  const placeholder = Object.keys(names).find((key) => names[key] === 'si');
-  return placeholder === undefined
-    ? undefined
-    : input?.ExpressionAttributeValues?.[`:v${placeholder.slice(2)}`]?.N;
+  const placeholder = Object.keys(names).find((key) => names[key] === name);
+  if (placeholder === undefined) return undefined;
+  const expression = input?.UpdateExpression ?? '';
+  const match = new RegExp(`${placeholder}(?: = | )(:\\w+)`).exec(expression);
+  const value = input?.ExpressionAttributeValues?.[match?.[1] ?? ''];
+  return value?.N ?? value?.S;
 };
 
 describe('applyPendingItem', () => {
+  let states: KnownItemStates;
+  beforeEach(() => {
+    states = new KnownItemStates();
+  });
   afterEach(() => dynamodb.reset());
 
-  it('adds the batch and sets the watermark under a condition that the item saw none of it', async () => {
+  it('adds the batch, packs its histogram and sets the watermark, on condition that the item saw none of it', async () => {
     dynamodb.on(UpdateItemCommand).resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
-    const input = dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toBe('attribute_not_exists(#wm) OR #wm < :min');
+    const input = sent(0);
+    expect(input?.ConditionExpression).toBe(
+      'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)',
+    );
     expect(input?.ExpressionAttributeValues?.[':min']).toEqual({ S: seq(1) });
     expect(input?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(3) });
     expect(input?.ExpressionAttributeNames?.['#wm']).toBe(WATERMARK);
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
-    expect(inputTokensSent(0)).toBe('111');
+    expect(valueSent(0, 'si')).toBe('111');
+    expect(valueSent(0, 'hs')).toBe(`${BUCKET}:3`);
+    expect(valueSent(0, 'hf')).toBeUndefined();
+    expect(valueSent(0, 'v')).toMatch(/^[\w-]{12}$/);
     expect(result).toMatchObject({ requests: 1, capacityUnits: 1 });
   });
 
-  it('skips a replayed batch when the returned watermark covers it', async () => {
-    dynamodb.on(UpdateItemCommand).rejects(conditionFailure(seq(3)));
+  it('merges the next batch into the histogram it wrote, on condition of the version it left, with no read', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(3, 10), noWait, states);
+
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
+    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
+    expect(sent(1)?.ExpressionAttributeValues?.[':version']?.S).toBe(valueSent(0, 'v'));
+    expect(valueSent(1, 'hs')).toBe(`${BUCKET}:5`);
+    expect(valueSent(1, 'si')).toBe('111');
+  });
+
+  it('merges into the histogram a failed condition hands back when another writer got there first', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .resolvesOnce({})
+      .rejectsOnce(conditionFailure({ watermark: seq(2), version: 'other-writer', hs: `${BUCKET}:2,z:4` }))
+      .resolves({});
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
+
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(1, 10), noWait, states);
+
+    expect(sent(2)?.ConditionExpression).toBe('#v = :version');
+    expect(sent(2)?.ExpressionAttributeValues?.[':version']).toEqual({ S: 'other-writer' });
+    expect(valueSent(2, 'hs')).toBe(`z:4,${BUCKET}:3`);
+    expect(result.requests).toBe(2);
+  });
+
+  it('skips a replayed batch when the returned watermark covers it', async () => {
+    dynamodb.on(UpdateItemCommand).rejects(conditionFailure({ watermark: seq(3), version: 'v1' }));
+
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
     expect(result.applied.size).toBe(0);
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(1);
   });
 
+  it('never skips records on memory alone: a rebuilt item is asked first', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+
+    // The same records again, as after the aggregates were deleted and the stream replayed.
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+
+    expect(sent(1)?.ConditionExpression).toBe(
+      'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)',
+    );
+    expect(valueSent(1, 'si')).toBe('111');
+    expect(result.applied.get('si')).toBe(111);
+  });
+
+  it('starts over as for a new item when a remembered item turns out to be gone', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(conditionFailure()).resolves({});
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait, states);
+
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10), noWait, states);
+
+    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
+    expect(sent(2)?.ConditionExpression).toMatch(/^attribute_not_exists\(#v\) AND/);
+    expect(valueSent(2, 'hs')).toBe(`${BUCKET}:2`);
+  });
+
   it('re-sums and writes only what lies past a watermark that straddles the batch', async () => {
     dynamodb
       .on(UpdateItemCommand)
-      .rejectsOnce(conditionFailure(seq(2)))
+      .rejectsOnce(conditionFailure({ watermark: seq(2), version: 'v1', hs: `${BUCKET}:2` }))
       .resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
-    const retry = dynamodb.commandCalls(UpdateItemCommand)[1]?.args[0].input;
-    expect(retry?.ConditionExpression).toBe('#wm = :observed');
-    expect(retry?.ExpressionAttributeValues?.[':observed']).toEqual({ S: seq(2) });
-    expect(inputTokensSent(1)).toBe('100');
+    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
+    expect(valueSent(1, 'si')).toBe('100');
+    expect(valueSent(1, 'hs')).toBe(`${BUCKET}:3`);
     expect(result.applied.get('si')).toBe(100);
     expect(result.requests).toBe(2);
+  });
+
+  it('pins the watermark of an item written before versions existed', async () => {
+    dynamodb
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailure({ watermark: seq(2) }))
+      .resolves({});
+
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+
+    expect(sent(1)?.ConditionExpression).toBe('attribute_not_exists(#v) AND #wm = :observed');
+    expect(sent(1)?.ExpressionAttributeValues?.[':observed']).toEqual({ S: seq(2) });
+    // Such an item keeps its old per-bucket attributes; the packed one holds only what is new.
+    expect(valueSent(1, 'hs')).toBe(`${BUCKET}:1`);
   });
 
   it('retries a throttled write and applies it once', async () => {
@@ -92,7 +184,7 @@ describe('applyPendingItem', () => {
     });
     dynamodb.on(UpdateItemCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(3);
     expect(result.applied.get('si')).toBe(11);
@@ -103,9 +195,9 @@ describe('applyPendingItem', () => {
     dynamodb
       .on(UpdateItemCommand)
       .rejectsOnce(timeout)
-      .rejects(conditionFailure(seq(2)));
+      .rejects(conditionFailure({ watermark: seq(2), version: 'v1' }));
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
     expect(result.applied.size).toBe(0);
@@ -120,18 +212,17 @@ describe('applyPendingItem', () => {
     const [item] = accumulator.pendingItems();
     if (!item) throw new Error('no item');
 
-    await applyPendingItem('Aggregates', SHARD, item, noWait);
+    await applyPendingItem('Aggregates', SHARD, item, noWait, states);
 
-    const input = dynamodb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
-    expect(input?.UpdateExpression).toBe('SET #wm = :max');
-    expect(input?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(2) });
+    expect(sent(0)?.UpdateExpression).toBe('SET #wm = :max, #v = :next');
+    expect(sent(0)?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(2) });
   });
 
-  it('fails the batch when a failed condition comes back without the watermark', async () => {
+  it('fails the batch when the condition for a new item fails without an item', async () => {
     dynamodb.on(UpdateItemCommand).rejects(conditionFailure());
 
-    await expect(applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait)).rejects.toThrow(
-      /no watermark/,
+    await expect(applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait, states)).rejects.toThrow(
+      /no item was returned/,
     );
   });
 });

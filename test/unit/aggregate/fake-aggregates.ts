@@ -1,8 +1,9 @@
 /**
  * An in-memory Aggregates table that understands exactly the UpdateItem and
  * PutItem shapes aggregates-store.ts sends, for aws-sdk-client-mock tests:
- * `ADD #a0 :v0, … SET #wm = :max` under `attribute_not_exists(#wm) OR #wm < :min`
- * or `#wm = :observed`, failing like DynamoDB with ALL_OLD on a failed condition.
+ * `ADD #a0 :v0, … SET #wm = :max, #v = :next[, #hs = :hs][, #hf = :hf]` under
+ * one of its three conditions, failing like DynamoDB with ALL_OLD on a
+ * failed condition.
  */
 import {
   type AttributeValue,
@@ -30,10 +31,18 @@ export class FakeAggregatesTable {
     const values = input.ExpressionAttributeValues ?? {};
     const current = this.items.get(id);
     const watermark = current?.[names['#wm'] ?? '']?.S;
+    const version = current?.[names['#v'] ?? '']?.S;
     const condition = input.ConditionExpression ?? '';
-    const holds = condition.startsWith('attribute_not_exists')
-      ? watermark === undefined || watermark < (values[':min']?.S ?? '')
-      : watermark === values[':observed']?.S;
+    const conditions: Record<string, () => boolean> = {
+      '#v = :version': () => current !== undefined && version === values[':version']?.S,
+      'attribute_not_exists(#v) AND #wm = :observed': () =>
+        version === undefined && watermark !== undefined && watermark === values[':observed']?.S,
+      'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)': () =>
+        version === undefined && (watermark === undefined || watermark < (values[':min']?.S ?? '')),
+    };
+    const check = conditions[condition];
+    if (!check) throw new Error(`fake table: unexpected condition ${condition}`);
+    const holds = check();
     if (!holds) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
@@ -52,25 +61,36 @@ export class FakeAggregatesTable {
       const before = BigInt(item[attribute]?.N ?? '0');
       item[attribute] = { N: (before + BigInt(values[value]?.N ?? '0')).toString() };
     }
-    item[names['#wm'] ?? ''] = { S: values[':max']?.S ?? '' };
+    const sets = /SET (.*)$/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
+    for (const assignment of sets.split(', ').filter(Boolean)) {
+      const [name = '', value = ''] = assignment.split(' = ');
+      item[names[name] ?? name] = structuredClone(values[value] ?? { NULL: true });
+    }
     this.items.set(id, item);
     return { ConsumedCapacity: { CapacityUnits: 1 } };
   }
 
-  /** Number attributes of one item as [name, value] pairs (for decodeAggregate). */
-  numbers(pk: string, sk: string): [string, string][] {
-    return Object.entries(this.items.get(`${pk}|${sk}`) ?? {}).flatMap(([name, value]): [string, string][] =>
-      value.N === undefined ? [] : [[name, value.N]],
-    );
+  /** One item (empty when absent), for decodeAggregateItem. */
+  item(pk: string, sk: string): FakeItem {
+    return this.items.get(`${pk}|${sk}`) ?? {};
   }
 
-  /** Every counter item's number attributes keyed by `pk|sk`, zero values dropped (a stable snapshot to compare). */
+  /**
+   * Every counter item's number attributes and packed histograms keyed by
+   * `pk|sk`, zero values dropped (a stable snapshot to compare; the version
+   * and the watermarks depend on how many writes it took, not on the counts).
+   */
   snapshot(): Record<string, Record<string, string>> {
     const result: Record<string, Record<string, string>> = {};
     for (const [id, item] of this.items) {
-      const numbers = Object.entries(item).filter(([, value]) => value.N !== undefined && value.N !== '0');
+      const numbers = Object.entries(item)
+        .map(([name, value]): [string, string | undefined] => [
+          name,
+          value.N ?? (name.startsWith('h') ? value.S : undefined),
+        ])
+        .filter(([, value]) => value !== undefined && value !== '0' && value !== '');
       if (numbers.length > 0)
-        result[id] = Object.fromEntries(numbers.map(([name, value]) => [name, value.N ?? '']));
+        result[id] = Object.fromEntries(numbers.map(([name, value]) => [name, value ?? '']));
     }
     return result;
   }

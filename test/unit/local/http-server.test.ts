@@ -135,7 +135,9 @@ describe('local HTTP server', () => {
   it('answers CONNECT with a 405 JSON error instead of dropping the connection', async () => {
     const answer = await rawRequest('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 405 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'method_not_allowed' });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: 'method_not_allowed',
+    });
   });
 
   it('answers 500 JSON, not a crash, when a handler throws', async () => {
