@@ -12,6 +12,7 @@ import {
   formatDurationTicks,
   formatPercent,
   formatUsd,
+  zonedDate,
 } from './format';
 import type { TimeChartKind } from './series';
 import type { Palette } from './theme';
@@ -89,7 +90,7 @@ export function timeChartOptions(
 ): ChartOptions {
   const half = BUCKET_SECONDS[granularity] / 2;
   const base: ChartOptions = {
-    tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), timeZone),
+    tzDate: (seconds) => zonedDate(seconds, timeZone),
     cursor: { drag: { x: false, y: false }, points: { size: 7 } },
     legend: { live: true },
     scales: {

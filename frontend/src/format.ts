@@ -122,18 +122,29 @@ function signed(value: number, digits: number): string {
   return value > 0 ? `+${text}` : `−${text}`;
 }
 
-/** Cuts text at `max` characters with an ellipsis; whole when it fits. */
-export function truncateText(text: string, max = 100): { text: string; truncated: boolean } {
-  const characters = Array.from(text);
-  if (characters.length <= max) return { text, truncated: false };
-  return { text: `${characters.slice(0, max).join('')}…`, truncated: true };
-}
-
 /** "updated 12 s ago", "updated 3 min ago". */
 export function formatAgo(elapsedMs: number): string {
   const seconds = Math.max(0, Math.floor(elapsedMs / 1000));
   if (seconds < 60) return `updated ${seconds} s ago`;
   return `updated ${Math.floor(seconds / 60)} min ago`;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const browserZone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/**
+ * One Intl.DateTimeFormat per locale and options (zone included), built on
+ * first use: building one costs far more than formatting with it, and axis
+ * labels, legends and summaries format hundreds of dates per chart.
+ */
+export function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = locale + JSON.stringify(options);
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, format);
+  }
+  return format;
 }
 
 /**
@@ -143,25 +154,35 @@ export function formatAgo(elapsedMs: number): string {
 export function formatBucketLabel(startIso: string, granularity: 'hour' | 'day', timeZone: string): string {
   const date = new Date(startIso);
   if (Number.isNaN(date.getTime())) return startIso;
-  const options: Intl.DateTimeFormatOptions =
+  return dateFormat(
+    'en-US',
     granularity === 'day'
       ? { month: 'short', day: 'numeric', timeZone }
-      : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone };
-  return new Intl.DateTimeFormat('en-US', options).format(date);
+      : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone },
+  ).format(date);
 }
 
-/** A run's start time in the dashboard's zone: "2026-11-03 14:05:09". */
-export function formatDateTime(iso: string, timeZone: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat('sv-SE', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-  }).format(date);
+/**
+ * The wall-clock time in `timeZone` of unix `seconds`, as a Date whose local
+ * fields read that time: what uPlot's `tzDate` returns, with the zone's
+ * formatter built once instead of on every call (uPlot's builds one per call
+ * for a zone that is neither UTC nor the browser's).
+ */
+export function zonedDate(seconds: number, timeZone: string): Date {
+  const date = new Date(seconds * 1000);
+  if (timeZone === 'UTC') return new Date(date.getTime() + date.getTimezoneOffset() * 60_000);
+  if (timeZone === browserZone) return date;
+  const wall = new Date(
+    dateFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    }).format(date),
+  );
+  wall.setMilliseconds(date.getMilliseconds());
+  return wall;
 }

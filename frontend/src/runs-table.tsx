@@ -1,7 +1,8 @@
 /** The runs table of the drill-down and the Errors tab; a lazy chunk (see RunsTable in components.tsx). */
 import { useState } from 'preact/hooks';
 import type { ExecutionView } from './api-types';
-import { formatCount, formatDateTime, formatDuration, formatUsd, truncateText } from './format';
+import { formatCount, formatDuration, formatUsd } from './format';
+import { formatDateTime, truncateText } from './format-runs';
 
 function ErrorMessage({ text }: { text: string }) {
   const [expanded, setExpanded] = useState(false);

@@ -2,6 +2,7 @@
  * The dashboard's view state and its URL form. Everything a viewer chooses
  * lives in the query string, so a view can be shared and back/forward works.
  */
+import { dateFormat } from './format';
 
 export const TABS = ['overview', 'efficiency', 'errors'] as const;
 export type Tab = (typeof TABS)[number];
@@ -74,12 +75,7 @@ export function daysInclusive(from: string, to: string): number {
 /** Today's date in `timeZone`. */
 export function todayIn(timeZone: string, now: Date): string {
   // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 /** Reads the view from a query string; anything invalid falls back to its default. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dateFormat,
   formatAgo,
+  formatBucketLabel,
   formatChange,
   formatCount,
   formatDuration,
@@ -9,8 +11,9 @@ import {
   formatUsd,
   formatUsdOrNA,
   NO_VALUE,
-  truncateText,
+  zonedDate,
 } from '../../../frontend/src/format';
+import { formatDateTime, truncateText } from '../../../frontend/src/format-runs';
 
 describe('formatPercent', () => {
   it('returns 0 % for an all-failure range, never NaN', () => {
@@ -87,5 +90,47 @@ describe('formatCount and formatAgo', () => {
     expect(formatCount(12345)).toBe('12,345');
     expect(formatAgo(12_400)).toBe('updated 12 s ago');
     expect(formatAgo(185_000)).toBe('updated 3 min ago');
+  });
+});
+
+describe('dateFormat', () => {
+  it('returns one formatter per locale, zone and options', () => {
+    const paris = dateFormat('en-US', { month: 'short', timeZone: 'Europe/Paris' });
+    expect(dateFormat('en-US', { month: 'short', timeZone: 'Europe/Paris' })).toBe(paris);
+    expect(dateFormat('en-US', { month: 'short', timeZone: 'Asia/Tokyo' })).not.toBe(paris);
+    expect(dateFormat('en-US', { month: 'long', timeZone: 'Europe/Paris' })).not.toBe(paris);
+  });
+});
+
+describe('formatBucketLabel and formatDateTime', () => {
+  it('label a bucket and a run in the dashboard zone', () => {
+    expect(formatBucketLabel('2026-11-03T00:00:00Z', 'day', 'UTC')).toBe('Nov 3');
+    expect(formatBucketLabel('2026-11-03T13:00:00Z', 'hour', 'Europe/Paris')).toBe('Nov 3, 14:00');
+    expect(formatBucketLabel('2026-11-03T13:00:00Z', 'hour', 'Asia/Tokyo')).toBe('Nov 3, 22:00');
+    expect(formatDateTime('2026-11-03T13:05:09Z', 'America/New_York')).toBe('2026-11-03 08:05:09');
+    expect(formatBucketLabel('not a date', 'day', 'UTC')).toBe('not a date');
+  });
+});
+
+describe('zonedDate', () => {
+  /** The wall clock of a Date's local fields, which is what uPlot reads from a tzDate. */
+  const wallClock = (date: Date) =>
+    [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(), date.getMinutes()].join(' ');
+
+  it('reads the wall clock of the zone, across daylight-saving changes', () => {
+    // 2026-03-29 is the spring change in Paris (01:00 UTC), 2026-11-01 the autumn one in New York (06:00 UTC).
+    expect(wallClock(zonedDate(Date.parse('2026-03-29T00:30:00Z') / 1000, 'Europe/Paris'))).toBe(
+      '2026 3 29 1 30',
+    );
+    expect(wallClock(zonedDate(Date.parse('2026-03-29T01:30:00Z') / 1000, 'Europe/Paris'))).toBe(
+      '2026 3 29 3 30',
+    );
+    expect(wallClock(zonedDate(Date.parse('2026-11-01T05:30:00Z') / 1000, 'America/New_York'))).toBe(
+      '2026 11 1 1 30',
+    );
+    expect(wallClock(zonedDate(Date.parse('2026-11-01T06:30:00Z') / 1000, 'America/New_York'))).toBe(
+      '2026 11 1 1 30',
+    );
+    expect(wallClock(zonedDate(Date.parse('2026-11-03T23:00:00Z') / 1000, 'UTC'))).toBe('2026 11 3 23 0');
   });
 });
