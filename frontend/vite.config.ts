@@ -7,15 +7,19 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 /**
  * uPlot hangs every path builder and helper on the class as a static, so none
  * of them can be tree-shaken. The dashboard draws lines, bars and points only:
- * the stepped and spline builders and `uPlot.join` are unhooked here so the
- * minifier drops them (about 1.6 KB gzip). Using `uPlot.paths.stepped`,
- * `uPlot.paths.spline` or `uPlot.join` means deleting its line below. The build
- * fails if uPlot's source no longer has a line this removes.
+ * the stepped and spline builders, `uPlot.join` and `uPlot.tzDate` (the charts
+ * use format.ts's zonedDate, which keeps its formatter) are unhooked here so the
+ * minifier drops them (about 1.7 KB gzip). Using `uPlot.paths.stepped`,
+ * `uPlot.paths.spline`, `uPlot.join` or `uPlot.tzDate` means deleting its
+ * line(s) below. The build fails if uPlot's source no longer has a line this removes.
  */
 const UPLOT_UNUSED = [
   /^\tuPlot\.join = join;$/m,
   /^\t\(paths\.stepped = stepped\);$/m,
   /^\t\(paths\.spline {2}= monotoneCubic\);$/m,
+  /^\tuPlot\.tzDate {2}= tzDate;$/m,
+  // Read by tzDate alone; an Intl call at import otherwise.
+  /^const localTz = new Intl\.DateTimeFormat\(\)\.resolvedOptions\(\)\.timeZone;$/m,
 ];
 
 function trimUplot(): Plugin {
