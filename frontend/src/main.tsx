@@ -3,6 +3,7 @@ import './styles.css';
 import { render } from 'preact';
 import { App } from './app';
 import { startSession } from './auth';
+import { warmUpCanvas } from './chart';
 import { applyTheme, storedTheme, systemTheme } from './theme';
 
 // Before the first paint, so a dark-mode viewer never sees a white flash.
@@ -16,4 +17,6 @@ if (root) {
       root.textContent = `Sign-in failed: ${error.message}. Reload the page to try again.`;
     },
   );
+  // While /config.json and the data load.
+  setTimeout(warmUpCanvas);
 }
