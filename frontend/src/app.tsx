@@ -5,12 +5,11 @@ import type { AlarmResponse, Bucket, Granularity, ModelsResponse, Summary } from
 import type { Session } from './auth';
 import type { DrillDownProps } from './drilldown';
 import { FilterBar } from './filters';
-import { formatAgo, formatCount, formatPercent } from './format';
+import { browserZone, formatAgo, formatCount, formatPercent } from './format';
 import { useLazy } from './lazy';
 import { filterWarnings } from './literacy';
 import {
   apiParams,
-  browserTimeZone,
   parseViewState,
   previousRange,
   resolveRange,
@@ -150,8 +149,12 @@ function Tabs({ tab, onSelect }: { tab: Tab; onSelect: (tab: Tab) => void }) {
   );
 }
 
-export function App({ session }: { session: Session }) {
-  const localZone = useMemo(browserTimeZone, []);
+export function App({ session: signIn }: { session: Promise<Session> }) {
+  const [session, setSession] = useState<Session | null>(null);
+  useEffect(() => {
+    signIn.then(setSession, () => {});
+  }, [signIn]);
+  const localZone = browserZone;
   const [view, update] = useViewState(localZone);
   const [theme, toggleTheme] = useTheme();
   const [generation, setGeneration] = useState(1);
@@ -216,7 +219,7 @@ export function App({ session }: { session: Session }) {
           <button type="button" onClick={toggleTheme} aria-pressed={theme === 'dark'} data-theme-toggle>
             {theme === 'dark' ? 'Light mode' : 'Dark mode'}
           </button>
-          {session.userName ? (
+          {session?.userName ? (
             <span class="user">
               {session.userName}{' '}
               <button type="button" class="link-button" onClick={() => session.signOut?.()}>

@@ -24,9 +24,12 @@ export interface Session {
 
 let tokenSource: (() => Promise<string>) | null = null;
 let reauthenticate: (() => Promise<void>) | null = null;
+/** Settles once the session is known: API calls made before then wait for it rather than go unsigned. */
+let sessionKnown: Promise<unknown> = Promise.resolve();
 
 /** The bearer token for an API call, or null when auth is off. */
 export async function bearerToken(): Promise<string | null> {
+  await sessionKnown;
   return tokenSource ? tokenSource() : null;
 }
 
@@ -49,8 +52,15 @@ async function loadConfig(): Promise<AuthConfig | null> {
 /**
  * Resolves with the session once the viewer may see data. With auth on and
  * nobody signed in it redirects to the identity provider and never resolves.
+ * API calls may be made at once: they wait for it.
  */
-export async function startSession(): Promise<Session> {
+export function startSession(): Promise<Session> {
+  const session = openSession();
+  sessionKnown = session;
+  return session;
+}
+
+async function openSession(): Promise<Session> {
   const config = await loadConfig();
   if (!config) return { userName: null, signOut: null };
 

@@ -130,7 +130,8 @@ export function formatAgo(elapsedMs: number): string {
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
-const browserZone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** The browser's zone, UTC where Intl cannot tell. */
+export const browserZone = new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /**
  * One Intl.DateTimeFormat per locale and options (zone included), built on

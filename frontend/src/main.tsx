@@ -11,12 +11,13 @@ applyTheme(storedTheme() ?? systemTheme());
 
 const root = document.getElementById('app');
 if (root) {
-  startSession().then(
-    (session) => render(<App session={session} />, root),
-    (error: Error) => {
-      root.textContent = `Sign-in failed: ${error.message}. Reload the page to try again.`;
-    },
-  );
-  // While /config.json and the data load.
+  // The app renders (and asks for its data) while /config.json is on its way; its requests wait for the session.
+  // The canvas warm-up runs while the data loads.
+  const session = startSession();
+  render(<App session={session} />, root);
+  session.catch((error: Error) => {
+    render(null, root);
+    root.textContent = `Sign-in failed: ${error.message}. Reload the page to try again.`;
+  });
   setTimeout(warmUpCanvas);
 }

@@ -35,20 +35,11 @@ const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 /** The API rejects longer ranges. */
 export const MAX_RANGE_DAYS = 400;
 
-/** The browser's zone, falling back to UTC where Intl cannot tell. */
-export function browserTimeZone(): string {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  } catch {
-    return 'UTC';
-  }
-}
-
 /** True for a zone name Intl knows, e.g. Europe/Paris or UTC. */
 export function isValidTimeZone(zone: string): boolean {
   if (!zone) return false;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    dateFormat('en-US', { timeZone: zone });
     return true;
   } catch {
     return false;

@@ -120,9 +120,10 @@ function useTimeseries(props: TabProps) {
 }
 
 export function OverviewTab(props: TabProps) {
+  // The charts' data first: requests leave in hook order.
+  const series = useTimeseries(props);
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
   const previous = useApi<Summary>(`/api/summary?${props.previousQuery}`, props.generation);
-  const series = useTimeseries(props);
   if (summary.data && summary.data.executions === 0)
     return <EmptyState suggestion={emptySuggestion(props.view)} />;
   return (
@@ -341,9 +342,10 @@ export function selectedModels(models: ModelStats[], view: ViewState): ModelStat
 
 export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsResponse> }) {
   const { view, range } = props;
+  // The charts' data first: requests leave in hook order.
+  const series = useTimeseries(props);
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
   const previous = useApi<Summary>(`/api/summary?${props.previousQuery}`, props.generation);
-  const series = useTimeseries(props);
   const scatter = useMemo(() => (series.data ? scatterModel(series.data.buckets) : null), [series.data]);
   const scatterOpts = useMemo(() => scatterOptions(props.palette), [props.palette]);
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
@@ -500,8 +502,8 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
 
 export function ErrorsTab(props: TabProps) {
   const { view, range } = props;
-  const errors = useApi<ErrorsResponse>(`/api/errors?${props.query}&limit=10`, props.generation);
   const series = useTimeseries(props);
+  const errors = useApi<ErrorsResponse>(`/api/errors?${props.query}&limit=10`, props.generation);
   const failingQuery = new URLSearchParams(props.query);
   failingQuery.set('status', 'failure');
   failingQuery.set('limit', '10');

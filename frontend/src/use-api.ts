@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { apiGet } from './api';
 
 export interface Loadable<T> {
@@ -20,7 +20,8 @@ export function useApi<T>(path: string | null, generation: number): Loadable<T> 
     loading: path !== null,
   });
 
-  useEffect(() => {
+  // A layout effect: the request leaves in the render's own task, not a frame later.
+  useLayoutEffect(() => {
     if (path === null) return;
     let current = true;
     setState((previous) =>
