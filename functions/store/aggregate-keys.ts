@@ -12,19 +12,29 @@
  * A series (one pk) holds one item per bucket, so a time range of a model is
  * one Query with `sk BETWEEN`.
  *
- * Attributes (names are short because an update is charged per KB of item):
+ * Attributes (names are short because an update is charged per KB of item).
+ * Every figure is packed into three strings, because DynamoDB Local spends
+ * ~10 µs per stored attribute on every read: one attribute per figure and
+ * histogram bucket (up to ~800 in a busy day item) made a 30-day dashboard
+ * read take hundreds of milliseconds. Strings cannot be ADDed to, so the
+ * writer merges them under the version `v` (see aggregates-store.ts).
+ *
+ *   c         counters and error counts (S): a JSON object of name → decimal
+ *             string, with the names below (`{"e:Timeout":"2","sn":"40",…}`)
+ *   hs / hf   duration histogram of successful / failed runs (S, see
+ *             packHistogram in sketch.ts)
+ *   w:<shard> exactly-once watermark (S), see aggregates-store.ts
+ *   v         version (S), a new random token on every write
+ *
+ * Names inside `c`, and in a batch's deltas:
  *
  *   s<code> / f<code>   counter of successful / failed runs, code below
- *   hs / hf             duration histogram of successful / failed runs, packed
- *                       in one string (S, see packHistogram in sketch.ts)
+ *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; deltas only)
  *   e:<errorType>       failed runs with that error type
- *   w:<shardId>         exactly-once watermark (S), see aggregates-store.ts
- *   v                   version (S, a new random token on every write); guards
- *                       the merge of hs/hf
  *
- * Items written before the histograms were packed hold one number attribute
- * per bucket and status instead (`sd412`, `fdz`); reads still add those in,
- * and writes never touch them again, so such items stay exact.
+ * Items written before figures were packed hold each of these names as a
+ * number attribute of its own instead. Reads add those in, and writes never
+ * touch them again, so such items stay exact.
  *
  *   code  n executions   c costNanos   u unknownCostRuns   i inputTokens
  *         o outputTokens r cacheReadTokens w cacheWriteTokens l llmCalls
@@ -84,6 +94,7 @@ const ERROR_PREFIX = 'e:';
 const WATERMARK_PREFIX = 'w:';
 export const RUN_STATUSES = ['success', 'failure'] as const satisfies readonly RunStatus[];
 export const VERSION_ATTRIBUTE = 'v';
+export const COUNTERS_ATTRIBUTE = 'c';
 /** The attribute holding one status's packed histogram. */
 export const HISTOGRAM_ATTRIBUTES = { success: 'hs', failure: 'hf' } as const satisfies Record<
   RunStatus,
@@ -167,10 +178,10 @@ const CODE_TO_COUNTER = new Map<string, StoredCounter>(
 );
 
 /**
- * Reads an item's number attributes (name → decimal string, as DynamoDB's N)
- * and its packed histograms into per-status counters and histograms and
- * per-type error counts. Other attributes (keys, watermarks, version) are
- * ignored.
+ * Reads an item's figures (name → decimal string, the names of `c`; a name
+ * may come more than once, its amounts add up) and its packed histograms
+ * into per-status counters and histograms and per-type error counts. Names
+ * of other attributes (keys, watermarks, version) are ignored.
  */
 export function decodeAggregate(
   numbers: Iterable<[string, string]>,
@@ -183,7 +194,8 @@ export function decodeAggregate(
   const errors = new Map<string, number>();
   for (const [name, value] of numbers) {
     if (name.startsWith(ERROR_PREFIX)) {
-      if (Number(value) !== 0) errors.set(name.slice(ERROR_PREFIX.length), Number(value));
+      const errorType = name.slice(ERROR_PREFIX.length);
+      errors.set(errorType, (errors.get(errorType) ?? 0) + Number(value));
       continue;
     }
     const legacyBucket = histogramBucketOf(name);
@@ -195,9 +207,10 @@ export function decodeAggregate(
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
     const counter = CODE_TO_COUNTER.get(name.slice(1));
-    if (counter === 'costNanos') byStatus[status].counters.costNanos = BigInt(value);
-    else if (counter !== undefined) byStatus[status].counters[counter] = Number(value);
+    if (counter === 'costNanos') byStatus[status].counters.costNanos += BigInt(value);
+    else if (counter !== undefined) byStatus[status].counters[counter] += Number(value);
   }
+  for (const [errorType, count] of errors) if (count === 0) errors.delete(errorType);
   for (const status of RUN_STATUSES) {
     const histogram = byStatus[status].histogram;
     unpackHistogram(packedHistograms[status] ?? '', histogram);
@@ -216,12 +229,37 @@ export function packedHistogramsOf(item: Record<string, AttributeValue>): Partia
   };
 }
 
+/** The packed counters (`c`) as a map of name → amount. */
+export function packCounters(counters: ReadonlyMap<string, bigint>): string {
+  const entries = [...counters].filter(([, amount]) => amount !== 0n).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(Object.fromEntries(entries.map(([name, amount]) => [name, amount.toString()])));
+}
+
+const DECIMAL = /^-?\d+$/;
+
+/** Reads packCounters' format as [name, decimal string]; entries that are not a decimal string are skipped. */
+export function unpackCounters(packed: string | undefined): [string, string][] {
+  if (packed === undefined || packed === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(packed);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  return Object.entries(parsed).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string' && DECIMAL.test(entry[1]),
+  );
+}
+
 /** decodeAggregate of a stored item, as a Query or BatchGetItem returns it. */
 export function decodeAggregateItem(item: Record<string, AttributeValue>): DecodedAggregate {
   const numbers: [string, string][] = [];
+  // Items written before figures were packed: one number attribute per figure.
   for (const name in item) {
     const value = item[name]?.N;
     if (value !== undefined) numbers.push([name, value]);
   }
+  numbers.push(...unpackCounters(item[COUNTERS_ATTRIBUTE]?.S));
   return decodeAggregate(numbers, packedHistogramsOf(item));
 }

@@ -2,7 +2,7 @@
  * Exactly-once writes of pre-aggregated counters.
  *
  * Mechanism: a per-(aggregate item, shard) sequence-number watermark, checked
- * in the condition of the same UpdateItem that ADDs the counters.
+ * in the condition of the same UpdateItem that writes the counters.
  *
  * Invariant, per item X and shard S: the contributions of S's records that X
  * has absorbed are exactly those with a sequence number ≤ X's watermark
@@ -29,19 +29,19 @@
  *   watermark with a SET-only write. Skipping it would break the invariant:
  *   a later replay starting between the two records would apply the −1 alone.
  * - Shards have separate watermarks, so concurrent shards (and a parent and
- *   its child after a split) never shadow each other's sequence numbers; ADD
- *   is atomic, so their writes commute.
- * - The duration histograms are packed in one string per status (read cost,
- *   see packHistogram in sketch.ts), which ADD cannot reach, so the writer
- *   merges them: it SETs old + batch and a new random version `v`, on
- *   condition that `v` is still the version it merged into. That condition
- *   also pins this shard's watermark, so it replaces the `w < min` check once
- *   the item is known. Where the old histograms come from: the container's
- *   own last write to the item (KnownItemStates; with one active shard, the
- *   usual case, that is always current and a batch costs no read), or else
- *   the failed condition's ALL_OLD image, and the write is sent again.
- *   Concurrent shards writing one item thus cost a failed write each time
- *   the other got there first; counters stay exact either way.
+ *   its child after a split) never shadow each other's sequence numbers.
+ * - The figures are packed in a few strings (read cost, see aggregate-keys.ts),
+ *   which ADD cannot reach, so the writer merges them: it SETs old + batch
+ *   and a new random version `v`, on condition that `v` is still the version
+ *   it merged into. So no other write (another shard's, our own earlier one)
+ *   can come between the read and the write, and since the version pins this
+ *   shard's watermark too, it replaces the `w < lowest` check once the item
+ *   is known. Where the old figures come from: the container's own last write
+ *   to the item (KnownItemStates; with one active shard, the usual case, that
+ *   is always current and a batch costs no read), or else the failed
+ *   condition's ALL_OLD image, and the write is sent again. Concurrent shards
+ *   writing one item thus cost a failed write each time the other got there
+ *   first; counters stay exact either way.
  *
  * Poison records contribute what can be read of them (see aggregate.ts) and
  * are reported; the handler still writes everything else in the batch, so a
@@ -57,8 +57,9 @@
  * seconds, before anything is discarded.
  *
  * Cost: one UpdateItem per touched item per batch, the same as a blind ADD,
- * plus ~80 bytes per shard on the item; a replayed item costs a failed
- * conditional write (charged like a write). The alternatives: a marker item
+ * plus ~80 bytes per shard on the item; a replayed item, and the first write
+ * to an existing item after a container starts, cost a failed conditional
+ * write (charged like a write). The alternatives: a marker item
  * per record in the same TransactWriteItems doubles the write units (and
  * caps a batch at 100 items); a ClientRequestToken alone fails under bisect,
  * since bisected retries form different batches.
@@ -73,13 +74,16 @@ import {
 import { type AttributeDeltas, type PendingItem, sequenceRange, sumContributions } from '../domain/deltas';
 import { type Histogram, mergeHistogram, packHistogram, unpackHistogram } from '../domain/sketch';
 import {
+  COUNTERS_ATTRIBUTE,
   HISTOGRAM_ATTRIBUTES,
   keyId,
   MODELS_PK,
+  packCounters,
   packedHistogramsOf,
   RUN_STATUSES,
   type RunStatus,
   splitHistogramDeltas,
+  unpackCounters,
   VERSION_ATTRIBUTE,
   watermarkAttribute,
 } from './aggregate-keys';
@@ -115,6 +119,8 @@ interface ItemState {
   readonly version?: string;
   /** This shard's watermark on the item. */
   readonly watermark?: string;
+  /** The packed counters and error counts (`c`): name → amount. */
+  readonly counters: ReadonlyMap<string, bigint>;
   readonly histograms: Record<RunStatus, Histogram>;
 }
 
@@ -166,6 +172,9 @@ function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemS
   return {
     ...(version === undefined ? {} : { version }),
     ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
+    counters: new Map(
+      unpackCounters(item[COUNTERS_ATTRIBUTE]?.S).map(([name, amount]) => [name, BigInt(amount)]),
+    ),
     histograms: {
       success: unpackHistogram(packed.success ?? ''),
       failure: unpackHistogram(packed.failure ?? ''),
@@ -190,18 +199,21 @@ function updateOf(
   range: { min: string; max: string },
   known: ItemState | undefined,
   nextVersion: string,
-): { command: UpdateItemCommand; histograms: Record<RunStatus, Histogram> } {
+): { command: UpdateItemCommand; merged: Omit<ItemState, 'version' | 'watermark'> } {
   const { additions, histograms: histogramDeltas } = splitHistogramDeltas(deltas);
   const names: Record<string, string> = { '#wm': watermark, '#v': VERSION_ATTRIBUTE };
   const values: Record<string, AttributeValue> = { ':max': { S: range.max }, ':next': { S: nextVersion } };
-  const adds: string[] = [];
-  for (const [attribute, amount] of additions) {
-    const index = adds.length;
-    names[`#a${index}`] = attribute;
-    values[`:v${index}`] = { N: amount.toString() };
-    adds.push(`#a${index} :v${index}`);
-  }
   const sets = ['#wm = :max', '#v = :next'];
+  let counters = known?.counters ?? new Map<string, bigint>();
+  if (additions.size > 0) {
+    const merged = new Map(counters);
+    for (const [name, amount] of additions) merged.set(name, (merged.get(name) ?? 0n) + BigInt(amount));
+    for (const [name, amount] of merged) if (amount === 0n) merged.delete(name);
+    counters = merged;
+    names['#c'] = COUNTERS_ATTRIBUTE;
+    values[':c'] = { S: packCounters(counters) };
+    sets.push('#c = :c');
+  }
   const histograms = { ...(known?.histograms ?? { success: new Map(), failure: new Map() }) };
   for (const status of RUN_STATUSES) {
     if (histogramDeltas[status].size === 0) continue;
@@ -226,14 +238,14 @@ function updateOf(
   const command = new UpdateItemCommand({
     TableName: tableName,
     Key: { pk: { S: item.key.pk }, sk: { S: item.key.sk } },
-    UpdateExpression: `${adds.length > 0 ? `ADD ${adds.join(', ')} ` : ''}SET ${sets.join(', ')}`,
+    UpdateExpression: `SET ${sets.join(', ')}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ReturnConsumedCapacity: 'TOTAL',
   });
-  return { command, histograms };
+  return { command, merged: { counters, histograms } };
 }
 
 /**
@@ -268,12 +280,12 @@ export async function applyPendingItem(
     }
     const deltas = sumContributions(item, known?.watermark);
     const version = newVersion();
-    const { command, histograms } = updateOf(tableName, item, watermark, deltas, range, known, version);
+    const { command, merged } = updateOf(tableName, item, watermark, deltas, range, known, version);
     try {
       requests++;
       const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-      states.set(stateId, { version, watermark: range.max, histograms });
+      states.set(stateId, { version, watermark: range.max, ...merged });
       return { item, applied: deltas, requests, capacityUnits };
     } catch (error) {
       if (!isConditionFailure(error)) {

@@ -29,7 +29,7 @@ function hourItemOf(count: number, first = 1): PendingItem {
 }
 
 /** A failed condition with the item's old image: this shard's watermark, a version, a success histogram. */
-function conditionFailure(old?: { watermark?: string; version?: string; hs?: string }) {
+function conditionFailure(old?: { watermark?: string; version?: string; hs?: string; c?: string }) {
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
@@ -42,6 +42,7 @@ function conditionFailure(old?: { watermark?: string; version?: string; hs?: str
             ...(old.watermark === undefined ? {} : { [WATERMARK]: { S: old.watermark } }),
             ...(old.version === undefined ? {} : { v: { S: old.version } }),
             ...(old.hs === undefined ? {} : { hs: { S: old.hs } }),
+            ...(old.c === undefined ? {} : { c: { S: old.c } }),
           },
   });
 }
@@ -58,6 +59,10 @@ const valueSent = (call: number, name: string) => {
   const value = input?.ExpressionAttributeValues?.[match?.[1] ?? ''];
   return value?.N ?? value?.S;
 };
+
+/** The amount sent for counter `name` inside the packed counters `c`. */
+const counterSent = (call: number, name: string): string | undefined =>
+  (JSON.parse(valueSent(call, 'c') ?? '{}') as Record<string, string>)[name];
 
 describe('applyPendingItem', () => {
   let states: KnownItemStates;
@@ -79,7 +84,7 @@ describe('applyPendingItem', () => {
     expect(input?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(3) });
     expect(input?.ExpressionAttributeNames?.['#wm']).toBe(WATERMARK);
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
-    expect(valueSent(0, 'si')).toBe('111');
+    expect(counterSent(0, 'si')).toBe('111');
     expect(valueSent(0, 'hs')).toBe(`${BUCKET}:3`);
     expect(valueSent(0, 'hf')).toBeUndefined();
     expect(valueSent(0, 'v')).toMatch(/^[\w-]{12}$/);
@@ -96,7 +101,7 @@ describe('applyPendingItem', () => {
     expect(sent(1)?.ConditionExpression).toBe('#v = :version');
     expect(sent(1)?.ExpressionAttributeValues?.[':version']?.S).toBe(valueSent(0, 'v'));
     expect(valueSent(1, 'hs')).toBe(`${BUCKET}:5`);
-    expect(valueSent(1, 'si')).toBe('111');
+    expect(counterSent(1, 'si')).toBe('122');
   });
 
   it('merges into the histogram a failed condition hands back when another writer got there first', async () => {
@@ -134,7 +139,7 @@ describe('applyPendingItem', () => {
     expect(sent(1)?.ConditionExpression).toBe(
       'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)',
     );
-    expect(valueSent(1, 'si')).toBe('111');
+    expect(counterSent(1, 'si')).toBe('111');
     expect(result.applied.get('si')).toBe(111);
   });
 
@@ -152,13 +157,17 @@ describe('applyPendingItem', () => {
   it('re-sums and writes only what lies past a watermark that straddles the batch', async () => {
     dynamodb
       .on(UpdateItemCommand)
-      .rejectsOnce(conditionFailure({ watermark: seq(2), version: 'v1', hs: `${BUCKET}:2` }))
+      .rejectsOnce(
+        conditionFailure({ watermark: seq(2), version: 'v1', hs: `${BUCKET}:2`, c: '{"si":"11","sn":"2"}' }),
+      )
       .resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
 
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
     expect(sent(1)?.ConditionExpression).toBe('#v = :version');
-    expect(valueSent(1, 'si')).toBe('100');
+    // The packed counters are written whole: the item's 11 + the new 100.
+    expect(counterSent(1, 'si')).toBe('111');
+    expect(counterSent(1, 'sn')).toBe('3');
     expect(valueSent(1, 'hs')).toBe(`${BUCKET}:3`);
     expect(result.applied.get('si')).toBe(100);
     expect(result.requests).toBe(2);
