@@ -28,16 +28,13 @@ const DURATION_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 36
 const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(value)}` : formatUsd(value));
 const BUCKET_SECONDS: Record<Granularity, number> = { hour: 3600, day: 86_400 };
 
-/** The canvas font of every axis and axis label. */
-export const CHART_FONT = '12px system-ui, sans-serif';
-
 function axis(palette: Palette, extra: uPlot.Axis = {}): uPlot.Axis {
   return {
     stroke: palette.axis,
     grid: { stroke: palette.grid, width: 1 },
     ticks: { stroke: palette.grid, width: 1 },
-    font: CHART_FONT,
-    labelFont: CHART_FONT,
+    font: '12px system-ui, sans-serif',
+    labelFont: '12px system-ui, sans-serif',
     ...extra,
   };
 }

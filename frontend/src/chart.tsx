@@ -9,7 +9,7 @@
  */
 import { useEffect, useId, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { CHART_FONT, type ChartOptions } from './chart-options';
+import type { ChartOptions } from './chart-options';
 
 export interface ChartProps {
   /** Names the plot for assistive technology and the timing marks. */
@@ -21,18 +21,6 @@ export interface ChartProps {
   onPick?: ((index: number) => void) | undefined;
   /** The chart in words, for screen readers. */
   summary?: string | undefined;
-}
-
-/**
- * The first canvas of a page pays for creating a 2D context and for
- * resolving the font and its glyphs (several ms, in the first chart's
- * render). Called while the data loads, this does that work once then.
- */
-export function warmUpCanvas(): void {
-  const context = document.createElement('canvas').getContext('2d');
-  if (!context) return;
-  context.font = CHART_FONT;
-  context.fillText('0123456789', 0, 0);
 }
 
 /** Runs one synchronous render of a chart and records how long it took. */

@@ -3,7 +3,6 @@ import './styles.css';
 import { render } from 'preact';
 import { App } from './app';
 import { startSession } from './auth';
-import { warmUpCanvas } from './chart';
 import { applyTheme, storedTheme, systemTheme } from './theme';
 
 // Before the first paint, so a dark-mode viewer never sees a white flash.
@@ -12,12 +11,10 @@ applyTheme(storedTheme() ?? systemTheme());
 const root = document.getElementById('app');
 if (root) {
   // The app renders (and asks for its data) while /config.json is on its way; its requests wait for the session.
-  // The canvas warm-up runs while the data loads.
   const session = startSession();
   render(<App session={session} />, root);
   session.catch((error: Error) => {
     render(null, root);
     root.textContent = `Sign-in failed: ${error.message}. Reload the page to try again.`;
   });
-  setTimeout(warmUpCanvas);
 }
