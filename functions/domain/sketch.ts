@@ -109,19 +109,37 @@ export function packHistogram(histogram: Histogram): string {
     .join(',');
 }
 
-const INTEGER = /^-?\d+$/;
+/** Whether text[from, to) is a decimal integer, optionally negative. */
+function isInteger(text: string, from: number, to: number): boolean {
+  const start = text.charCodeAt(from) === 45 /* - */ ? from + 1 : from;
+  if (start >= to) return false;
+  for (let index = start; index < to; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+}
 
-/** Reads packHistogram's format into `into` (adding to what it holds). Malformed entries are skipped. */
+/**
+ * Reads packHistogram's format into `into` (adding to what it holds).
+ * Malformed entries are skipped. A dashboard read unpacks ~100 buckets of
+ * ~1,000 items, so this scans characters instead of splitting and testing
+ * regular expressions.
+ */
 export function unpackHistogram(packed: string, into: Histogram = new Map()): Histogram {
-  if (packed === '') return into;
-  for (const entry of packed.split(',')) {
-    const colon = entry.indexOf(':');
-    const countText = entry.slice(colon + 1);
-    const index = entry.slice(0, colon);
-    const attribute = index === 'z' ? ZERO_BUCKET : `${BUCKET_PREFIX}${index}`;
-    if (colon < 1 || !INTEGER.test(countText) || !isBucketAttribute(attribute)) continue;
-    const count = Number(countText);
-    into.set(attribute, (into.get(attribute) ?? 0) + count);
+  let start = 0;
+  while (start < packed.length) {
+    let end = packed.indexOf(',', start);
+    if (end < 0) end = packed.length;
+    const colon = packed.indexOf(':', start);
+    if (colon > start && colon < end && isInteger(packed, colon + 1, end)) {
+      const isZero = colon === start + 1 && packed.charCodeAt(start) === 122; /* z */
+      if (isZero || isInteger(packed, start, colon)) {
+        const attribute = isZero ? ZERO_BUCKET : `${BUCKET_PREFIX}${packed.slice(start, colon)}`;
+        into.set(attribute, (into.get(attribute) ?? 0) + Number(packed.slice(colon + 1, end)));
+      }
+    }
+    start = end + 1;
   }
   return into;
 }

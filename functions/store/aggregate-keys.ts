@@ -198,17 +198,15 @@ export function decodeAggregate(
       errors.set(errorType, (errors.get(errorType) ?? 0) + Number(value));
       continue;
     }
-    const legacyBucket = histogramBucketOf(name);
-    if (legacyBucket) {
-      mergeHistogram(byStatus[legacyBucket.status].histogram, [[legacyBucket.bucket, Number(value)]]);
-      continue;
-    }
     const status: RunStatus | undefined =
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
+    // Counters first: they are nearly every name, and the bucket test is a regex.
     const counter = CODE_TO_COUNTER.get(name.slice(1));
     if (counter === 'costNanos') byStatus[status].counters.costNanos += BigInt(value);
     else if (counter !== undefined) byStatus[status].counters[counter] += Number(value);
+    else if (isBucketAttribute(name.slice(1)))
+      mergeHistogram(byStatus[status].histogram, [[name.slice(1), Number(value)]]);
   }
   for (const [errorType, count] of errors) if (count === 0) errors.delete(errorType);
   for (const status of RUN_STATUSES) {
