@@ -1,15 +1,13 @@
 /**
- * The one uPlot wrapper. It creates the plot in a layout effect, so the chart
- * is drawn in the frame that shows its box rather than one frame later, and
- * destroys it on unmount; new data goes through setData and a new box size
- * through setSize, so only a change of options (theme, zone, granularity)
- * rebuilds the plot.
+ * The one uPlot wrapper. It creates the plot in an effect and destroys it on
+ * unmount; new data goes through setData and a new box size through setSize,
+ * so only a change of options (theme, zone, granularity) rebuilds the plot.
  * Every render runs in uPlot's immediate mode (batch), so it is timed alone
  * (performance.measure 'chart-render') rather than together with whatever
  * else shares its microtask; the first one sets the 'first-chart' mark.
  * `npm run bench` reads both.
  */
-import { useId, useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { ChartOptions } from './chart-options';
 
@@ -43,7 +41,7 @@ export function Chart({ title, options, data, height = 220, onPick, summary }: C
   pickRef.current = onPick;
 
   // Create (and, when options change, rebuild) the plot.
-  useLayoutEffect(() => {
+  useEffect(() => {
     const box = boxRef.current;
     if (!box) return;
     let created: uPlot | undefined;
@@ -84,7 +82,7 @@ export function Chart({ title, options, data, height = 220, onPick, summary }: C
   }, [options, height, title]);
 
   // New data for the same plot.
-  useLayoutEffect(() => {
+  useEffect(() => {
     const plot = plotRef.current;
     if (dataRef.current === data) return;
     dataRef.current = data;
