@@ -129,11 +129,13 @@ interface ItemState {
  * that the next batch's write to the same hour or day item can merge its
  * histograms without reading the item first. A stale entry (another shard or
  * container wrote since) only costs one failed condition: the failure hands
- * back the current item. Bounded; the oldest entries go first.
+ * back the current item. Bounded, least recently written first out: an entry
+ * is a few KB (a day's histograms), and a batch touches two per model (its
+ * hour and day), so 2,000 keep every live item of a busy table in a few MB.
  */
 export class KnownItemStates {
   private readonly states = new Map<string, ItemState>();
-  constructor(private readonly capacity = 10_000) {}
+  constructor(private readonly capacity = 2_000) {}
 
   get(id: string): ItemState | undefined {
     return this.states.get(id);

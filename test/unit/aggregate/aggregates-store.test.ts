@@ -235,3 +235,23 @@ describe('applyPendingItem', () => {
     );
   });
 });
+
+describe('KnownItemStates', () => {
+  const state = (watermark: string) => ({
+    watermark,
+    counters: new Map<string, bigint>(),
+    histograms: { success: new Map(), failure: new Map() },
+  });
+
+  it('forgets the least recently written item first once full', () => {
+    const states = new KnownItemStates(2);
+    states.set('a', state('1'));
+    states.set('b', state('2'));
+    states.set('a', state('3')); // written again: now the most recent
+    states.set('c', state('4'));
+
+    expect(states.get('b')).toBeUndefined();
+    expect(states.get('a')?.watermark).toBe('3');
+    expect(states.get('c')?.watermark).toBe('4');
+  });
+});
