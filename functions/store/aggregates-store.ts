@@ -112,7 +112,7 @@ export interface ItemWriteResult {
 
 /**
  * What a writer knows of a stored item: enough to merge into its packed
- * histograms and to tell which contributions it has absorbed.
+ * figures and to tell which contributions it has absorbed.
  */
 interface ItemState {
   /** The item's `v`; undefined for an item written before versions existed. */
@@ -127,7 +127,7 @@ interface ItemState {
 /**
  * The state each item was left in by this container's last write to it, so
  * that the next batch's write to the same hour or day item can merge its
- * histograms without reading the item first. A stale entry (another shard or
+ * figures without reading the item first. A stale entry (another shard or
  * container wrote since) only costs one failed condition: the failure hands
  * back the current item. Bounded, least recently written first out: an entry
  * is a few KB (a day's histograms), and a batch touches two per model (its
@@ -157,7 +157,7 @@ const containerStates = new KnownItemStates();
 /**
  * A version is a random token, not a counter: if the item were deleted and
  * written again (an operator rebuilding the aggregates), a counter could come
- * back to a number a container remembers with other histograms behind it.
+ * back to a number a container remembers with other figures behind it.
  */
 const newVersion = () => randomBytes(9).toString('base64url');
 
@@ -188,9 +188,10 @@ function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemS
  * The write of `deltas`, conditioned on the item being in `known` state:
  * - unknown: the item is new, or was written before versions existed and has
  *   absorbed none of these contributions (`w < min`); either way it has no
- *   packed histograms, so the deltas alone are the new ones;
- * - known with a version: exactly that version, so the histograms merged
- *   here and the watermark the deltas were summed above are still current;
+ *   packed figures, so the deltas alone are the new ones (an old item's
+ *   number attributes stay as they are, and reads add them in);
+ * - known with a version: exactly that version, so the figures merged here
+ *   and the watermark the deltas were summed above are still current;
  * - known without one (an old item, from a failed condition): that watermark.
  */
 function updateOf(
