@@ -1,8 +1,16 @@
 import type { SignedKey } from './query-range';
-import { addSignedTotals, addTotals, emptyTotals, ratio, rowFigures, type Totals } from './rates';
+import {
+  addSignedTotals,
+  addTotals,
+  emptyTotals,
+  type ReadonlyTotals,
+  ratio,
+  rowFigures,
+  type Totals,
+} from './rates';
 
 /** Totals of one aggregate item and the model it belongs to. */
-export interface ModelTotals extends Totals {
+export interface ModelTotals extends ReadonlyTotals {
   readonly model: string;
 }
 

@@ -24,7 +24,7 @@ export function costPer(costNanos: bigint, units: number): number | null {
   return nanosToUsd(2n * (costNanos % divisor) >= divisor ? quotient + 1n : quotient);
 }
 
-export function addCounters(into: Counters, other: Counters): Counters {
+export function addCounters(into: Counters, other: Readonly<Counters>): Counters {
   into.executions += other.executions;
   into.successes += other.successes;
   into.failures += other.failures;
@@ -75,12 +75,21 @@ export interface Totals {
   readonly histogram: Histogram;
 }
 
+/**
+ * Totals that are only read: the items decoded by the store, which may be
+ * shared between requests (see decodedOf in aggregates-reader.ts).
+ */
+export interface ReadonlyTotals {
+  readonly counters: Readonly<Counters>;
+  readonly histogram: ReadonlyMap<string, number>;
+}
+
 export function emptyTotals(): Totals {
   return { counters: emptyCounters(), histogram: new Map() };
 }
 
 /** Adds `other` into `into`. */
-export function addTotals(into: Totals, other: Totals): Totals {
+export function addTotals(into: Totals, other: ReadonlyTotals): Totals {
   addCounters(into.counters, other.counters);
   mergeHistogram(into.histogram, other.histogram);
   return into;
@@ -92,7 +101,7 @@ export function addTotals(into: Totals, other: Totals): Totals {
  * histogram bucket that ends at 0 stays in the map, which percentiles()
  * ignores (it reads counts > 0 only).
  */
-export function addSignedTotals(into: Totals, other: Totals, sign: 1 | -1): Totals {
+export function addSignedTotals(into: Totals, other: ReadonlyTotals, sign: 1 | -1): Totals {
   if (sign === 1) return addTotals(into, other);
   const a = into.counters;
   const b = other.counters;
@@ -106,7 +115,7 @@ export function addSignedTotals(into: Totals, other: Totals, sign: 1 | -1): Tota
 }
 
 /** Sums counters and histograms of many buckets. */
-export function combine(buckets: Iterable<Totals>): Totals {
+export function combine(buckets: Iterable<ReadonlyTotals>): Totals {
   const totals = emptyTotals();
   for (const bucket of buckets) addTotals(totals, bucket);
   return totals;

@@ -4,10 +4,10 @@
  */
 import { anomalousFlags } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
-import { addSignedTotals, emptyTotals, rowFigures, type Totals } from './rates';
+import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
 
 /** An aggregate item's totals with its bucket key (`2026-11-01T13` or `2026-11-01`). */
-export interface KeyedTotals extends Totals {
+export interface KeyedTotals extends ReadonlyTotals {
   readonly bucket: string;
 }
 

@@ -162,15 +162,15 @@ export function paddedSequence(sequenceNumber: string): string {
 
 /** What one status holds in an aggregate item. */
 export interface StatusFigures {
-  readonly counters: Counters;
-  readonly histogram: Histogram;
+  readonly counters: Readonly<Counters>;
+  readonly histogram: ReadonlyMap<string, number>;
 }
 
 /** An aggregate item, read back into figures. */
 export interface DecodedAggregate {
   readonly byStatus: Record<RunStatus, StatusFigures>;
   /** Error type → failed runs (zero counts left out). */
-  readonly errors: Map<string, number>;
+  readonly errors: ReadonlyMap<string, number>;
 }
 
 const CODE_TO_COUNTER = new Map<string, StoredCounter>(

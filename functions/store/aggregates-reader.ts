@@ -6,7 +6,7 @@
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DAY_MS } from '../domain/local-time';
 import { bucketKeyStartMs } from '../domain/query-range';
-import type { Totals } from '../domain/rates';
+import type { ReadonlyTotals } from '../domain/rates';
 import { HOUR_MS } from '../domain/time';
 import {
   aggregateSeriesPk,
@@ -15,6 +15,7 @@ import {
   decodeAggregateItem,
   MODELS_PK,
   type RunStatus,
+  VERSION_ATTRIBUTE,
 } from './aggregate-keys';
 import { dynamodb } from './clients';
 import { type Item, queryAll, ReadMeter } from './query-pages';
@@ -30,7 +31,7 @@ export interface AggregateBucket extends DecodedAggregate {
 }
 
 /** One status's share of an aggregate item, the unit the domain modules sum. */
-export interface CounterBucket extends Totals {
+export interface CounterBucket extends ReadonlyTotals {
   readonly model: string;
   readonly status: RunStatus;
   readonly bucket: string;
@@ -170,6 +171,32 @@ function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[]
 }
 
 /**
+ * Items decoded in this container, by key and version. Every write gives an
+ * item a new random version (aggregates-store.ts), so an item read with a
+ * version seen before holds exactly the figures decoded then: the read still
+ * happens every time, only parsing the packed strings again is skipped.
+ * Decoding was half of a warm dashboard load, and past days rarely change.
+ * Items without a version (written before packing) are decoded every time.
+ * Callers only read decoded items: the domain sums them into totals of its own.
+ */
+const decodedByVersion = new Map<string, DecodedAggregate>();
+/** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */
+const DECODED_CAPACITY = 4_000;
+
+function decodedOf(item: Item): DecodedAggregate {
+  const version = item[VERSION_ATTRIBUTE]?.S;
+  if (version === undefined) return decodeAggregateItem(item);
+  const id = `${item.pk?.S}\u0000${item.sk?.S}\u0000${version}`;
+  let decoded = decodedByVersion.get(id);
+  if (decoded) decodedByVersion.delete(id);
+  else decoded = decodeAggregateItem(item);
+  decodedByVersion.set(id, decoded);
+  if (decodedByVersion.size > DECODED_CAPACITY)
+    decodedByVersion.delete(decodedByVersion.keys().next().value as string);
+  return decoded;
+}
+
+/**
  * The aggregate items of every selected model under the given keys. Day
  * keys and long runs of consecutive hours are Queries (`sk BETWEEN`); the
  * scattered edge hours of local days are fetched by key with BatchGetItem.
@@ -207,7 +234,7 @@ export async function readAggregates(
     (item): AggregateBucket => ({
       model: modelOf.get(item.pk?.S ?? '') ?? '',
       bucket: item.sk?.S ?? '',
-      ...decodeAggregateItem(item),
+      ...decodedOf(item),
     }),
   );
 }

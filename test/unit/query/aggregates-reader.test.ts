@@ -1,0 +1,58 @@
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReadMeter, readAggregates } from '../../../functions/store/aggregates-reader';
+
+const dynamodb = mockClient(DynamoDBClient);
+const DAYS = Array.from({ length: 16 }, (_, index) => `2026-11-${String(index + 1).padStart(2, '0')}`);
+
+/** The day items of model m for 2026-11-01..16, each with `executions` successes, written as `version`. */
+function dayItems(executions: number, version: string | undefined) {
+  return DAYS.map((sk) => ({
+    pk: { S: 'A#D#m' },
+    sk: { S: sk },
+    ...(version === undefined ? {} : { v: { S: version } }),
+    c: { S: JSON.stringify({ sn: String(executions) }) },
+    hs: { S: `300:${executions}` },
+  }));
+}
+
+const read = async () => {
+  const items = await readAggregates(
+    'Aggregates',
+    { models: ['m'], hourKeys: [], dayKeys: DAYS },
+    new ReadMeter(),
+  );
+  return items.map((item) => [
+    item.bucket,
+    item.byStatus.success.counters.executions,
+    item.byStatus.success.histogram.get('d300'),
+  ]);
+};
+
+describe('readAggregates', () => {
+  afterEach(() => dynamodb.reset());
+
+  it('reads the items afresh each time and decodes a new version anew', async () => {
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: dayItems(1, 'first'), Count: 16 })
+      .resolvesOnce({ Items: dayItems(1, 'first'), Count: 16 })
+      .resolvesOnce({ Items: dayItems(5, 'second'), Count: 16 });
+
+    expect(await read()).toEqual(DAYS.map((day) => [day, 1, 1]));
+    expect(await read()).toEqual(DAYS.map((day) => [day, 1, 1]));
+    expect(await read()).toEqual(DAYS.map((day) => [day, 5, 5]));
+    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(3);
+  });
+
+  it('decodes items without a version (written before packing) every time', async () => {
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: dayItems(2, undefined), Count: 16 })
+      .resolvesOnce({ Items: dayItems(3, undefined), Count: 16 });
+
+    expect(await read()).toEqual(DAYS.map((day) => [day, 2, 2]));
+    expect(await read()).toEqual(DAYS.map((day) => [day, 3, 3]));
+  });
+});
