@@ -45,7 +45,6 @@ function dashboardRequests(nowMs: number): [string, Record<string, string>][] {
     ['/api/alarm', {}],
     ['/api/models', range],
     ['/api/summary', range],
-    ['/api/summary', { from: day(-59), to: day(-30) }],
     ['/api/timeseries', range],
     ['/api/errors', { ...range, limit: '10' }],
     ['/api/runs', { ...range, status: 'failure', limit: '20' }],

@@ -43,6 +43,10 @@ export interface Summary {
     costPerRunUsd: number | null;
     durationAvgMs: number | null;
     durationP95Ms: number | null;
+    costPerSuccessUsd: number | null;
+    cacheHitRate: number | null;
+    llmCallsPerRun: number | null;
+    filesModifiedPerSuccessfulRun: number | null;
   };
 }
 

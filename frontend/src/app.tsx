@@ -11,7 +11,6 @@ import { filterWarnings } from './literacy';
 import {
   apiParams,
   parseViewState,
-  previousRange,
   resolveRange,
   serializeViewState,
   TABS,
@@ -168,14 +167,9 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
 
   // Presets are relative to now: recomputed on each refresh so live mode rolls forward.
   // generation is the clock tick that moves "now".
-  const { query, previousQuery, range } = useMemo(() => {
+  const { query, range } = useMemo(() => {
     const now = new Date();
-    const params = apiParams(view, now);
-    const previous = new URLSearchParams(params);
-    const before = previousRange(view, now);
-    previous.set('from', before.from);
-    previous.set('to', before.to);
-    return { query: params.toString(), previousQuery: previous.toString(), range: resolveRange(view, now) };
+    return { query: apiParams(view, now).toString(), range: resolveRange(view, now) };
   }, [view, generation]);
 
   const alarm = useApi<AlarmResponse>('/api/alarm', generation);
@@ -189,7 +183,6 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
   const tabProps: TabProps = {
     view,
     query,
-    previousQuery,
     range,
     generation,
     palette: palettes[theme],

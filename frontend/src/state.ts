@@ -169,24 +169,3 @@ export function bucketRange(bucketStart: string, granularity: 'hour' | 'day'): {
   const start = Date.parse(bucketStart);
   return { from: isoHour(start), to: isoHour(start + HOUR_MS) };
 }
-
-/**
- * The period of equal length just before the view's range, as the API's
- * `previous` block defines it; for figures that block does not carry.
- */
-export function previousRange(
-  state: Pick<ViewState, 'range' | 'from' | 'to' | 'tz'>,
-  now: Date,
-): {
-  from: string;
-  to: string;
-} {
-  const { from, to } = resolveRange(state, now);
-  if (isValidDate(from) && isValidDate(to)) {
-    const days = daysInclusive(from, to);
-    return { from: addDays(from, -days), to: addDays(from, -1) };
-  }
-  const start = Date.parse(from);
-  const length = Date.parse(to) - start;
-  return { from: isoHour(start - length), to: isoHour(start) };
-}

@@ -32,8 +32,6 @@ export interface TabProps {
   view: ViewState;
   /** Query string of the view's filters for the API. */
   query: string;
-  /** The same filters over the previous period of equal length. */
-  previousQuery: string;
   range: { from: string; to: string };
   generation: number;
   palette: Palette;
@@ -123,16 +121,11 @@ export function OverviewTab(props: TabProps) {
   // The charts' data first: requests leave in hook order.
   const series = useTimeseries(props);
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
-  const previous = useApi<Summary>(`/api/summary?${props.previousQuery}`, props.generation);
   if (summary.data && summary.data.executions === 0)
     return <EmptyState suggestion={emptySuggestion(props.view)} />;
   return (
     <>
-      <Loaded
-        source={summary}
-        height={96}
-        render={(s) => <OverviewKpis summary={s} previous={previous.data} />}
-      />
+      <Loaded source={summary} height={96} render={(s) => <OverviewKpis summary={s} />} />
       <div class="grid">
         <TimeChartCard
           {...props}
@@ -178,7 +171,7 @@ export function OverviewTab(props: TabProps) {
   );
 }
 
-function OverviewKpis({ summary, previous }: { summary: Summary; previous: Summary | undefined }) {
+function OverviewKpis({ summary }: { summary: Summary }) {
   const before = summary.previous;
   return (
     <div class="kpis">
@@ -217,7 +210,7 @@ function OverviewKpis({ summary, previous }: { summary: Summary; previous: Summa
       <KpiCard
         label="Cache hit rate"
         value={formatPercent(summary.cacheHitRate)}
-        change={formatChange(summary.cacheHitRate, previous?.cacheHitRate, 'points')}
+        change={formatChange(summary.cacheHitRate, before.cacheHitRate, 'points')}
         better="up"
       />
     </div>
@@ -345,7 +338,6 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
   // The charts' data first: requests leave in hook order.
   const series = useTimeseries(props);
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
-  const previous = useApi<Summary>(`/api/summary?${props.previousQuery}`, props.generation);
   const scatter = useMemo(() => (series.data ? scatterModel(series.data.buckets) : null), [series.data]);
   const scatterOpts = useMemo(() => scatterOptions(props.palette), [props.palette]);
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
@@ -382,13 +374,13 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         source={summary}
         height={96}
         render={(s) => {
-          const p = previous.data;
+          const p = s.previous;
           return (
             <div class="kpis">
               <KpiCard
                 label="Cache hit rate"
                 value={formatPercent(s.cacheHitRate)}
-                change={formatChange(s.cacheHitRate, p?.cacheHitRate, 'points')}
+                change={formatChange(s.cacheHitRate, p.cacheHitRate, 'points')}
                 better="up"
                 note="target above 40 %"
               />
@@ -397,7 +389,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
                 value={formatDecimal(s.filesModified.perSuccessfulRun)}
                 change={formatChange(
                   s.filesModified.perSuccessfulRun,
-                  p?.filesModified.perSuccessfulRun,
+                  p.filesModifiedPerSuccessfulRun,
                   'relative',
                 )}
                 better="up"
@@ -405,13 +397,13 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
               <KpiCard
                 label="LLM calls per run"
                 value={formatDecimal(s.llmCalls.perRun)}
-                change={formatChange(s.llmCalls.perRun, p?.llmCalls.perRun, 'relative')}
+                change={formatChange(s.llmCalls.perRun, p.llmCallsPerRun, 'relative')}
                 better="down"
               />
               <KpiCard
                 label="Cost per success"
                 value={formatUsdOrNA(s.cost.perSuccessUsd)}
-                change={formatChange(s.cost.perSuccessUsd, p?.cost.perSuccessUsd, 'relative')}
+                change={formatChange(s.cost.perSuccessUsd, p.costPerSuccessUsd, 'relative')}
                 better="down"
               />
             </div>

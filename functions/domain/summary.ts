@@ -42,6 +42,12 @@ export function summaryBody(
       costPerRunUsd: costPer(previous.counters.costNanos, previous.counters.executions),
       durationAvgMs: previousDuration.avg,
       durationP95Ms: previousDuration.p95,
+      // Extensions of API.md's `previous`, so that the dashboard's KPI cards
+      // need no second summary request for the period before.
+      costPerSuccessUsd: costPer(previous.counters.costNanos, previous.counters.successes),
+      cacheHitRate: cacheHitRate(previous.counters),
+      llmCallsPerRun: ratio(previous.counters.llmCalls, previous.counters.executions),
+      filesModifiedPerSuccessfulRun: ratio(previous.counters.filesModified, previous.counters.successes),
     },
   };
 }

@@ -56,6 +56,10 @@ export function summary(override: Partial<Summary> = {}): Summary {
       costPerRunUsd: 1,
       durationAvgMs: 1,
       durationP95Ms: 1,
+      costPerSuccessUsd: 1,
+      cacheHitRate: 0.3,
+      llmCallsPerRun: 1,
+      filesModifiedPerSuccessfulRun: 1,
     },
     ...override,
   };

@@ -3,7 +3,6 @@ import {
   apiParams,
   bucketRange,
   parseViewState,
-  previousRange,
   resolveRange,
   serializeViewState,
   type ViewState,
@@ -106,16 +105,6 @@ describe('resolveRange', () => {
     expect(resolveRange({ range: 'custom', from: '2026-01-01', to: '2026-01-31', tz: 'UTC' }, NOW)).toEqual({
       from: '2026-01-01',
       to: '2026-01-31',
-    });
-  });
-});
-
-describe('previousRange', () => {
-  it('returns the period of equal length just before', () => {
-    expect(previousRange({ range: '7d', tz: 'UTC' }, NOW)).toEqual({ from: '2026-10-23', to: '2026-10-29' });
-    expect(previousRange({ range: '24h', tz: 'UTC' }, NOW)).toEqual({
-      from: '2026-11-03T15:00:00Z',
-      to: '2026-11-04T15:00:00Z',
     });
   });
 });

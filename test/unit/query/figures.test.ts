@@ -34,9 +34,37 @@ describe('summaryBody', () => {
         costPerRunUsd: null,
         durationAvgMs: null,
         durationP95Ms: null,
+        costPerSuccessUsd: null,
+        cacheHitRate: null,
+        llmCallsPerRun: null,
+        filesModifiedPerSuccessfulRun: null,
       },
     });
     expect(JSON.stringify(body)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('gives the previous period the figures the dashboard compares against', () => {
+    const previous = totals({
+      executions: 4,
+      successes: 2,
+      failures: 2,
+      costNanos: 1_000_000_000n,
+      inputTokens: 60,
+      cacheReadTokens: 30,
+      cacheWriteTokens: 10,
+      llmCalls: 10,
+      filesModified: 6,
+    });
+    expect(summaryBody(period, emptyTotals(), previous).previous).toMatchObject({
+      executions: 4,
+      successRate: 0.5,
+      costTotalUsd: 1,
+      costPerRunUsd: 0.25,
+      costPerSuccessUsd: 0.5,
+      cacheHitRate: 0.3,
+      llmCallsPerRun: 2.5,
+      filesModifiedPerSuccessfulRun: 3,
+    });
   });
 
   it('gives a success rate of 0 and no cost per success when every run failed', () => {
