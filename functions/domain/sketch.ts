@@ -92,9 +92,10 @@ export function exactPercentile(values: readonly number[], quantile: number): nu
  *
  * Why packed: DynamoDB Local spends ~10 µs per stored attribute on every read,
  * and a busy day item held one attribute per bucket and status (up to ~800),
- * so reading 30 days of 4 models took hundreds of milliseconds. Packed, an
- * item has ~30 attributes. The price is on the write side: a string cannot be
- * ADDed to, so the writer merges it (see aggregates-store.ts).
+ * so reading 30 days of 4 models took hundreds of milliseconds. Packed (with
+ * the counters, see aggregate-keys.ts), an item has ~7 attributes. The price
+ * is on the write side: a string cannot be ADDed to, so the writer merges it
+ * (see aggregates-store.ts).
  */
 export function packHistogram(histogram: Histogram): string {
   const entries: [number, string][] = [];

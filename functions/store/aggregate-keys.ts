@@ -122,8 +122,8 @@ function histogramBucketOf(name: string): { status: RunStatus; bucket: string } 
 }
 
 /**
- * Splits a batch's deltas into what is ADDed to number attributes (counters,
- * error types) and what is merged into the packed histograms.
+ * Splits a batch's deltas into what goes into the packed counters `c`
+ * (counters, error types) and what goes into the packed histograms.
  */
 export function splitHistogramDeltas(deltas: AttributeDeltas): {
   readonly additions: AttributeDeltas;

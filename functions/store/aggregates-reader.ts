@@ -4,6 +4,7 @@
  * granularity and the number of models, never on the number of runs.
  */
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
+import { BoundedMap } from '../domain/bounded-map';
 import { DAY_MS } from '../domain/local-time';
 import { bucketKeyStartMs } from '../domain/query-range';
 import type { ReadonlyTotals } from '../domain/rates';
@@ -179,20 +180,18 @@ function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[]
  * Items without a version (written before packing) are decoded every time.
  * Callers only read decoded items: the domain sums them into totals of its own.
  */
-const decodedByVersion = new Map<string, DecodedAggregate>();
 /** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */
-const DECODED_CAPACITY = 4_000;
+const decodedByVersion = new BoundedMap<string, DecodedAggregate>(4_000);
 
 function decodedOf(item: Item): DecodedAggregate {
   const version = item[VERSION_ATTRIBUTE]?.S;
   if (version === undefined) return decodeAggregateItem(item);
   const id = `${item.pk?.S}\u0000${item.sk?.S}\u0000${version}`;
   let decoded = decodedByVersion.get(id);
-  if (decoded) decodedByVersion.delete(id);
-  else decoded = decodeAggregateItem(item);
-  decodedByVersion.set(id, decoded);
-  if (decodedByVersion.size > DECODED_CAPACITY)
-    decodedByVersion.delete(decodedByVersion.keys().next().value as string);
+  if (decoded === undefined) {
+    decoded = decodeAggregateItem(item);
+    decodedByVersion.set(id, decoded);
+  }
   return decoded;
 }
 

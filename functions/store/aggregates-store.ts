@@ -71,6 +71,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { BoundedMap } from '../domain/bounded-map';
 import { type AttributeDeltas, type PendingItem, sequenceRange, sumContributions } from '../domain/deltas';
 import { type Histogram, mergeHistogram, packHistogram, unpackHistogram } from '../domain/sketch';
 import {
@@ -129,26 +130,13 @@ interface ItemState {
  * that the next batch's write to the same hour or day item can merge its
  * figures without reading the item first. A stale entry (another shard or
  * container wrote since) only costs one failed condition: the failure hands
- * back the current item. Bounded, least recently written first out: an entry
+ * back the current item. Bounded, least recently used first out: an entry
  * is a few KB (a day's histograms), and a batch touches two per model (its
  * hour and day), so 2,000 keep every live item of a busy table in a few MB.
  */
-export class KnownItemStates {
-  private readonly states = new Map<string, ItemState>();
-  constructor(private readonly capacity = 2_000) {}
-
-  get(id: string): ItemState | undefined {
-    return this.states.get(id);
-  }
-
-  set(id: string, state: ItemState): void {
-    this.states.delete(id);
-    this.states.set(id, state);
-    if (this.states.size > this.capacity) this.states.delete(this.states.keys().next().value as string);
-  }
-
-  delete(id: string): void {
-    this.states.delete(id);
+export class KnownItemStates extends BoundedMap<string, ItemState> {
+  constructor(capacity = 2_000) {
+    super(capacity);
   }
 }
 
