@@ -39,6 +39,7 @@ import {
   counterBucketsOf,
   errorBucketsOf,
   listModels,
+  otherErrorBucketsOf,
   ReadMeter,
   readAggregates,
 } from './store/aggregates-reader';
@@ -165,6 +166,13 @@ async function errors(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
           ...entry,
           count: entry.count * (signs.get(entry.bucket) ?? 0),
         }));
+  const unlistedFailures =
+    query.status === 'success'
+      ? 0
+      : otherErrorBucketsOf(items).reduce(
+          (sum, entry) => sum + entry.count * (signs.get(entry.bucket) ?? 0),
+          0,
+        );
   const outcomes = [...signedTotalsPerModel(names, counterBucketsOf(items, statusesOf(query)), terms)].map(
     ([model, { counters: totals }]) => ({
       model,
@@ -172,7 +180,7 @@ async function errors(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
       failures: totals.failures,
     }),
   );
-  return errorsBody(errorCounts, outcomes, query.limit);
+  return errorsBody(errorCounts, outcomes, query.limit, unlistedFailures);
 }
 
 async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {

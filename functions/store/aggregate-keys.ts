@@ -30,7 +30,9 @@
  *
  *   s<code> / f<code>   counter of successful / failed runs, code below
  *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; deltas only)
- *   e:<errorType>       failed runs with that error type
+ *   e:<errorType>       failed runs with that error type, at most
+ *                       MAX_ERROR_TYPES_PER_ITEM of them (domain/error-counts.ts)
+ *   eo                  failed runs of the error types not listed
  *
  * Items written before figures were packed hold each of these names as a
  * number attribute of its own instead. Reads add those in, and writes never
@@ -42,6 +44,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type AttributeDeltas, type Counters, emptyCounters } from '../domain/deltas';
+import { addErrorCounts } from '../domain/error-counts';
 import { type Histogram, isBucketAttribute, mergeHistogram, unpackHistogram } from '../domain/sketch';
 
 export type Granularity = 'hour' | 'day';
@@ -91,6 +94,8 @@ export const COUNTER_CODES = {
 
 const STATUS_PREFIX = { success: 's', failure: 'f' } as const satisfies Record<RunStatus, string>;
 const ERROR_PREFIX = 'e:';
+/** Failed runs whose error type is not listed; no `e:` name can be it. */
+export const OTHER_ERRORS_NAME = 'eo';
 const WATERMARK_PREFIX = 'w:';
 export const RUN_STATUSES = ['success', 'failure'] as const satisfies readonly RunStatus[];
 export const VERSION_ATTRIBUTE = 'v';
@@ -171,6 +176,8 @@ export interface DecodedAggregate {
   readonly byStatus: Record<RunStatus, StatusFigures>;
   /** Error type → failed runs (zero counts left out). */
   readonly errors: ReadonlyMap<string, number>;
+  /** Failed runs whose type the item does not list; listed + this = failures. */
+  readonly otherErrors: number;
 }
 
 const CODE_TO_COUNTER = new Map<string, StoredCounter>(
@@ -192,7 +199,12 @@ export function decodeAggregate(
     failure: { counters: emptyCounters(), histogram: new Map() },
   };
   const errors = new Map<string, number>();
+  let otherErrors = 0;
   for (const [name, value] of numbers) {
+    if (name === OTHER_ERRORS_NAME) {
+      otherErrors += Number(value);
+      continue;
+    }
     if (name.startsWith(ERROR_PREFIX)) {
       const errorType = name.slice(ERROR_PREFIX.length);
       errors.set(errorType, (errors.get(errorType) ?? 0) + Number(value));
@@ -216,7 +228,7 @@ export function decodeAggregate(
   }
   byStatus.success.counters.successes = byStatus.success.counters.executions;
   byStatus.failure.counters.failures = byStatus.failure.counters.executions;
-  return { byStatus, errors };
+  return { byStatus, errors, otherErrors };
 }
 
 /** The packed histograms of a stored item, by status. */
@@ -225,6 +237,34 @@ export function packedHistogramsOf(item: Record<string, AttributeValue>): Partia
     success: item[HISTOGRAM_ATTRIBUTES.success]?.S,
     failure: item[HISTOGRAM_ATTRIBUTES.failure]?.S,
   };
+}
+
+/**
+ * The packed counters (`c`) after adding a batch's additions: counters add
+ * up; error types go through addErrorCounts, so an item never lists more
+ * than MAX_ERROR_TYPES_PER_ITEM of them. Zero amounts are left out.
+ */
+export function mergeCounters(
+  known: ReadonlyMap<string, bigint>,
+  additions: AttributeDeltas,
+): Map<string, bigint> {
+  const merged = new Map<string, bigint>();
+  const errors = { byType: new Map<string, bigint>(), other: 0n };
+  for (const [name, amount] of known) {
+    if (name === OTHER_ERRORS_NAME) errors.other += amount;
+    else if (name.startsWith(ERROR_PREFIX)) errors.byType.set(name.slice(ERROR_PREFIX.length), amount);
+    else merged.set(name, amount);
+  }
+  const errorDeltas: [string, bigint][] = [];
+  for (const [name, amount] of additions) {
+    if (name.startsWith(ERROR_PREFIX)) errorDeltas.push([name.slice(ERROR_PREFIX.length), BigInt(amount)]);
+    else merged.set(name, (merged.get(name) ?? 0n) + BigInt(amount));
+  }
+  addErrorCounts(errors, errorDeltas);
+  for (const [errorType, count] of errors.byType) merged.set(errorAttribute(errorType), count);
+  merged.set(OTHER_ERRORS_NAME, errors.other);
+  for (const [name, amount] of merged) if (amount === 0n) merged.delete(name);
+  return merged;
 }
 
 /** The packed counters (`c`) as a map of name → amount. */
@@ -260,4 +300,22 @@ export function decodeAggregateItem(item: Record<string, AttributeValue>): Decod
   }
   numbers.push(...unpackCounters(item[COUNTERS_ATTRIBUTE]?.S));
   return decodeAggregate(numbers, packedHistogramsOf(item));
+}
+
+/**
+ * An item's size as DynamoDB counts it for the 400 KB limit and for write
+ * units: the UTF-8 bytes of every attribute name and string value, about one
+ * byte per two digits of a number (an upper bound: 21 bytes at most).
+ */
+export function itemSizeBytes(item: Record<string, AttributeValue>): number {
+  const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += utf8(name);
+    if (value.S !== undefined) bytes += utf8(value.S);
+    else if (value.N !== undefined)
+      bytes += Math.min(21, Math.ceil(value.N.replace(/^-/, '').length / 2) + 1);
+    else bytes += utf8(JSON.stringify(value));
+  }
+  return bytes;
 }

@@ -248,6 +248,11 @@ export function counterBucketsOf(
   );
 }
 
+/** Failed runs of types an item does not list, per (model, bucket). */
+export function otherErrorBucketsOf(items: readonly AggregateBucket[]) {
+  return items.map((item) => ({ model: item.model, bucket: item.bucket, count: item.otherErrors }));
+}
+
 /** The error-type counts of aggregate items. */
 export function errorBucketsOf(items: readonly AggregateBucket[]): ErrorBucket[] {
   return items.flatMap((item) =>

@@ -79,6 +79,7 @@ import {
   HISTOGRAM_ATTRIBUTES,
   keyId,
   MODELS_PK,
+  mergeCounters,
   packCounters,
   packedHistogramsOf,
   RUN_STATUSES,
@@ -197,10 +198,7 @@ function updateOf(
   const sets = ['#wm = :max', '#v = :next'];
   let counters = known?.counters ?? new Map<string, bigint>();
   if (additions.size > 0) {
-    const merged = new Map(counters);
-    for (const [name, amount] of additions) merged.set(name, (merged.get(name) ?? 0n) + BigInt(amount));
-    for (const [name, amount] of merged) if (amount === 0n) merged.delete(name);
-    counters = merged;
+    counters = mergeCounters(counters, additions);
     names['#c'] = COUNTERS_ATTRIBUTE;
     values[':c'] = { S: packCounters(counters) };
     sets.push('#c = :c');

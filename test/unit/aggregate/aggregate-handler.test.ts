@@ -10,7 +10,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
-import { aggregateSeriesPk, decodeAggregateItem } from '../../../functions/store/aggregate-keys';
+import { MAX_ERROR_TYPES_PER_ITEM } from '../../../functions/domain/error-counts';
+import {
+  aggregateSeriesPk,
+  decodeAggregateItem,
+  itemSizeBytes,
+} from '../../../functions/store/aggregate-keys';
 import type { RunImage } from '../../../functions/store/run-item';
 import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage, streamRecord, ttlIdentity } from './runs';
@@ -239,6 +244,41 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
 
     expect(Object.keys(table.snapshot())).toHaveLength(2);
   });
+
+  it('keeps an hour of 10,000 distinct error types under 64 KB, failures exact, listed + other = failures', async () => {
+    // 100 code points each, 4-byte characters and JSON-escaped ones included: the widest labels ingest accepts.
+    const errorType = (index: number) => `😀"\\${String(index).padStart(5, '0')}${'é😀'.repeat(46)}`;
+    const runs = Array.from({ length: 10_000 }, (_, index) =>
+      runImage({
+        executionId: `r${index}`,
+        status: 'failure',
+        errorType: errorType(index),
+        startMs: Date.parse('2026-11-01T10:00:00Z') + index * 300,
+      }),
+    );
+    let sequence = 0;
+    for (let start = 0; start < runs.length; start += 100) {
+      await deliver(
+        runs.slice(start, start + 100).map((run) => streamRecord('INSERT', ++sequence, { newImage: run })),
+      );
+    }
+    // A user deletes 500 of them, listed (ties keep the first names) and folded alike.
+    await deliver(runs.slice(25, 525).map((run) => streamRecord('REMOVE', ++sequence, { oldImage: run })));
+
+    const model = runs[0]!.model;
+    for (const [granularity, bucket] of [
+      ['hour', '2026-11-01T10'],
+      ['day', '2026-11-01'],
+    ] as const) {
+      const item = table.item(aggregateSeriesPk(granularity, model), bucket);
+      const decoded = decodeAggregateItem(item);
+      const listed = [...decoded.errors.values()].reduce((sum, count) => sum + count, 0);
+      expect(decoded.byStatus.failure.counters.failures).toBe(9_500);
+      expect(decoded.errors.size).toBe(MAX_ERROR_TYPES_PER_ITEM - 25);
+      expect(listed + decoded.otherErrors).toBe(9_500);
+      expect(itemSizeBytes(item)).toBeLessThanOrEqual(64 * 1024);
+    }
+  }, 60_000);
 
   it('answers an empty tumbling-window invocation with a state', async () => {
     expect(await deliver([], null)).toEqual({ batchItemFailures: [], state: {} });

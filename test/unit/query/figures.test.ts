@@ -147,6 +147,21 @@ describe('errorsBody', () => {
     });
   });
 
+  it('counts failures of types the aggregates do not list, and types netting below zero, in other', () => {
+    const body = errorsBody(
+      [
+        { model: 'a', errorType: 'Timeout', count: 4 },
+        { model: 'a', errorType: 'Folded', count: -1 },
+      ],
+      [{ model: 'a', executions: 10, failures: 10 }],
+      5,
+      7,
+    );
+    expect(body.totalFailures).toBe(10);
+    expect(body.errors).toEqual([{ errorType: 'Timeout', count: 4, share: 0.4 }]);
+    expect(body.other).toEqual({ count: 6 });
+  });
+
   it('has no errors and no NaN shares without failures', () => {
     expect(errorsBody([], [{ model: 'a', executions: 3, failures: 0 }], 10)).toEqual({
       totalFailures: 0,
