@@ -97,10 +97,18 @@ function dateText({ year, month, day }: Pick<WallClock, 'year' | 'month' | 'day'
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
 }
 
+/** Epoch ms of a UTC wall-clock time; unlike Date.UTC, years 0–99 stay years 0–99. */
+function utcEpochMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, 0);
+  return utc.getTime();
+}
+
 /** Offset of the zone from UTC at an instant, in minutes (−240 for New York in summer). */
 export function offsetMinutes(timeZone: string, epochMs: number): number {
   const clock = wallClock(timeZone, epochMs);
-  const asUtc = Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second);
+  const asUtc = utcEpochMs(clock.year, clock.month, clock.day, clock.hour, clock.minute, clock.second);
   return Math.round((asUtc - Math.floor(epochMs / 1000) * 1000) / 60_000);
 }
 
@@ -128,18 +136,28 @@ export function localDate(timeZone: string, epochMs: number): string {
 export function isCalendarDate(text: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!match) return false;
-  const epochMs = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  const epochMs = utcEpochMs(Number(match[1]), Number(match[2]), Number(match[3]));
   return new Date(epochMs).toISOString().slice(0, 10) === text;
+}
+
+/** Epoch day number (days since 1970-01-01) of a `YYYY-MM-DD` date; NaN when it is not one. */
+export function epochDay(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+}
+
+/** The `YYYY-MM-DD` date of an epoch day number, for years 0000–9999 (ISO's six-digit form beyond). */
+function dateOfEpochDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** `date` plus `days` calendar days. */
 export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  return dateOfEpochDay(epochDay(date) + days);
 }
 
 /** Calendar days from `from` to `to` (negative when `to` is earlier). */
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+  return Math.round(epochDay(to) - epochDay(from));
 }
 
 /** The local date an aggregate hour (starting at `hourStartMs`) is counted in. */
@@ -148,15 +166,42 @@ export function localDateOfHour(timeZone: string, hourStartMs: number): string {
 }
 
 /**
+ * The local date an aggregate hour is counted in, as an epoch day number.
+ * Days compare as numbers: as text, the year after 9999 (`+010000-01-01`)
+ * sorts before every four-digit year.
+ */
+function localEpochDayOfHour(timeZone: string, hourStartMs: number): number {
+  const { year, month, day } = wallClock(timeZone, hourStartMs + HOUR_MS - 1);
+  return utcEpochMs(year, month, day) / DAY_MS;
+}
+
+/**
+ * The first guess is off by at most the change of the zone's offset within
+ * two days; offsets lie within ±15 hours, so 48 hourly steps always reach the
+ * answer, and a date outside what the platform can represent (NaN) stops at once.
+ */
+const MAX_CORRECTION_HOURS = 48;
+
+/**
  * Start (a whole UTC hour) of the local day `date`: the first hour counted in
- * that date. Starts from the offset's guess and corrects by whole hours,
- * which takes three or four lookups.
+ * that date (or, for a date the zone skipped, the first hour after it).
+ * Starts from the offset's guess and corrects by whole hours, which takes
+ * three or four lookups and never more than 2 × 48; NaN for a date that is
+ * not one.
  */
 export function localDayStart(timeZone: string, date: string): number {
-  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  const target = epochDay(date);
+  const utcMidnight = target * DAY_MS;
+  if (!Number.isFinite(utcMidnight)) return Number.NaN;
   let hour = Math.floor((utcMidnight - offsetMinutes(timeZone, utcMidnight) * 60_000) / HOUR_MS) * HOUR_MS;
-  while (localDateOfHour(timeZone, hour - HOUR_MS) >= date) hour -= HOUR_MS;
-  while (localDateOfHour(timeZone, hour) < date) hour += HOUR_MS;
+  for (let step = 0; step < MAX_CORRECTION_HOURS; step++) {
+    if (!(localEpochDayOfHour(timeZone, hour - HOUR_MS) >= target)) break;
+    hour -= HOUR_MS;
+  }
+  for (let step = 0; step < MAX_CORRECTION_HOURS; step++) {
+    if (!(localEpochDayOfHour(timeZone, hour) < target)) break;
+    hour += HOUR_MS;
+  }
   return hour;
 }
 

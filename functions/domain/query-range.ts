@@ -10,6 +10,7 @@ import {
   canonicalTimeZone,
   DAY_MS,
   daysBetween,
+  epochDay,
   formatLocal,
   isCalendarDate,
   localDate,
@@ -23,6 +24,13 @@ export const MAX_RANGE_DAYS = 400;
 /** Hour buckets beyond a month are unreadable on a chart and cost 24× the items; use days. */
 export const MAX_HOUR_BUCKET_DAYS = 31;
 export const MAX_MODELS = 50;
+/**
+ * Dates a bound may name. The last is the day before 9999-12-31, so that the
+ * day after every accepted date, and every local date of an accepted instant,
+ * is still a four-digit year; the first is the first whole day of the epoch.
+ */
+export const FIRST_DATE = '1970-01-02';
+export const LAST_DATE = '9999-12-30';
 
 export type Granularity = 'hour' | 'day';
 
@@ -129,15 +137,28 @@ export interface ResolvedRange {
 
 type Bound = { ms: number; date?: string } | FieldError;
 
+function outsideDates(text: string, field: 'from' | 'to'): FieldError | undefined {
+  const day = epochDay(text.slice(0, 10));
+  if (day >= epochDay(FIRST_DATE) && day <= epochDay(LAST_DATE)) return undefined;
+  return {
+    path: field,
+    message: `${field} ${text} is outside the dates this API takes, ${FIRST_DATE} to ${LAST_DATE}`,
+  };
+}
+
 function parseBound(text: string, field: 'from' | 'to', tz: string): Bound {
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
     if (!isCalendarDate(text)) return { path: field, message: `${field} ${text} is not a real date` };
+    const outside = outsideDates(text, field);
+    if (outside) return outside;
     // `to` as a day is inclusive: the range ends where the next local day starts.
     return { ms: localDayStart(tz, field === 'to' ? addDays(text, 1) : text), date: text };
   }
   const ms = Date.parse(text);
   if (Number.isNaN(ms) || !isCalendarDate(text.slice(0, 10)))
     return { path: field, message: `${field} ${text} is not a real date-time` };
+  const outside = outsideDates(text, field);
+  if (outside) return outside;
   if (ms % HOUR_MS !== 0)
     return { path: field, message: `${field} ${text} is not on a whole UTC hour (aggregates are hourly)` };
   return { ms };
@@ -216,14 +237,19 @@ export function hourBuckets(tz: string, startMs: number, endMs: number): TimeBuc
   return buckets;
 }
 
-/** The local days that meet [startMs, endMs), clipped to it. */
+/**
+ * The local days that meet [startMs, endMs), clipped to it. Every day starts
+ * at least an hour after the one before, and there are no more days than
+ * hours plus one, so the loop ends even for a zone whose data were odd.
+ */
 export function dayBuckets(tz: string, startMs: number, endMs: number): TimeBucket[] {
   const buckets: TimeBucket[] = [];
   let date = localDateOfHour(tz, startMs);
   let dayStart = localDayStart(tz, date);
-  while (dayStart < endMs) {
+  const maxDays = Math.ceil((endMs - startMs) / HOUR_MS) + 1;
+  while (dayStart < endMs && buckets.length < maxDays) {
     const next = addDays(date, 1);
-    const nextStart = localDayStart(tz, next);
+    const nextStart = Math.max(localDayStart(tz, next), dayStart + HOUR_MS);
     buckets.push({
       startMs: Math.max(dayStart, startMs),
       endMs: Math.min(nextStart, endMs),
