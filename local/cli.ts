@@ -1,5 +1,6 @@
 /** The command line of `npm start` (local/main.ts), parsed without side effects. */
 import { parseArgs } from 'node:util';
+import { maxStreamShards } from './stream-shards.js';
 
 export const usage = `Usage: npm start -- [options]
 
@@ -11,6 +12,9 @@ Options:
   --no-demo         start empty instead of seeding demo data
   --demo-days N     days of demo history to seed (default 30)
   --data-dir DIR    keep tables and stream checkpoints in DIR (default: in memory)
+  --stream-shards N run the table's stream as N shards (1-64), each with its
+                    own poller, as a table with N partitions has in AWS
+                    (default: $STREAM_SHARDS or 1)
   --quiet           print only errors and the ready line
   -h, --help        show this help
 
@@ -21,6 +25,7 @@ export interface CliOptions {
   demo: boolean;
   demoDays: number;
   dataDir: string | undefined;
+  streamShards: number;
   quiet: boolean;
   help: boolean;
 }
@@ -47,6 +52,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
         'no-demo': { type: 'boolean' },
         'demo-days': { type: 'string' },
         'data-dir': { type: 'string' },
+        'stream-shards': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,6 +72,12 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
         ? 30
         : parseInteger(values['demo-days'] as string, '--demo-days', 1, 400),
     dataDir: values['data-dir'] as string | undefined,
+    streamShards: parseInteger(
+      (values['stream-shards'] as string | undefined) ?? env.STREAM_SHARDS ?? '1',
+      '--stream-shards',
+      1,
+      maxStreamShards,
+    ),
     quiet: values.quiet === true,
     help: values.help === true,
   };

@@ -100,6 +100,7 @@ async function main(): Promise<number> {
       demo: options.demo,
       demoDays: options.demoDays,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      streamShards: options.streamShards,
       quiet: options.quiet,
       log: (line) => {
         seedProgress.end();

@@ -23,6 +23,7 @@ import {
   type StreamPoller as StreamPollerType,
   streamsApiFromClient,
 } from './stream-poller.js';
+import { claimStreamLayout, ShardedStream } from './stream-shards.js';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
@@ -41,6 +42,14 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
   /** Build frontend/dist when missing or stale. @default true */
   readonly buildFrontend?: boolean;
+  /**
+   * Shards of the Executions stream (`--stream-shards`): records go to a shard
+   * by their partition key, each shard with its own poller loop, as a table
+   * with that many partitions has in AWS (local/stream-shards.ts). @default 1
+   */
+  readonly streamShards?: number;
+  /** Records a shard takes before it closes and a child continues (only with streamShards > 1). @default 1000 */
+  readonly recordsPerStreamShard?: number;
   /** Overrides of the stream poller's settings and fault-injection hooks. */
   readonly poller?: Partial<Omit<StreamPollerOptions, 'streams' | 'streamArn' | 'handler'>>;
   /** Wraps the aggregate handler, e.g. to crash it mid-batch in a fault test. */
@@ -245,8 +254,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const aggregateHandler = options.wrapAggregateHandler
       ? options.wrapAggregateHandler(loaded.aggregateHandler)
       : loaded.aggregateHandler;
+    const streamShards = options.streamShards ?? 1;
+    if (dataDir) claimStreamLayout(dataDir, streamShards, options.recordsPerStreamShard);
+    const realStream = streamsApiFromClient(new DynamoDBStreamsClient(clientConfig));
     poller = new StreamPoller({
-      streams: streamsApiFromClient(new DynamoDBStreamsClient(clientConfig)),
+      streams:
+        streamShards === 1
+          ? realStream
+          : new ShardedStream({
+              source: realStream,
+              streamArn,
+              shardCount: streamShards,
+              partitionKeyName: executionsTable.partitionKey.name,
+              ...(options.recordsPerStreamShard ? { recordsPerShard: options.recordsPerStreamShard } : {}),
+            }),
       streamArn,
       handler: aggregateHandler,
       region: localAwsSettings.region,
@@ -255,7 +276,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...options.poller,
     });
     poller.start();
-    progress('stream poller started (batch 100, bisect on error, 5 retries, dead letters in /api/health)');
+    progress(
+      `stream poller started (${streamShards} shard${streamShards === 1 ? '' : 's'}, batch 100, bisect on error, 5 retries, dead letters in /api/health)`,
+    );
 
     staticRoot = await frontendBuild;
     handlers = loaded.api;

@@ -8,6 +8,7 @@ describe('parseCliOptions', () => {
       demo: true,
       demoDays: 30,
       dataDir: undefined,
+      streamShards: 1,
       quiet: false,
       help: false,
     });
@@ -25,10 +26,20 @@ describe('parseCliOptions', () => {
     });
   });
 
-  it.each([[['--port', 'abc']], [['--port', '70000']], [['--bogus']], [['--demo-days', '0']]])(
-    'rejects %j with a UsageError',
-    (argv) => {
-      expect(() => parseCliOptions(argv, {})).toThrow(UsageError);
-    },
-  );
+  it('reads --stream-shards, and STREAM_SHARDS when the flag is absent', () => {
+    expect(parseCliOptions(['--stream-shards', '4'], { STREAM_SHARDS: '2' }).streamShards).toBe(4);
+    expect(parseCliOptions([], { STREAM_SHARDS: '16' }).streamShards).toBe(16);
+  });
+
+  it.each([
+    [['--port', 'abc']],
+    [['--port', '70000']],
+    [['--bogus']],
+    [['--demo-days', '0']],
+    [['--stream-shards', '0']],
+    [['--stream-shards', '65']],
+    [['--stream-shards', '2.5']],
+  ])('rejects %j with a UsageError', (argv) => {
+    expect(() => parseCliOptions(argv, {})).toThrow(UsageError);
+  });
 });
