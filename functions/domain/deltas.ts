@@ -11,8 +11,11 @@
 import {
   type AggregateKey,
   aggregateKey,
+  combineAmounts,
   counterAttribute,
   errorAttribute,
+  extremumAttribute,
+  extremumOf,
   type Granularity,
   histogramAttribute,
   keyId,
@@ -117,8 +120,7 @@ export type AttributeDeltas = Map<string, number | bigint>;
 
 function addTo(deltas: AttributeDeltas, attribute: string, amount: number | bigint): void {
   const current = deltas.get(attribute);
-  if (typeof amount === 'bigint') deltas.set(attribute, ((current as bigint | undefined) ?? 0n) + amount);
-  else deltas.set(attribute, ((current as number | undefined) ?? 0) + amount);
+  deltas.set(attribute, current === undefined ? amount : combineAmounts(attribute, current, amount));
 }
 
 /** The deltas one run (signed) makes to its (bucket, model) aggregate item. */
@@ -138,6 +140,11 @@ export function runDeltasOf({ run, sign }: SignedRun): AttributeDeltas {
     [histogramAttribute(status, bucketAttribute(run.durationMs)), sign],
   ]);
   if (run.costNanos !== undefined) deltas.set(attribute('costNanos'), BigInt(sign) * run.costNanos);
+  // Only an added run can widen the extent; a removed one leaves it as a bound (see sketch.ts).
+  if (sign === 1) {
+    deltas.set(extremumAttribute(status, 'min'), run.durationMs);
+    deltas.set(extremumAttribute(status, 'max'), run.durationMs);
+  }
   if (status === 'success') deltas.set(attribute('filesModified'), sign * run.filesModified);
   else deltas.set(errorAttribute(run.errorType ?? UNKNOWN_ERROR_TYPE), sign);
   return deltas;
@@ -158,8 +165,14 @@ export interface PendingItem {
   readonly contributions: ItemContribution[];
 }
 
+function countsNothing(deltas: AttributeDeltas): boolean {
+  for (const attribute of deltas.keys()) if (extremumOf(attribute) === undefined) return false;
+  return true;
+}
+
 function dropZeros(deltas: AttributeDeltas): AttributeDeltas {
-  for (const [attribute, amount] of deltas) if (amount === 0 || amount === 0n) deltas.delete(attribute);
+  for (const [attribute, amount] of deltas)
+    if ((amount === 0 || amount === 0n) && extremumOf(attribute) === undefined) deltas.delete(attribute);
   return deltas;
 }
 
@@ -191,7 +204,9 @@ export class BatchAccumulator {
     }
     for (const item of touched) {
       const last = item.contributions[item.contributions.length - 1];
-      if (last && dropZeros(last.deltas).size === 0) item.contributions.pop();
+      // A change with no net count (a correction of errorMessage only) has no
+      // contribution, even though its run's duration is in the extent again.
+      if (last && countsNothing(dropZeros(last.deltas))) item.contributions.pop();
       if (item.contributions.length === 0) this.items.delete(keyId(item.key));
     }
   }

@@ -7,7 +7,7 @@ import { COUNTER_NAMES, type Counters, emptyCounters } from './deltas';
 export { emptyCounters };
 
 import { nanosToUsd } from './money';
-import { type Histogram, mergeHistogram, percentiles } from './sketch';
+import { type Extent, type Histogram, mergeHistogram, percentiles, widenExtent } from './sketch';
 
 export function ratio(numerator: number, denominator: number): number | null {
   return denominator === 0 ? null : numerator / denominator;
@@ -59,8 +59,8 @@ export function cacheHitRate(counters: Counters): number | null {
   );
 }
 
-export function durationFigures(counters: Counters, histogram: Histogram) {
-  const [p50, p95, p99] = percentiles(histogram, [0.5, 0.95, 0.99]);
+export function durationFigures(counters: Counters, histogram: Histogram, extent?: Extent) {
+  const [p50, p95, p99] = percentiles(histogram, [0.5, 0.95, 0.99], extent);
   return {
     avg: ratio(counters.durationMsSum, counters.executions),
     p50: p50 ?? null,
@@ -69,10 +69,12 @@ export function durationFigures(counters: Counters, histogram: Histogram) {
   };
 }
 
-/** Counters and duration histogram of a set of runs. */
+/** Counters, duration histogram and duration extent of a set of runs. */
 export interface Totals {
   readonly counters: Counters;
   readonly histogram: Histogram;
+  /** Holds every run's duration; unknown for items written before extents were kept. */
+  extent?: Extent;
 }
 
 /**
@@ -82,6 +84,7 @@ export interface Totals {
 export interface ReadonlyTotals {
   readonly counters: Readonly<Counters>;
   readonly histogram: ReadonlyMap<string, number>;
+  readonly extent?: Extent;
 }
 
 export function emptyTotals(): Totals {
@@ -92,6 +95,7 @@ export function emptyTotals(): Totals {
 export function addTotals(into: Totals, other: ReadonlyTotals): Totals {
   addCounters(into.counters, other.counters);
   mergeHistogram(into.histogram, other.histogram);
+  into.extent = widenExtent(into.extent, other.extent);
   return into;
 }
 
@@ -111,6 +115,7 @@ export function addSignedTotals(into: Totals, other: ReadonlyTotals, sign: 1 | -
   }
   for (const [bucket, count] of other.histogram)
     into.histogram.set(bucket, (into.histogram.get(bucket) ?? 0) - count);
+  // The extent stays: it held the runs before, so it holds the ones left.
   return into;
 }
 
@@ -122,8 +127,8 @@ export function combine(buckets: Iterable<ReadonlyTotals>): Totals {
 }
 
 /** The figures a timeseries bucket and a models row share, per API.md. */
-export function rowFigures({ counters, histogram }: Totals) {
-  const duration = durationFigures(counters, histogram);
+export function rowFigures({ counters, histogram, extent }: Totals) {
+  const duration = durationFigures(counters, histogram, extent);
   return {
     executions: counters.executions,
     successes: counters.successes,

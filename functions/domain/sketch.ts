@@ -61,10 +61,37 @@ function sortedBuckets(histogram: Histogram): [number, number][] {
 }
 
 /**
- * Nearest-rank percentiles (rank = ⌈q·n⌉) from a histogram; null when empty.
- * `quantiles` are fractions, e.g. [0.5, 0.95, 0.99].
+ * The shortest and longest duration of a set of runs, kept exactly beside
+ * the histogram. Removing a run cannot narrow it (the next shortest is not
+ * known), so after removals it is a bound that holds every remaining run.
  */
-export function percentiles(histogram: Histogram, quantiles: readonly number[]): (number | null)[] {
+export interface Extent {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+/** The smallest extent holding both (either may be unknown). */
+export function widenExtent(a: Extent | undefined, b: Extent | undefined): Extent | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return { minMs: Math.min(a.minMs, b.minMs), maxMs: Math.max(a.maxMs, b.maxMs) };
+}
+
+/**
+ * Nearest-rank percentiles (rank = ⌈q·n⌉) from a histogram; null when empty.
+ * `quantiles` are fractions, e.g. [0.5, 0.95, 0.99]. Each is clamped to
+ * `extent`, which holds every run: a bucket's representative can lie past
+ * the runs it holds (every run at exactly 5 min would read 4 min 56 s), and
+ * clamping only moves the value closer to all of them, so a percentile
+ * never contradicts the shortest, the longest or the average of equal runs.
+ */
+export function percentiles(
+  histogram: Histogram,
+  quantiles: readonly number[],
+  extent?: Extent,
+): (number | null)[] {
+  const clamp = (value: number) =>
+    extent === undefined ? value : Math.min(extent.maxMs, Math.max(extent.minMs, value));
   const buckets = sortedBuckets(histogram);
   const total = buckets.reduce((sum, [, count]) => sum + count, 0);
   if (total === 0) return quantiles.map(() => null);
@@ -73,9 +100,10 @@ export function percentiles(histogram: Histogram, quantiles: readonly number[]):
     let seen = 0;
     for (const [value, count] of buckets) {
       seen += count;
-      if (seen >= rank) return value;
+      if (seen >= rank) return clamp(value);
     }
-    return buckets[buckets.length - 1]?.[0] ?? null;
+    const last = buckets[buckets.length - 1]?.[0];
+    return last === undefined ? null : clamp(last);
   });
 }
 

@@ -10,8 +10,8 @@ export function summaryBody(
   previous: Totals,
 ) {
   const { counters } = current;
-  const duration = durationFigures(counters, current.histogram);
-  const previousDuration = durationFigures(previous.counters, previous.histogram);
+  const duration = durationFigures(counters, current.histogram, current.extent);
+  const previousDuration = durationFigures(previous.counters, previous.histogram, previous.extent);
   return {
     from: range.from,
     to: range.to,

@@ -30,6 +30,8 @@
  *
  *   s<code> / f<code>   counter of successful / failed runs, code below
  *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; deltas only)
+ *   smn / fmn, smx / fmx  shortest / longest duration in ms (see Extent in
+ *                       sketch.ts); merged by min / max, never summed
  *   e:<errorType>       failed runs with that error type, at most
  *                       MAX_ERROR_TYPES_PER_ITEM of them (domain/error-counts.ts)
  *   eo                  failed runs of the error types not listed
@@ -45,7 +47,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type AttributeDeltas, type Counters, emptyCounters } from '../domain/deltas';
 import { addErrorCounts } from '../domain/error-counts';
-import { type Histogram, isBucketAttribute, mergeHistogram, unpackHistogram } from '../domain/sketch';
+import {
+  type Extent,
+  type Histogram,
+  isBucketAttribute,
+  mergeHistogram,
+  unpackHistogram,
+} from '../domain/sketch';
 
 export type Granularity = 'hour' | 'day';
 export type RunStatus = 'success' | 'failure';
@@ -144,6 +152,28 @@ export function splitHistogramDeltas(deltas: AttributeDeltas): {
   return { additions, histograms };
 }
 
+const EXTREMUM_CODES = { min: 'mn', max: 'mx' } as const;
+
+/** The name of a status's shortest (`min`) or longest (`max`) duration. */
+export function extremumAttribute(status: RunStatus, which: 'min' | 'max'): string {
+  return `${STATUS_PREFIX[status]}${EXTREMUM_CODES[which]}`;
+}
+
+/** Whether a name holds a shortest or longest duration, which merge by min or max, not by sum. */
+export function extremumOf(name: string): 'min' | 'max' | undefined {
+  if (name.length !== 3 || (name[0] !== 's' && name[0] !== 'f')) return undefined;
+  const code = name.slice(1);
+  return code === EXTREMUM_CODES.min ? 'min' : code === EXTREMUM_CODES.max ? 'max' : undefined;
+}
+
+/** Combines two amounts of one name: min or max for an extremum, else their sum. */
+export function combineAmounts<T extends number | bigint>(name: string, a: T, b: T): T {
+  const extremum = extremumOf(name);
+  if (extremum === 'min') return a < b ? a : b;
+  if (extremum === 'max') return a > b ? a : b;
+  return ((a as bigint) + (b as bigint)) as T;
+}
+
 export function errorAttribute(errorType: string): string {
   return `${ERROR_PREFIX}${errorType}`;
 }
@@ -169,6 +199,7 @@ export function paddedSequence(sequenceNumber: string): string {
 export interface StatusFigures {
   readonly counters: Readonly<Counters>;
   readonly histogram: ReadonlyMap<string, number>;
+  readonly extent?: Extent;
 }
 
 /** An aggregate item, read back into figures. */
@@ -194,10 +225,11 @@ export function decodeAggregate(
   numbers: Iterable<[string, string]>,
   packedHistograms: Partial<Record<RunStatus, string>> = {},
 ): DecodedAggregate {
-  const byStatus: Record<RunStatus, { counters: Counters; histogram: Histogram }> = {
+  const byStatus: Record<RunStatus, { counters: Counters; histogram: Histogram; extent?: Extent }> = {
     success: { counters: emptyCounters(), histogram: new Map() },
     failure: { counters: emptyCounters(), histogram: new Map() },
   };
+  const extremes: Record<RunStatus, { min?: number; max?: number }> = { success: {}, failure: {} };
   const errors = new Map<string, number>();
   let otherErrors = 0;
   for (const [name, value] of numbers) {
@@ -213,6 +245,13 @@ export function decodeAggregate(
     const status: RunStatus | undefined =
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
+    const extremum = extremumOf(name);
+    if (extremum !== undefined) {
+      const known = extremes[status][extremum];
+      extremes[status][extremum] =
+        known === undefined ? Number(value) : combineAmounts(name, known, Number(value));
+      continue;
+    }
     // Counters first: they are nearly every name, and the bucket test is a regex.
     const counter = CODE_TO_COUNTER.get(name.slice(1));
     if (counter === 'costNanos') byStatus[status].counters.costNanos += BigInt(value);
@@ -225,6 +264,10 @@ export function decodeAggregate(
     const histogram = byStatus[status].histogram;
     unpackHistogram(packedHistograms[status] ?? '', histogram);
     for (const [bucket, count] of histogram) if (count === 0) histogram.delete(bucket);
+  }
+  for (const status of RUN_STATUSES) {
+    const { min, max } = extremes[status];
+    if (min !== undefined && max !== undefined) byStatus[status].extent = { minMs: min, maxMs: max };
   }
   byStatus.success.counters.successes = byStatus.success.counters.executions;
   byStatus.failure.counters.failures = byStatus.failure.counters.executions;
@@ -258,12 +301,16 @@ export function mergeCounters(
   const errorDeltas: [string, bigint][] = [];
   for (const [name, amount] of additions) {
     if (name.startsWith(ERROR_PREFIX)) errorDeltas.push([name.slice(ERROR_PREFIX.length), BigInt(amount)]);
-    else merged.set(name, (merged.get(name) ?? 0n) + BigInt(amount));
+    else {
+      const before = merged.get(name);
+      merged.set(name, before === undefined ? BigInt(amount) : combineAmounts(name, before, BigInt(amount)));
+    }
   }
   addErrorCounts(errors, errorDeltas);
   for (const [errorType, count] of errors.byType) merged.set(errorAttribute(errorType), count);
   merged.set(OTHER_ERRORS_NAME, errors.other);
-  for (const [name, amount] of merged) if (amount === 0n) merged.delete(name);
+  for (const [name, amount] of merged)
+    if (amount === 0n && extremumOf(name) === undefined) merged.delete(name);
   return merged;
 }
 

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../../../functions/domain/error-counts';
+import { durationFigures } from '../../../functions/domain/rates';
 import {
   aggregateSeriesPk,
   decodeAggregateItem,
@@ -279,6 +280,22 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
       expect(itemSizeBytes(item)).toBeLessThanOrEqual(64 * 1024);
     }
   }, 60_000);
+
+  it('keeps the exact shortest and longest duration per status, so p95 of runs all at 5 min reads 5 min', async () => {
+    const runs = Array.from({ length: 40 }, (_, index) =>
+      runImage({ executionId: `r${index}`, durationMs: 300_000 }),
+    );
+    await deliver(runs.map((run, index) => streamRecord('INSERT', index + 1, { newImage: run })));
+    const hour = decodeAggregateItem(table.item(aggregateSeriesPk('hour', runs[0]!.model), '2026-11-01T10'));
+    const success = hour.byStatus.success;
+    expect(success.extent).toEqual({ minMs: 300_000, maxMs: 300_000 });
+    expect(durationFigures(success.counters, new Map(success.histogram), success.extent)).toMatchObject({
+      avg: 300_000,
+      p50: 300_000,
+      p95: 300_000,
+      p99: 300_000,
+    });
+  });
 
   it('answers an empty tumbling-window invocation with a state', async () => {
     expect(await deliver([], null)).toEqual({ batchItemFailures: [], state: {} });

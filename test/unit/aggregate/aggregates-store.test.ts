@@ -223,7 +223,8 @@ describe('applyPendingItem', () => {
 
     await applyPendingItem('Aggregates', SHARD, item, noWait, states);
 
-    expect(sent(0)?.UpdateExpression).toBe('SET #wm = :max, #v = :next');
+    expect(sent(0)?.UpdateExpression).toBe('SET #wm = :max, #v = :next, #c = :c');
+    expect(Object.keys(JSON.parse(valueSent(0, 'c') ?? '{}'))).toEqual(['smn', 'smx']);
     expect(sent(0)?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(2) });
   });
 

@@ -9,6 +9,7 @@ import {
   percentiles,
   RELATIVE_ACCURACY,
   unpackHistogram,
+  widenExtent,
 } from '../../../functions/domain/sketch';
 import { seededRandom } from '../../support/run-dataset';
 
@@ -90,6 +91,38 @@ describe('duration sketch', () => {
 
   it('reports null percentiles for an empty histogram', () => {
     expect(percentiles(new Map(), QUANTILES)).toEqual([null, null, null]);
+  });
+});
+
+describe('percentiles clamped to the extent', () => {
+  it('reads exactly 5 min at every quantile when every run lasts exactly 5 min', () => {
+    const histogram = new Map([[bucketAttribute(300_000), 1_000]]);
+    expect(percentiles(histogram, [0.5, 0.95, 0.99])).not.toEqual([300_000, 300_000, 300_000]);
+    expect(percentiles(histogram, [0.5, 0.95, 0.99], { minMs: 300_000, maxMs: 300_000 })).toEqual([
+      300_000, 300_000, 300_000,
+    ]);
+  });
+
+  it('never reads outside the shortest and longest run', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 86_400_000 }), { minLength: 1, maxLength: 200 }),
+        (durations) => {
+          const histogram = new Map<string, number>();
+          for (const duration of durations) mergeHistogram(histogram, [[bucketAttribute(duration), 1]]);
+          const extent = { minMs: Math.min(...durations), maxMs: Math.max(...durations) };
+          for (const value of percentiles(histogram, [0, 0.5, 0.95, 0.99, 1], extent)) {
+            expect(value).toBeGreaterThanOrEqual(extent.minMs);
+            expect(value).toBeLessThanOrEqual(extent.maxMs);
+          }
+        },
+      ),
+    );
+  });
+
+  it('widens an unknown extent to the known one, and two known ones to both', () => {
+    expect(widenExtent(undefined, { minMs: 1, maxMs: 2 })).toEqual({ minMs: 1, maxMs: 2 });
+    expect(widenExtent({ minMs: 5, maxMs: 9 }, { minMs: 1, maxMs: 2 })).toEqual({ minMs: 1, maxMs: 9 });
   });
 });
 
