@@ -128,7 +128,10 @@ export function toApiGatewayEvent(request: IncomingRequestParts): APIGatewayProx
   headers['x-forwarded-proto'] = 'http';
   headers['x-forwarded-port'] = /:(\d+)$/.exec(host)?.[1] ?? '80';
   const hasBody = request.body.length > 0;
-  const text = isTextContentType(headers['content-type']);
+  // A text body goes over as a string only when it is valid UTF-8; otherwise
+  // its bytes go base64-encoded, so the handler's strict decoder sees exactly
+  // what the client sent (a string would already have U+FFFD in place of them).
+  const text = isTextContentType(headers['content-type']) && isUtf8(request.body);
   return {
     version: '2.0',
     routeKey: request.routeKey,
@@ -158,6 +161,17 @@ export function toApiGatewayEvent(request: IncomingRequestParts): APIGatewayProx
     ...(hasBody ? { body: text ? request.body.toString('utf8') : request.body.toString('base64') } : {}),
     isBase64Encoded: hasBody && !text,
   };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A Lambda context for one invocation, with the deadline API Gateway's 30 s integration timeout sets. */

@@ -255,19 +255,27 @@ const brokenJson: fc.Arbitrary<HostileRequest> = fc
     expectedError: 'invalid_json',
   }));
 
-/** Bytes that are not UTF-8, around a record that is invalid anyway (no startTime). */
+/**
+ * Bytes that are not UTF-8 inside a record that is otherwise valid: the
+ * answer must be invalid_json, and nothing may be stored (a decoder that
+ * repaired the bytes to U+FFFD would accept the run with 202).
+ */
 const notUtf8: fc.Arbitrary<HostileRequest> = fc
   .tuple(
     validRun,
-    fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => bytes.map((b) => 0x80 | b)),
+    fc.oneof(
+      fc.constant(Uint8Array.from([0xc3, 0x28])),
+      fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => bytes.map((b) => 0x80 | b)),
+    ),
   )
   .map(([run, bytes]) => {
-    const { startTime: _missing, ...rest } = run;
-    const text = JSON.stringify({ ...rest, model: 'MARK' });
+    const text = JSON.stringify({ ...run, model: 'MARK' });
     const [before = '', after = ''] = text.split('MARK');
     return {
       kind: 'invalid UTF-8',
       request: post(Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)])),
+      expectedStatus: 400,
+      expectedError: 'invalid_json',
     };
   });
 
@@ -496,6 +504,32 @@ const badQueries: fc.Arbitrary<HostileRequest> = fc.oneof(
   })),
 );
 
+const EVERY_GET = [...READ_PATHS, '/api/alarm', '/api/health'] as const;
+
+/**
+ * Ranges at the ends of the calendar on every GET: the day after 9999-12-31
+ * leaves four-digit years, and years before 1970 hold nothing; each is a 400
+ * naming the parameter, answered at once.
+ */
+const calendarEdges: fc.Arbitrary<HostileRequest> = fc
+  .tuple(
+    fc.constantFrom(...EVERY_GET),
+    fc.constantFrom(
+      'to=9999-12-31',
+      'from=9999-12-31&to=9999-12-31',
+      'from=9999-12-31T00:00:00Z&to=9999-12-31T23:00:00Z&tz=Pacific%2FKiritimati',
+      'from=0001-01-01&to=0001-01-02',
+      'from=0001-01-01T00:00:00Z&to=0001-01-01T05:00:00Z',
+      'to=0001-01-01&tz=Asia%2FKolkata',
+    ),
+  )
+  .map(([path, query]) => ({
+    kind: `calendar edge ${path}`,
+    request: { method: 'GET', path: `${path}?${query}` },
+    expectedStatus: 400,
+    expectedError: 'invalid_query',
+  }));
+
 /** Every hostile request, weighted so the cheap ones make up the bulk and the heavy ones still appear. */
 export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.oneof(
   { arbitrary: brokenJson, weight: 12 },
@@ -516,6 +550,7 @@ export const hostileRequest: fc.Arbitrary<HostileRequest> = fc.oneof(
   { arbitrary: wrongMethods, weight: 8 },
   { arbitrary: unknownPaths, weight: 8 },
   { arbitrary: badQueries, weight: 18 },
+  { arbitrary: calendarEdges, weight: 4 },
 );
 
 /** Why `answer` breaks the contract for a hostile request, or null when it is a proper 4xx JSON error. */

@@ -91,6 +91,19 @@ describe('toApiGatewayEvent', () => {
     expect(binary).toMatchObject({ body: 'AP8B', isBase64Encoded: true });
   });
 
+  it('passes a JSON body that is not valid UTF-8 as its bytes, base64-encoded, for the strict decoder', () => {
+    const bytes = Buffer.concat([Buffer.from('{"model":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const event = toApiGatewayEvent({
+      ...baseRequest,
+      method: 'POST',
+      url: '/api/executions',
+      rawHeaders: ['Content-Type', 'application/json'],
+      body: bytes,
+    });
+    expect(event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(event.body ?? '', 'base64')).toEqual(bytes);
+  });
+
   it('moves cookies out of the headers into their own list', () => {
     const event = toApiGatewayEvent({ ...baseRequest, rawHeaders: ['Cookie', 'a=1; b=2', 'cookie', 'c=3'] });
     expect(event.cookies).toEqual(['a=1', 'b=2', 'c=3']);
