@@ -117,23 +117,44 @@ const instant = (field: string) =>
     });
   });
 
-/** A well-formed string of `min` to `max` code points, for fields that become aggregate keys. */
-const label = (field: string, min: number, max: number) =>
+/**
+ * Characters a label may not hold: C0 and C1 controls (`\t=1+1` in a CSV
+ * cell, `\r` in a log line), bidi controls that reverse what follows
+ * (U+202A–U+202E, U+2066–U+2069), and zero-width characters that make two
+ * different names look the same (U+200B–U+200D, U+2060, U+FEFF).
+ */
+const NOT_IN_LABELS = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/u;
+
+/** Why `text` is not an acceptable label, or undefined; `refuseComma` for names the model filter lists. */
+export function labelProblem(field: string, text: string, refuseComma: boolean): string | undefined {
+  if (LONE_SURROGATE.test(text)) return `${field} must be valid Unicode text (it has an unpaired surrogate)`;
+  const forbidden = NOT_IN_LABELS.exec(text);
+  if (forbidden) {
+    const code = forbidden[0].codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0');
+    return `${field} must not contain control, bidi or zero-width characters (U+${code} at ${forbidden.index})`;
+  }
+  if (/^\s|\s$/u.test(text)) return `${field} must not start or end with white space`;
+  if (refuseComma && text.includes(','))
+    return `${field} must not contain a comma (the model filter is a comma-separated list)`;
+  return undefined;
+}
+
+/**
+ * A label: a field that becomes part of an aggregate key and a filter. It is
+ * an identifier, so it is refused rather than repaired, and stored in
+ * Unicode NFC so that the same name typed two ways is one name.
+ */
+const label = (field: string, min: number, max: number, { refuseComma = false } = {}) =>
   z
     .string({ error: expected(field, `a string of ${min}–${max} characters`) })
+    .transform((text) => text.normalize('NFC'))
     .superRefine((text, context) => {
       const length = charLength(text);
-      if (length < min || length > max) {
-        context.addIssue({
-          code: 'custom',
-          message: `${field} must be ${min}–${max} characters, got ${length}`,
-        });
-      } else if (LONE_SURROGATE.test(text)) {
-        context.addIssue({
-          code: 'custom',
-          message: `${field} must be valid Unicode text (it has an unpaired surrogate)`,
-        });
-      }
+      const problem =
+        length < min || length > max
+          ? `${field} must be ${min}–${max} characters, got ${length}`
+          : labelProblem(field, text, refuseComma);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
     });
 
 const costUsd = z
@@ -159,7 +180,7 @@ const executionShape = {
   status: z.enum(['success', 'failure'], {
     error: expected('status', '"success" or "failure"'),
   }),
-  model: label('model', 1, MODEL_MAX_CHARS),
+  model: label('model', 1, MODEL_MAX_CHARS, { refuseComma: true }),
   inputTokens: count('inputTokens'),
   outputTokens: count('outputTokens'),
   cacheReadTokens: count('cacheReadTokens').default(0),

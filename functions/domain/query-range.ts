@@ -80,7 +80,7 @@ export const commonParameters = {
       ...new Set(
         (value ?? '')
           .split(',')
-          .map((model) => model.trim())
+          .map((model) => model.trim().normalize('NFC'))
           .filter(Boolean),
       ),
     ])
@@ -113,6 +113,7 @@ export const querySchemas = {
       .string()
       .min(1, { error: 'errorType must be 1–100 characters' })
       .max(100, { error: 'errorType must be 1–100 characters' })
+      .transform((text) => text.normalize('NFC'))
       .optional(),
     limit: integerBetween('limit', 1, 200, 50),
     cursor: z.string().max(1000, { error: 'cursor is not one this API returned' }).optional(),

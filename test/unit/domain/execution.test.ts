@@ -32,6 +32,50 @@ function recordOf(input: unknown) {
 }
 
 describe('validateExecution', () => {
+  describe('labels are identifiers', () => {
+    it.each([
+      ['a tab', 'claude\t=1+1', '0009'],
+      ['a carriage return', '\r=1+1', '000D'],
+      ['a C1 control', 'claude\u0085', '0085'],
+      ['a right-to-left override', 'claude\u202Eevil', '202E'],
+      ['a first-strong isolate', '\u2068claude', '2068'],
+      ['a zero-width space', 'claude-sonnet-4\u200b', '200B'],
+      ['a word joiner', 'clau\u2060de', '2060'],
+      ['a byte-order mark', '\uFEFFclaude', 'FEFF'],
+    ])('refuses a model or errorType with %s, naming the field and the character', (_name, text, code) => {
+      for (const field of ['model', 'errorType'] as const) {
+        const errors = errorsOf({ ...minimal, status: 'failure', [field]: text });
+        expect(errors).toEqual([
+          {
+            path: field,
+            message: expect.stringContaining(
+              `${field} must not contain control, bidi or zero-width characters (U+${code}`,
+            ),
+          },
+        ]);
+      }
+    });
+
+    it.each([' claude', 'claude ', '\u00a0claude', 'claude\u3000'])(
+      'refuses leading or trailing white space in %j',
+      (text) => {
+        expect(errorsOf({ ...minimal, model: text })).toEqual([
+          { path: 'model', message: 'model must not start or end with white space' },
+        ]);
+      },
+    );
+
+    it('refuses a comma in a model name, which the model filter could never select', () => {
+      expect(errorsOf({ ...minimal, model: 'gpt,claude' })).toEqual([
+        {
+          path: 'model',
+          message: 'model must not contain a comma (the model filter is a comma-separated list)',
+        },
+      ]);
+      expect(recordOf({ ...minimal, status: 'failure', errorType: 'a,b' }).errorType).toBe('a,b');
+    });
+  });
+
   describe('accepts', () => {
     it('returns the required fields with every optional count defaulted to 0 and costUsd to null', () => {
       expect(recordOf(minimal)).toEqual({
@@ -111,6 +155,16 @@ describe('validateExecution', () => {
     it('counts model characters as code points, so 100 emoji fit', () => {
       const model = '🤖'.repeat(100);
       expect(recordOf({ ...minimal, model }).model).toBe(model);
+    });
+
+    it('stores model and errorType in Unicode NFC, so one name typed two ways is one name', () => {
+      const record = recordOf({
+        ...minimal,
+        status: 'failure',
+        model: 'mode\u0301le',
+        errorType: 'Erreur\u0301',
+      });
+      expect([record.model, record.errorType]).toEqual(['mod\u00e9le', 'Erreur\u0301'.normalize('NFC')]);
     });
 
     it('treats an empty errorType as none, so the failure counts as Unknown', () => {
