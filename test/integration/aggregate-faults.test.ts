@@ -11,6 +11,7 @@
  * Each schedule works in its own model and executionId namespace, so one
  * DynamoDB Local serves all of them.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -28,6 +29,7 @@ import { nanosToUsd } from '../../functions/domain/money';
 import { bucketAttribute } from '../../functions/domain/sketch';
 import type { decodeAggregateItem } from '../../functions/store/aggregate-keys';
 import type { RunImage, runImageSchema, toRunItem } from '../../functions/store/run-item';
+import { shardIndexForKey } from '../../local/stream-shards';
 import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
 
@@ -91,11 +93,16 @@ const NO_FAULT: Delivery = {
   duplicate: undefined,
 };
 
+const streamShardsFromEnv = process.env.STREAM_SHARDS ? Number(process.env.STREAM_SHARDS) : undefined;
 const scheduleArbitrary = fc.record({
   operations: fc.array(operationArbitrary, { minLength: 6, maxLength: 28 }),
   deliveries: fc.array(deliveryArbitrary, { maxLength: 40 }),
-  /** Split the shard in two by executionId, as DynamoDB does, and deliver the second one first. */
-  twoShards: fc.boolean(),
+  /**
+   * Split the stream into this many shards by executionId, as a table with
+   * that many partitions has, and deliver the shards concurrently, as Lambda
+   * runs one invocation per shard at a time. STREAM_SHARDS fixes the count.
+   */
+  shardCount: streamShardsFromEnv ? fc.constant(streamShardsFromEnv) : fc.constantFrom(1, 2, 4),
 });
 
 // ---------------------------------------------------------------- fault injection
@@ -104,7 +111,8 @@ interface Injection {
   fault: Delivery['fault'];
   writesLeft: number;
 }
-let injection: Injection = { fault: 'none', writesLeft: 0 };
+/** The fault of the invocation a write belongs to: shards run concurrently, each with its own. */
+const injections = new AsyncLocalStorage<Injection>();
 /** Faults that actually fired, by kind, to show the suite exercised them. */
 const fired: Record<string, number> = {};
 
@@ -115,11 +123,12 @@ function injectFaults(client: { send: (...args: never[]) => Promise<unknown> }):
     command: { constructor: { name: string } },
     options?: unknown,
   ) => {
-    if (command.constructor.name !== 'UpdateItemCommand' || injection.fault === 'none')
+    const injection = injections.getStore();
+    if (command.constructor.name !== 'UpdateItemCommand' || !injection || injection.fault === 'none')
       return original(command, options);
     if (injection.writesLeft-- > 0) return original(command, options);
     const { fault } = injection;
-    injection = { fault: 'none', writesLeft: 0 };
+    injection.fault = 'none';
     fired[fault] = (fired[fault] ?? 0) + 1;
     if (fault === 'crash') throw Object.assign(new Error('injected crash'), { name: 'InjectedCrash' });
     if (fault === 'throttle')
@@ -150,12 +159,9 @@ async function deliverShard(
 
   async function invoke(start: number, end: number, delivery: Delivery) {
     invocations++;
-    injection = { fault: delivery.fault, writesLeft: delivery.afterWrites };
-    try {
-      return await handler({ Records: records.slice(start, end), shardId });
-    } finally {
-      injection = { fault: 'none', writesLeft: 0 };
-    }
+    return injections.run({ fault: delivery.fault, writesLeft: delivery.afterWrites }, () =>
+      handler({ Records: records.slice(start, end), shardId }),
+    );
   }
 
   /** Processes [start, end) until it is done; returns where the shard continues. */
@@ -439,7 +445,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
     let schedules = 0;
     let invocations = 0;
     await fc.assert(
-      fc.asyncProperty(scheduleArbitrary, async ({ operations, deliveries, twoShards }) => {
+      fc.asyncProperty(scheduleArbitrary, async ({ operations, deliveries, shardCount }) => {
         const namespace = `s${++schedules}`;
         const expired = await writeRuns(namespace, operations);
 
@@ -451,16 +457,16 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
             const id = record.dynamodb?.Keys?.executionId?.S ?? '';
             if (record.eventName === 'REMOVE' && expiredIds.has(id)) record.userIdentity = TTL_IDENTITY;
           }
-          const shards = twoShards
-            ? [1, 0].map((half) => ({
-                shardId: `${shardId}-${half}`,
-                records: fresh.filter(
-                  (record) => (record.dynamodb?.Keys?.executionId?.S ?? '').length % 2 === half,
-                ),
-              }))
-            : [{ shardId, records: fresh }];
-          for (const shard of shards)
-            invocations += await deliverShard(handler, shard.shardId, shard.records, deliveries);
+          const shards = Array.from({ length: shardCount }, (_, lane) => ({
+            shardId: shardCount === 1 ? shardId : `${shardId}-${lane}of${shardCount}`,
+            records: fresh.filter(
+              (record) => shardIndexForKey(record.dynamodb?.Keys?.executionId?.S ?? '', shardCount) === lane,
+            ),
+          }));
+          const counts = await Promise.all(
+            shards.map((shard) => deliverShard(handler, shard.shardId, shard.records, deliveries)),
+          );
+          invocations += counts.reduce((total, count) => total + count, 0);
         }
 
         // Truth: the runs in the table (junk is not a run), plus the ones TTL expired.
