@@ -52,7 +52,8 @@ export interface ShardedStreamOptions {
   /**
    * Records held for shards the poller has not finished; past it the real
    * stream is not read until shards are done (their records are dropped once
-   * a child is read). @default 20000
+   * a child is read). Raised to 2 × shardCount × recordsPerShard when lower.
+   * @default 20000
    */
   readonly maxHeldRecords?: number;
 }
@@ -138,8 +139,18 @@ export class ShardedStream implements StreamsApi {
     this.shardCount = options.shardCount;
     this.partitionKeyName = options.partitionKeyName;
     this.recordsPerShard = options.recordsPerShard ?? 1_000;
-    this.maxHeldRecords = options.maxHeldRecords ?? 20_000;
+    // Open shards free nothing until they close, so the bound must leave room
+    // for closed ones, whose records are freed once the poller finishes them.
+    this.maxHeldRecords = Math.max(
+      options.maxHeldRecords ?? 20_000,
+      2 * this.shardCount * this.recordsPerShard,
+    );
     for (let lane = 0; lane < this.shardCount; lane++) this.openShard(lane, 0, undefined);
+  }
+
+  /** Records held in memory for shards not yet finished (bounded by maxHeldRecords). */
+  heldRecordCount(): number {
+    return this.heldRecords;
   }
 
   async describeStream(input: DescribeStreamCommandInput): Promise<DescribeStreamCommandOutput> {
@@ -263,7 +274,12 @@ export class ShardedStream implements StreamsApi {
   private async readSourceShard(shardId: string, shard: SourceShard): Promise<void> {
     try {
       shard.iterator ??= await this.sourceIterator(shardId);
-      const answer = await this.source.getRecords({ ShardIterator: shard.iterator, Limit: 1_000 });
+      const room = this.maxHeldRecords - this.heldRecords;
+      if (room <= 0) return;
+      const answer = await this.source.getRecords({
+        ShardIterator: shard.iterator,
+        Limit: Math.min(room, 1_000),
+      });
       for (const record of answer.Records ?? []) this.route(record);
       if (answer.NextShardIterator) shard.iterator = answer.NextShardIterator;
       else {

@@ -186,6 +186,34 @@ describe('ShardedStream', () => {
     }
   });
 
+  it('holds a bounded number of records while a shard is slow, and still delivers every one', async () => {
+    const source = new FakeStream();
+    source.addShard('real-1');
+    const sent = ids('run-', 200);
+    source.put('real-1', sent);
+    // 2 lanes × 3 records per shard: the bound is raised to 12 at least.
+    const stream = new ShardedStream({
+      source,
+      streamArn: fakeStreamArn,
+      shardCount: 2,
+      partitionKeyName: 'executionId',
+      recordsPerShard: 3,
+      maxHeldRecords: 5,
+    });
+    let mostHeld = 0;
+    const { handler, succeeded } = recordingHandler(async () => {
+      mostHeld = Math.max(mostHeld, stream.heldRecordCount());
+      await new Promise((done) => setTimeout(done, 1));
+      return { batchItemFailures: [] };
+    });
+    const poller = startPoller(stream, handler);
+    await poller.waitUntilCaughtUp(20_000);
+
+    expect([...succeeded].sort()).toEqual([...sent].sort());
+    expect(mostHeld).toBeLessThanOrEqual(12);
+    expect(mostHeld).toBeGreaterThan(0);
+  });
+
   it('answers an unknown shard or iterator as DynamoDB Streams does', async () => {
     const source = new FakeStream();
     source.addShard('real-1');
