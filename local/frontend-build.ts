@@ -48,7 +48,12 @@ export function buildDecision(paths: FrontendPaths): BuildDecision {
   if (!existsSync(paths.viteConfig)) return 'no-frontend';
   const index = join(paths.distDir, 'index.html');
   if (!existsSync(index)) return 'missing';
-  return statSync(index).mtimeMs < newestSourceMtime(paths.frontendDir) ? 'stale' : 'fresh';
+  // The dashboard imports the API's pure domain modules (targets, date helpers) too.
+  const newest = Math.max(
+    newestSourceMtime(paths.frontendDir),
+    newestSourceMtime(join(paths.repoRoot, 'functions', 'domain')),
+  );
+  return statSync(index).mtimeMs < newest ? 'stale' : 'fresh';
 }
 
 function viteBin(repoRoot: string): string {

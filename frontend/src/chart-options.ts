@@ -3,6 +3,7 @@
  * the theme. Sizes are left out: the <Chart> component measures its box.
  */
 import uPlot from 'uplot';
+import { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET } from '../../functions/domain/targets';
 import type { Granularity } from './api-types';
 import {
   formatBucketLabel,
@@ -25,6 +26,20 @@ const noPath = () => null;
 const DURATION_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400].map(
   (s) => s * 1000,
 );
+// Counts tick in whole runs and tokens (never 0.5 runs): 1, 2, 5, 10, 20, 50, …
+const COUNT_STEPS = Array.from(
+  { length: 28 },
+  (_, index) => [1, 2, 5][index % 3]! * 10 ** Math.floor(index / 3),
+);
+// uPlot's time-axis formats with 24-hour clock times, as in the tables: one row per tick step
+// (step, format, then the prefix when the year, month, day, hour, minute or second rolls over).
+const TIME_AXIS_24H: uPlot.Axis.Values = [
+  [86_400 * 365, '{YYYY}', null, null, null, null, null, null, 1],
+  [86_400 * 28, '{MMM}', '\n{YYYY}', null, null, null, null, null, 1],
+  [86_400, '{MMM} {D}', '\n{YYYY}', null, null, null, null, null, 1],
+  [3600, '{HH}:{mm}', '\n{MMM} {D} {YYYY}', null, '\n{MMM} {D}', null, null, null, 1],
+  [60, '{HH}:{mm}', '\n{MMM} {D} {YYYY}', null, '\n{MMM} {D}', null, null, null, 1],
+];
 const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(value)}` : formatUsd(value));
 const BUCKET_SECONDS: Record<Granularity, number> = { hour: 3600, day: 86_400 };
 
@@ -48,6 +63,9 @@ const legendValue =
   (format: (value: number | null) => string) =>
   (_u: uPlot, value: number | null): string =>
     format(value);
+
+const countAxis = (palette: Palette, size: number) =>
+  axis(palette, { values: valuesWith(formatCompact), incrs: COUNT_STEPS, size });
 
 const percentAxis = (palette: Palette) =>
   axis(palette, { scale: 'rate', values: valuesWith((tick) => formatPercent(tick, 0)), size: 56 });
@@ -108,7 +126,7 @@ export function timeChartOptions(
             : formatBucketLabel(new Date(seconds * 1000).toISOString(), granularity, timeZone),
       },
     ],
-    axes: [axis(palette)],
+    axes: [axis(palette, { values: TIME_AXIS_24H })],
   };
   const xSeries = base.series[0] as uPlot.Series;
 
@@ -137,7 +155,7 @@ export function timeChartOptions(
             value: legendValue(formatCount),
           },
         ],
-        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 48 })],
+        axes: [base.axes![0]!, countAxis(palette, 48)],
       };
     case 'successRate':
     case 'cacheHitRate': {
@@ -153,7 +171,13 @@ export function timeChartOptions(
             (v) => formatPercent(v),
             { scale: 'rate' },
           ),
-          thresholdLine(isSuccess ? '85 % threshold' : '40 % target', palette, 'rate'),
+          thresholdLine(
+            isSuccess
+              ? `${formatPercent(SUCCESS_RATE_TARGET, 0)} threshold`
+              : `${formatPercent(CACHE_HIT_TARGET, 0)} target`,
+            palette,
+            'rate',
+          ),
         ],
         axes: [base.axes![0]!, percentAxis(palette)],
       };
@@ -209,7 +233,7 @@ export function timeChartOptions(
           line('Cache read', palette.success, formatCompact),
           line('Cache write', palette.tertiary, formatCompact),
         ],
-        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 52 })],
+        axes: [base.axes![0]!, countAxis(palette, 52)],
       };
     case 'duration':
       return {
@@ -250,7 +274,7 @@ export function timeChartOptions(
             value: (_u, value) => (value == null ? '—' : 'yes'),
           },
         ],
-        axes: [base.axes![0]!, axis(palette, { values: valuesWith(formatCompact), size: 48 })],
+        axes: [base.axes![0]!, countAxis(palette, 48)],
       };
   }
 }

@@ -3,9 +3,15 @@
  * say what a filter hides, hints say how charts relate, and subtitles restate
  * the active filters under every chart so a screenshot cannot mislead.
  */
+import { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET } from '../../functions/domain/targets';
 import type { Granularity, Summary } from './api-types';
-import { formatCount } from './format';
+import { formatCount, formatPercent } from './format';
 import { daysInclusive, type ViewState } from './state';
+
+/** "1 day", "7 days". */
+function dayCount(days: number): string {
+  return days === 1 ? '1 day' : `${days} days`;
+}
 
 /** Below this many runs a rate moves by whole percents with each run. */
 export const LOW_VOLUME_RUNS = 30;
@@ -47,8 +53,8 @@ export const hints = {
   cost: 'Total spend follows volume; cost per run (right axis) shows whether runs got cheaper or dearer.',
   tokens: 'Tokens drive cost: a rise here shows up in the cost chart.',
   duration: 'Duration includes non-LLM time: tool calls, test runs and waiting on rate limits.',
-  successRate: 'On-call is paged when the rate over the last hour falls below 85 %.',
-  cache: 'Cache reads cost a fraction of fresh input tokens; the target is above 40 %.',
+  successRate: `On-call is paged when the rate over the last hour falls below ${formatPercent(SUCCESS_RATE_TARGET, 0)}.`,
+  cache: `Cache reads cost a fraction of fresh input tokens; the target is above ${formatPercent(CACHE_HIT_TARGET, 0)}.`,
   scatter: 'Each point is one time bucket. Points on a tight line mean LLM calls drive cost.',
   errors: 'Share is of all failures in the range, so shares add up to 100 % with "Other".',
 } as const;
@@ -69,7 +75,7 @@ const presetNames = {
 export function describeFilters(state: ViewState): string {
   const range =
     state.range === 'custom' && state.from && state.to
-      ? `${state.from} to ${state.to} (${daysInclusive(state.from, state.to)} days)`
+      ? `${state.from} to ${state.to} (${dayCount(daysInclusive(state.from, state.to))})`
       : presetNames[state.range === 'custom' ? '7d' : state.range];
   const models =
     state.models.length === 0

@@ -3,6 +3,7 @@
  * `[xs, ...ys]` (unix seconds, null for gaps), the same numbers as CSV rows,
  * and a sentence a screen reader can read instead of the picture.
  */
+import { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET } from '../../functions/domain/targets';
 import type { Bucket, Granularity } from './api-types';
 import type { Cell } from './csv';
 import {
@@ -36,8 +37,7 @@ export type TimeChartKind =
   | 'cacheHitRate'
   | 'failures';
 
-export const SUCCESS_RATE_THRESHOLD = 0.85;
-export const CACHE_HIT_TARGET = 0.4;
+export { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET };
 
 /** Unix seconds of a bucket start; uPlot's time scale counts seconds. */
 export function bucketSeconds(bucket: Bucket): number {
@@ -73,16 +73,16 @@ export function timeChartModel(kind: TimeChartKind, buckets: Bucket[], context: 
     }
     case 'successRate': {
       const rates = column((b) => b.successRate);
-      const below = rates.filter((rate) => rate !== null && rate < SUCCESS_RATE_THRESHOLD).length;
+      const below = rates.filter((rate) => rate !== null && rate < SUCCESS_RATE_TARGET).length;
       return {
         ...base,
-        data: [xs, rates, xs.map(() => SUCCESS_RATE_THRESHOLD)],
+        data: [xs, rates, xs.map(() => SUCCESS_RATE_TARGET)],
         csvHeader: ['bucket_start', 'success_rate', 'executions'],
         csvRows: buckets.map((b) => [b.start, b.successRate, b.executions]),
         summary: withData(
           rates,
           () =>
-            `Success rate ${rangeText(rates, label, formatPercent)}. Below the 85 % threshold in ${below} of ${countDefined(rates)} ${bucketWord(context.granularity, countDefined(rates))} with runs.`,
+            `Success rate ${rangeText(rates, label, formatPercent)}. Below the ${formatPercent(SUCCESS_RATE_TARGET, 0)} threshold in ${below} of ${countDefined(rates)} ${bucketWord(context.granularity, countDefined(rates))} with runs.`,
         ),
       };
     }
@@ -157,7 +157,7 @@ export function timeChartModel(kind: TimeChartKind, buckets: Bucket[], context: 
         summary: withData(
           rates,
           () =>
-            `Cache hit rate ${rangeText(rates, label, formatPercent)}. Below the 40 % target in ${below} of ${countDefined(rates)} ${bucketWord(context.granularity, countDefined(rates))}.`,
+            `Cache hit rate ${rangeText(rates, label, formatPercent)}. Below the ${formatPercent(CACHE_HIT_TARGET, 0)} target in ${below} of ${countDefined(rates)} ${bucketWord(context.granularity, countDefined(rates))}.`,
         ),
       };
     }

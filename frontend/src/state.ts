@@ -2,7 +2,16 @@
  * The dashboard's view state and its URL form. Everything a viewer chooses
  * lives in the query string, so a view can be shared and back/forward works.
  */
-import { dateFormat } from './format';
+import {
+  addDays,
+  canonicalTimeZone,
+  daysBetween,
+  isCalendarDate,
+  localDate,
+} from '../../functions/domain/local-time';
+import { MAX_RANGE_DAYS } from '../../functions/domain/targets';
+
+export { addDays, MAX_RANGE_DAYS };
 
 export const TABS = ['overview', 'efficiency', 'errors'] as const;
 export type Tab = (typeof TABS)[number];
@@ -29,44 +38,26 @@ export interface ViewState {
   live: boolean;
 }
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
-/** The API rejects longer ranges. */
-export const MAX_RANGE_DAYS = 400;
 
 /** True for a zone name Intl knows, e.g. Europe/Paris or UTC. */
 export function isValidTimeZone(zone: string): boolean {
-  if (!zone) return false;
-  try {
-    dateFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
+  return zone !== '' && canonicalTimeZone(zone) !== undefined;
 }
 
 /** True for a real calendar date in YYYY-MM-DD form. */
 export function isValidDate(text: string | null | undefined): text is string {
-  if (!text || !DATE_PATTERN.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
-}
-
-/** Calendar arithmetic on YYYY-MM-DD, independent of any zone. */
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  return typeof text === 'string' && isCalendarDate(text);
 }
 
 /** Whole days from `from` to `to`, both included. */
 export function daysInclusive(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
+  return daysBetween(from, to) + 1;
 }
 
 /** Today's date in `timeZone`. */
 export function todayIn(timeZone: string, now: Date): string {
-  // en-CA formats as YYYY-MM-DD.
-  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDate(timeZone, now.getTime());
 }
 
 /** Reads the view from a query string; anything invalid falls back to its default. */

@@ -382,7 +382,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
                 value={formatPercent(s.cacheHitRate)}
                 change={formatChange(s.cacheHitRate, p.cacheHitRate, 'points')}
                 better="up"
-                note="target above 40 %"
+                note={`target above ${formatPercent(CACHE_HIT_TARGET, 0)}`}
               />
               <KpiCard
                 label="Files modified per successful run"
@@ -422,7 +422,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         <Card
           title="Cache efficiency by model"
           subtitle={chartSubtitle('Cache hit rate per model', undefined, view)}
-          hint="The line marks the 40 % target."
+          hint={`The line marks the ${formatPercent(CACHE_HIT_TARGET, 0)} target.`}
           summary={models.map((m) => `${m.model}: ${formatPercent(m.cacheHitRate)}`).join('; ') || 'No data.'}
           csv={{
             title: 'Cache efficiency by model',
@@ -436,7 +436,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
             render={() => (
               <BarList
                 label="Cache hit rate by model"
-                marker={{ at: CACHE_HIT_TARGET, label: '40 % target' }}
+                marker={{ at: CACHE_HIT_TARGET, label: `${formatPercent(CACHE_HIT_TARGET, 0)} target` }}
                 rows={models.map((m) => ({
                   label: m.model,
                   fraction: m.cacheHitRate ?? 0,

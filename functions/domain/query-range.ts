@@ -18,9 +18,10 @@ import {
   localDayLabel,
   localDayStart,
 } from './local-time';
+import { MAX_RANGE_DAYS } from './targets';
 import { HOUR_MS, utcDayKey, utcHourKey } from './time';
 
-export const MAX_RANGE_DAYS = 400;
+export { MAX_RANGE_DAYS };
 /** Hour buckets beyond a month are unreadable on a chart and cost 24× the items; use days. */
 export const MAX_HOUR_BUCKET_DAYS = 31;
 export const MAX_MODELS = 50;

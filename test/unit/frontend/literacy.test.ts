@@ -46,6 +46,9 @@ describe('subtitles', () => {
     expect(describeFilters(view('?range=custom&from=2026-11-01&to=2026-11-30'))).toBe(
       '2026-11-01 to 2026-11-30 (30 days) · all models · all runs · UTC',
     );
+    expect(describeFilters(view('?range=custom&from=2026-11-01&to=2026-11-01'))).toBe(
+      '2026-11-01 to 2026-11-01 (1 day) · all models · all runs · UTC',
+    );
   });
   it('name the measure and the bucket size', () => {
     expect(chartSubtitle('Failed runs', 'hour', view('?range=24h'))).toBe(
