@@ -240,8 +240,10 @@ export function timeChartOptions(
         ...base,
         series: [
           xSeries,
-          line('Average', palette.primary, formatDuration),
+          line('Average', palette.primary, formatDuration, { dash: [4, 3] }),
+          line('p50', palette.success, formatDuration),
           line('p95', palette.secondary, formatDuration),
+          line('p99', palette.tertiary, formatDuration),
         ],
         axes: [
           base.axes![0]!,

@@ -133,16 +133,30 @@ export function timeChartModel(kind: TimeChartKind, buckets: Bucket[], context: 
     }
     case 'duration': {
       const avg = column((b) => b.durationMs.avg);
+      const p50 = column((b) => b.durationMs.p50);
       const p95 = column((b) => b.durationMs.p95);
+      const p99 = column((b) => b.durationMs.p99);
       return {
         ...base,
-        data: [xs, avg, p95],
-        csvHeader: ['bucket_start', 'duration_avg_ms', 'duration_p95_ms'],
-        csvRows: buckets.map((b) => [b.start, b.durationMs.avg, b.durationMs.p95]),
+        data: [xs, avg, p50, p95, p99],
+        csvHeader: [
+          'bucket_start',
+          'duration_avg_ms',
+          'duration_p50_ms',
+          'duration_p95_ms',
+          'duration_p99_ms',
+        ],
+        csvRows: buckets.map((b) => [
+          b.start,
+          b.durationMs.avg,
+          b.durationMs.p50,
+          b.durationMs.p95,
+          b.durationMs.p99,
+        ]),
         summary: withData(
           avg,
           () =>
-            `Average duration ${rangeText(avg, label, formatDuration)}. The p95 ${peakText(p95, label, formatDuration)}.`,
+            `Average duration ${rangeText(avg, label, formatDuration)}. The median (p50) ${rangeText(p50, label, formatDuration)}. The p95 ${peakText(p95, label, formatDuration)}; the p99 ${peakText(p99, label, formatDuration)}.`,
         ),
       };
     }

@@ -163,7 +163,7 @@ export function OverviewTab(props: TabProps) {
           series={series}
           kind="duration"
           title="Duration"
-          measure="Average and p95 run duration"
+          measure="Average, p50, p95 and p99 run duration"
           hint={hints.duration}
         />
       </div>
@@ -205,7 +205,7 @@ function OverviewKpis({ summary }: { summary: Summary }) {
         value={formatDuration(summary.durationMs.p95)}
         change={formatChange(summary.durationMs.p95, before.durationP95Ms, 'relative')}
         better="down"
-        note={`avg ${formatDuration(summary.durationMs.avg)}`}
+        note={`p50 ${formatDuration(summary.durationMs.p50)} · p99 ${formatDuration(summary.durationMs.p99)} · avg ${formatDuration(summary.durationMs.avg)}`}
       />
       <KpiCard
         label="Cache hit rate"
@@ -222,7 +222,9 @@ type SortKey =
   | 'executions'
   | 'successRate'
   | 'avg'
+  | 'p50'
   | 'p95'
+  | 'p99'
   | 'costPerRunUsd'
   | 'costUsd'
   | 'cacheHitRate'
@@ -233,7 +235,9 @@ const sortValue: Record<SortKey, (m: ModelStats) => number | string | null> = {
   executions: (m) => m.executions,
   successRate: (m) => m.successRate,
   avg: (m) => m.durationMs.avg,
+  p50: (m) => m.durationMs.p50,
   p95: (m) => m.durationMs.p95,
+  p99: (m) => m.durationMs.p99,
   costPerRunUsd: (m) => m.costPerRunUsd,
   costUsd: (m) => m.costUsd,
   cacheHitRate: (m) => m.cacheHitRate,
@@ -245,7 +249,9 @@ const columns: { key: SortKey; label: string; cell: (m: ModelStats) => string }[
   { key: 'executions', label: 'Runs', cell: (m) => formatCount(m.executions) },
   { key: 'successRate', label: 'Success rate', cell: (m) => formatPercent(m.successRate) },
   { key: 'avg', label: 'Avg duration', cell: (m) => formatDuration(m.durationMs.avg) },
+  { key: 'p50', label: 'p50 duration', cell: (m) => formatDuration(m.durationMs.p50) },
   { key: 'p95', label: 'p95 duration', cell: (m) => formatDuration(m.durationMs.p95) },
+  { key: 'p99', label: 'p99 duration', cell: (m) => formatDuration(m.durationMs.p99) },
   { key: 'costPerRunUsd', label: 'Cost per run', cell: (m) => formatUsd(m.costPerRunUsd) },
   { key: 'costUsd', label: 'Total cost', cell: (m) => formatUsd(m.costUsd) },
   { key: 'cacheHitRate', label: 'Cache hit rate', cell: (m) => formatPercent(m.cacheHitRate) },
@@ -349,7 +355,9 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
       'runs',
       'success_rate',
       'duration_avg_ms',
+      'duration_p50_ms',
       'duration_p95_ms',
+      'duration_p99_ms',
       'cost_per_run_usd',
       'cost_usd',
       'cache_hit_rate',
@@ -360,7 +368,9 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
       m.executions,
       m.successRate,
       m.durationMs.avg,
+      m.durationMs.p50,
       m.durationMs.p95,
+      m.durationMs.p99,
       m.costPerRunUsd,
       m.costUsd,
       m.cacheHitRate,

@@ -138,6 +138,6 @@ export function rowFigures({ counters, histogram, extent }: Totals) {
     costPerRunUsd: costPer(counters.costNanos, counters.executions),
     tokens: tokensOf(counters),
     cacheHitRate: cacheHitRate(counters),
-    durationMs: { avg: duration.avg, p95: duration.p95 },
+    durationMs: duration,
   };
 }

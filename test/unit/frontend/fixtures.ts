@@ -12,7 +12,7 @@ export function bucket(start: string, override: Partial<Bucket> = {}): Bucket {
     costPerRunUsd: 0.1,
     tokens: { input: 100, output: 10, cacheRead: 50, cacheWrite: 0, total: 160 },
     cacheHitRate: 50 / 150,
-    durationMs: { avg: 60_000, p95: 120_000 },
+    durationMs: { avg: 60_000, p50: 50_000, p95: 120_000, p99: 150_000 },
     llmCalls: 40,
     anomalies: [],
     ...override,
@@ -29,7 +29,7 @@ export const emptyBucket = (start: string) =>
     costPerRunUsd: null,
     tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
     cacheHitRate: null,
-    durationMs: { avg: null, p95: null },
+    durationMs: { avg: null, p50: null, p95: null, p99: null },
     llmCalls: 0,
   });
 
