@@ -3,12 +3,26 @@
  * name fails the first invocation loudly instead of the hundredth quietly.
  */
 import { z } from 'zod';
+import { runLimitsSchema } from './domain/execution';
 
 const tableName = z.string().min(1);
 
 const ingestEnvironment = z.object({
   EXECUTIONS_TABLE_NAME: tableName,
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Plausibility limits of a run, a JSON object such as {"maxDurationHours":48}; see docs/QUERY.md. */
+  RUN_LIMITS: z
+    .string()
+    .default('{}')
+    .transform((text, context) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'RUN_LIMITS must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(runLimitsSchema),
 });
 
 const aggregateEnvironment = z.object({

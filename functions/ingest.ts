@@ -68,7 +68,7 @@ export function createIngestHandler(options: IngestOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: 'fixer-metrics-ingest' });
 
   async function ingest(event: JsonEvent, context: Context): Promise<HttpResult> {
-    const plan = planBatch(event.jsonBody);
+    const plan = planBatch(event.jsonBody, { limits: config.RUN_LIMITS, nowMs: Date.now() });
     if (plan.kind === 'too_large') throw new BatchTooLargeError(plan.message);
     if (plan.kind === 'invalid_shape') throw new ValidationFailedError(plan.message, plan.rejected);
     if (plan.toStore.length === 0) {

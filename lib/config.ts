@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { type RunLimits, runLimitsSchema } from '../functions/domain/execution';
 
 /** Who may read the dashboard API. */
 export type AuthMode = 'cognito' | 'oidc' | 'none';
@@ -17,6 +18,8 @@ export interface MetricsConfig {
   readonly rawRetentionDays: number;
   /** Days CloudWatch keeps function and access logs. */
   readonly logRetentionDays: number;
+  /** Plausibility limits of a posted run (context `runLimits`, an object or its JSON). */
+  readonly runLimits: RunLimits;
   readonly alarmEmails: readonly string[];
   /** HTTPS endpoints (a pager's SNS webhook) that receive alarm and OK notifications. */
   readonly pagerUrls: readonly string[];
@@ -84,6 +87,7 @@ export function readConfig(node: ContextReader): MetricsConfig {
       1,
       3653,
     ),
+    runLimits: runLimits(get('runLimits')),
     alarmEmails: [...list(get('alarmEmails')), ...list(get('alarmEmail'))],
     pagerUrls: [...list(get('pagerUrls')), ...list(get('pagerUrl'))],
     auth,
@@ -141,6 +145,21 @@ export function readConfig(node: ContextReader): MetricsConfig {
     throw new ConfigError('cognitoDomainPrefix: lowercase letters, digits and hyphens only');
   }
   return config;
+}
+
+function runLimits(value: unknown): RunLimits {
+  let json = value;
+  if (typeof value === 'string') {
+    try {
+      json = JSON.parse(value);
+    } catch {
+      throw new ConfigError(`runLimits must be a JSON object, got "${value.slice(0, 100)}"`);
+    }
+  }
+  const parsed = runLimitsSchema.safeParse(json);
+  if (!parsed.success)
+    throw new ConfigError(`runLimits: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return parsed.data;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {

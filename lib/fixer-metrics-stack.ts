@@ -64,6 +64,7 @@ export class FixerMetricsStack extends Stack {
       executions: this.tables.executions,
       aggregates: this.tables.aggregates,
       rawRetentionDays: config.rawRetentionDays,
+      runLimits: config.runLimits,
       readAuthorizer: this.auth.authorizer,
       successRateAlarm: { name: this.alarms.successRate.alarmName, arn: this.alarms.successRate.alarmArn },
       throttleRateLimit: config.throttleRateLimit,

@@ -1,5 +1,6 @@
 /** The command line of `npm start` (local/main.ts), parsed without side effects. */
 import { parseArgs } from 'node:util';
+import { runLimitsSchema } from '../functions/domain/execution.js';
 import { maxStreamShards } from './stream-shards.js';
 
 export const usage = `Usage: npm start -- [options]
@@ -15,6 +16,10 @@ Options:
   --stream-shards N run the table's stream as N shards (1-64), each with its
                     own poller, as a table with N partitions has in AWS
                     (default: $STREAM_SHARDS or 1)
+  --run-limits JSON plausibility limits of a posted run, e.g.
+                    '{"maxDurationHours":48,"maxCostUsd":100}'; keys
+                    clockSkewSeconds (300), maxDurationHours (24),
+                    maxCostUsd (1000), maxTokens (2000000); see docs/QUERY.md
   --quiet           print only errors and the ready line
   -h, --help        show this help
 
@@ -26,6 +31,8 @@ export interface CliOptions {
   demoDays: number;
   dataDir: string | undefined;
   streamShards: number;
+  /** RUN_LIMITS for the ingest handler, checked here so that a typo stops the start. */
+  runLimits: string | undefined;
   quiet: boolean;
   help: boolean;
 }
@@ -53,6 +60,7 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
         'demo-days': { type: 'string' },
         'data-dir': { type: 'string' },
         'stream-shards': { type: 'string' },
+        'run-limits': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -78,7 +86,22 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
       1,
       maxStreamShards,
     ),
+    runLimits: parseRunLimits(values['run-limits'] as string | undefined),
     quiet: values.quiet === true,
     help: values.help === true,
   };
+}
+
+function parseRunLimits(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--run-limits must be a JSON object, got "${text.slice(0, 100)}"`);
+  }
+  const parsed = runLimitsSchema.safeParse(json);
+  if (!parsed.success)
+    throw new UsageError(`--run-limits: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return JSON.stringify(parsed.data);
 }

@@ -55,6 +55,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
+  if (options.runLimits) process.env.RUN_LIMITS = options.runLimits;
 
   const seedProgress = seedProgressReporter(options.quiet);
   let runtime: LocalRuntime | undefined;

@@ -284,12 +284,105 @@ function capErrors(errors: FieldError[]): FieldError[] {
   ];
 }
 
-/** Validates one execution object. Never throws. */
-export function validateExecution(input: unknown): ValidationResult {
+/**
+ * What a run may plausibly be; beyond it a run is a client's mistake (a
+ * clock years ahead, a unit error) that would stay in the aggregates for
+ * good. Deployment configuration: see docs/QUERY.md "Limits at ingest".
+ */
+export interface RunLimits {
+  /** How far endTime may lie ahead of the receiving clock. */
+  readonly clockSkewSeconds: number;
+  /** Longest endTime − startTime. */
+  readonly maxDurationHours: number;
+  /** Most one run may cost. */
+  readonly maxCostUsd: number;
+  /** Most of each token count (input, output, cache read, cache write) in one run. */
+  readonly maxTokens: number;
+}
+
+/**
+ * Runs in 10 years at 10 000 runs per second: 10 × 365.25 × 86 400 × 10^4
+ * = 3.15576 × 10^12. Token totals stay exact in a signed 64-bit integer
+ * (< 2^63 ≈ 9.223 × 10^18) when a run holds at most 2^63 / 3.15576 × 10^12
+ * = 2 922 710 tokens of a kind; the default, 2 000 000, sums to at most
+ * 6.31 × 10^18. Costs are summed as bigint nanodollars in decimal strings:
+ * $1 000 a run sums to 3.16 × 10^24 nanodollars, 25 digits, exact, and within
+ * a DynamoDB number's 38 digits.
+ */
+export const RUNS_IN_TEN_YEARS_AT_10K_PER_SECOND = 10 * 365.25 * 86_400 * 10_000;
+export const MAX_TOKENS_EXACT_FOR_TEN_YEARS = Math.floor(2 ** 63 / RUNS_IN_TEN_YEARS_AT_10K_PER_SECOND);
+
+export const DEFAULT_RUN_LIMITS: RunLimits = {
+  clockSkewSeconds: 300,
+  maxDurationHours: 24,
+  maxCostUsd: 1_000,
+  maxTokens: 2_000_000,
+};
+
+const limit = (name: string, max: number) =>
+  z
+    .number({ error: `${name} must be a number from 1 to ${max}` })
+    .positive({ error: `${name} must be a number from 1 to ${max}` })
+    .max(max, { error: `${name} must be at most ${max}` });
+
+/** The limits as configured (RUN_LIMITS, a JSON object); absent keys take the defaults. */
+export const runLimitsSchema = z
+  .strictObject({
+    clockSkewSeconds: limit('clockSkewSeconds', 86_400).default(DEFAULT_RUN_LIMITS.clockSkewSeconds),
+    maxDurationHours: limit('maxDurationHours', 24 * 366).default(DEFAULT_RUN_LIMITS.maxDurationHours),
+    maxCostUsd: limit('maxCostUsd', MAX_COST_USD).default(DEFAULT_RUN_LIMITS.maxCostUsd),
+    maxTokens: limit('maxTokens', MAX_TOKENS_EXACT_FOR_TEN_YEARS)
+      .int({ error: 'maxTokens must be an integer' })
+      .default(DEFAULT_RUN_LIMITS.maxTokens),
+  })
+  .default(DEFAULT_RUN_LIMITS);
+
+const TOKEN_FIELDS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'] as const;
+
+/** Where a valid record goes beyond what a run may plausibly be, each naming its field. */
+export function implausibilities(record: ExecutionRecord, limits: RunLimits, nowMs: number): FieldError[] {
+  const errors: FieldError[] = [];
+  const latestEnd = nowMs + limits.clockSkewSeconds * 1000;
+  if (Date.parse(record.endTime) > latestEnd)
+    errors.push({
+      path: 'endTime',
+      message: `endTime ${record.endTime} is in the future (more than ${limits.clockSkewSeconds} s after ${new Date(nowMs).toISOString()})`,
+    });
+  if (durationMsOf(record) > limits.maxDurationHours * 3_600_000)
+    errors.push({
+      path: 'endTime',
+      message: `the run lasts longer than ${limits.maxDurationHours} hours (endTime − startTime)`,
+    });
+  if (record.costUsd !== null && record.costUsd > limits.maxCostUsd)
+    errors.push({
+      path: 'costUsd',
+      message: `costUsd must be at most ${limits.maxCostUsd} US dollars per run, got ${record.costUsd}`,
+    });
+  for (const field of TOKEN_FIELDS) {
+    if (record[field] > limits.maxTokens)
+      errors.push({
+        path: field,
+        message: `${field} must be at most ${limits.maxTokens} per run, got ${record[field]}`,
+      });
+  }
+  return errors;
+}
+
+/** What a run is checked against beyond its shape: the limits, at the receiving clock's now. */
+export interface Plausibility {
+  readonly limits: RunLimits;
+  readonly nowMs: number;
+}
+
+/**
+ * Validates one execution object, and when `plausibility` is given, that it
+ * is within the limits. Never throws.
+ */
+export function validateExecution(input: unknown, plausibility?: Plausibility): ValidationResult {
   const parsed = executionRecordSchema.safeParse(input);
-  return parsed.success
-    ? { ok: true, record: parsed.data }
-    : { ok: false, errors: capErrors(toFieldErrors(parsed.error.issues)) };
+  if (!parsed.success) return { ok: false, errors: capErrors(toFieldErrors(parsed.error.issues)) };
+  const errors = plausibility ? implausibilities(parsed.data, plausibility.limits, plausibility.nowMs) : [];
+  return errors.length === 0 ? { ok: true, record: parsed.data } : { ok: false, errors };
 }
 
 /** endTime − startTime in milliseconds; never negative for a validated record. */

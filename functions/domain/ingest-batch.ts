@@ -3,7 +3,13 @@
  * batch of 1–100, each validated on its own, with a later item winning over
  * an earlier one of the same executionId.
  */
-import { describeReceived, type ExecutionRecord, type FieldError, validateExecution } from './execution';
+import {
+  describeReceived,
+  type ExecutionRecord,
+  type FieldError,
+  type Plausibility,
+  validateExecution,
+} from './execution';
 
 export const MAX_BATCH_ITEMS = 100;
 
@@ -51,11 +57,11 @@ function invalidShape(path: string, message: string): BatchPlan {
  * any other JSON value is a single execution (and is rejected by its schema
  * when it is not an object).
  */
-export function planBatch(body: unknown): BatchPlan {
+export function planBatch(body: unknown, plausibility?: Plausibility): BatchPlan {
   if (Array.isArray(body)) {
     return invalidShape('', `the body must be one execution object or ${BATCH_FORM}, got an array`);
   }
-  if (!isPlainObject(body) || !Object.hasOwn(body, 'executions')) return planItems([body]);
+  if (!isPlainObject(body) || !Object.hasOwn(body, 'executions')) return planItems([body], plausibility);
 
   const extraKey = Object.keys(body).find((key) => key !== 'executions');
   if (extraKey !== undefined) {
@@ -77,15 +83,15 @@ export function planBatch(body: unknown): BatchPlan {
       message: `at most ${MAX_BATCH_ITEMS} executions per request, got ${items.length}`,
     };
   }
-  return planItems(items);
+  return planItems(items, plausibility);
 }
 
-function planItems(items: readonly unknown[]): BatchPlan {
+function planItems(items: readonly unknown[], plausibility: Plausibility | undefined): BatchPlan {
   const rejected: RejectedItem[] = [];
   const latestById = new Map<string, AcceptedItem>();
   let superseded = 0;
   items.forEach((item, index) => {
-    const result = validateExecution(item);
+    const result = validateExecution(item, plausibility);
     if (!result.ok) {
       const id =
         isPlainObject(item) && typeof item.executionId === 'string' ? item.executionId.slice(0, 128) : null;

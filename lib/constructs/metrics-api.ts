@@ -6,6 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { RunLimits } from '../../functions/domain/execution';
 import { HEALTH_PATH, INGEST_PATH, READ_PATHS } from '../../functions/http/routes';
 import { executionsTable } from '../../functions/store/tables';
 import { functionEntry } from '../paths';
@@ -20,6 +21,8 @@ export interface MetricsApiProps {
   readonly aggregates: dynamodb.ITable;
   /** Days a raw run is kept (sets its TTL at ingest). */
   readonly rawRetentionDays: number;
+  /** Plausibility limits of a posted run, handed to the ingest function as RUN_LIMITS. */
+  readonly runLimits: RunLimits;
   /** Authorizer of the read routes; undefined leaves them open. */
   readonly readAuthorizer?: apigw.IHttpRouteAuthorizer;
   /** Name and ARN of the success-rate alarm, which GET /api/alarm reports. */
@@ -54,6 +57,7 @@ export class MetricsApi extends Construct {
       environment: {
         EXECUTIONS_TABLE_NAME: props.executions.tableName,
         RAW_RETENTION_DAYS: String(props.rawRetentionDays),
+        RUN_LIMITS: JSON.stringify(props.runLimits),
       },
     });
     // GetItem tells a duplicate from a correction; PutItem stores. Nothing else.

@@ -122,6 +122,16 @@ describe('context validation', () => {
     });
   });
 
+  it('reads runLimits as an object or its JSON, other keys taking their defaults', () => {
+    const defaults = { clockSkewSeconds: 300, maxDurationHours: 24, maxCostUsd: 1000, maxTokens: 2_000_000 };
+    expect(read({}).runLimits).toEqual(defaults);
+    expect(read({ runLimits: { maxCostUsd: 50 } }).runLimits).toEqual({ ...defaults, maxCostUsd: 50 });
+    expect(read({ runLimits: '{"maxDurationHours":48}' }).runLimits).toEqual({
+      ...defaults,
+      maxDurationHours: 48,
+    });
+  });
+
   it.each([
     [{ stage: 'production' }, /stage must be one of dev, prod/],
     [{ auth: 'off' }, /auth must be one of cognito, oidc, none/],
@@ -134,6 +144,8 @@ describe('context validation', () => {
     [{ domainName: 'metrics.example.com' }, /give both or neither/],
     [{ domainName: 'm.example.com', certificateArn: 'arn:aws:acm:eu-west-1:1:certificate/x' }, /us-east-1/],
     [{ cognitoDomainPrefix: 'Has_Caps' }, /cognitoDomainPrefix/],
+    [{ runLimits: '{"maxTokens":3000000}' }, /runLimits: maxTokens must be at most 2922710/],
+    [{ runLimits: 'fast' }, /runLimits must be a JSON object/],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(ConfigError);
     expect(() => read(context)).toThrow(message);

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   charLength,
+  DEFAULT_RUN_LIMITS,
   durationMsOf,
   ERROR_MESSAGE_MAX_CHARS,
   MAX_ERRORS_PER_ITEM,
+  MAX_TOKENS_EXACT_FOR_TEN_YEARS,
+  RUNS_IN_TEN_YEARS_AT_10K_PER_SECOND,
+  runLimitsSchema,
   truncateChars,
   validateExecution,
 } from '../../../functions/domain/execution';
@@ -460,5 +464,52 @@ describe('truncateChars', () => {
   it('cuts at a code point boundary', () => {
     expect(truncateChars('😀😀😀', 2)).toBe('😀😀');
     expect(charLength(truncateChars('a😀b😀c', 4))).toBe(4);
+  });
+});
+
+describe('plausibility at ingest', () => {
+  const nowMs = Date.parse('2026-10-28T12:00:00Z');
+  const check = (input: unknown, limits = DEFAULT_RUN_LIMITS) => validateExecution(input, { limits, nowMs });
+
+  it('accepts a run at the limits: endTime at now plus the skew, 24 hours long, $1,000, 2,000,000 tokens', () => {
+    const run = {
+      ...minimal,
+      startTime: '2026-10-27T12:05:00Z',
+      endTime: '2026-10-28T12:05:00Z',
+      costUsd: 1_000,
+      inputTokens: 2_000_000,
+      outputTokens: 2_000_000,
+      cacheReadTokens: 2_000_000,
+      cacheWriteTokens: 2_000_000,
+    };
+    expect(check(run).ok).toBe(true);
+  });
+
+  it.each([
+    ['an endTime beyond now plus 300 s', { endTime: '2026-10-28T12:05:01Z' }, 'endTime', 'is in the future'],
+    ['an endTime in the year 9999', { endTime: '9999-12-31T00:00:00Z' }, 'endTime', 'is in the future'],
+    ['a run of 26 years', { startTime: '2000-01-01T00:00:00Z' }, 'endTime', 'longer than 24 hours'],
+    ['a cost of $1,000.01', { costUsd: 1_000.01 }, 'costUsd', 'at most 1000 US dollars per run'],
+    ['2,000,001 input tokens', { inputTokens: 2_000_001 }, 'inputTokens', 'at most 2000000 per run'],
+    ['tokens near 2^53', { cacheReadTokens: 2 ** 53 - 2 }, 'cacheReadTokens', 'at most 2000000 per run'],
+  ])('refuses %s, naming the field', (_name, change, field, text) => {
+    const result = check({ ...minimal, ...change });
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors).toEqual(
+        expect.arrayContaining([{ path: field, message: expect.stringContaining(text) }]),
+      );
+  });
+
+  it('takes configured limits, and refuses a token limit whose 10-year sums would not be exact', () => {
+    const limits = runLimitsSchema.parse({ maxDurationHours: 24 * 30, maxTokens: 2_900_000 });
+    expect(check({ ...minimal, startTime: '2026-10-01T10:00:00Z', inputTokens: 2_900_000 }, limits).ok).toBe(
+      true,
+    );
+    // 10 years at 10 000 runs/s times the limit must stay below 2^63.
+    expect(MAX_TOKENS_EXACT_FOR_TEN_YEARS * RUNS_IN_TEN_YEARS_AT_10K_PER_SECOND).toBeLessThan(2 ** 63);
+    expect(runLimitsSchema.safeParse({ maxTokens: MAX_TOKENS_EXACT_FOR_TEN_YEARS + 1 }).success).toBe(false);
+    expect(runLimitsSchema.safeParse({ maxCostUsd: -1 }).success).toBe(false);
+    expect(runLimitsSchema.parse(undefined)).toEqual(DEFAULT_RUN_LIMITS);
   });
 });

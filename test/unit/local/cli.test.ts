@@ -9,6 +9,7 @@ describe('parseCliOptions', () => {
       demoDays: 30,
       dataDir: undefined,
       streamShards: 1,
+      runLimits: undefined,
       quiet: false,
       help: false,
     });
@@ -24,6 +25,19 @@ describe('parseCliOptions', () => {
       port: 4000,
       demoDays: 90,
     });
+  });
+
+  it('reads --run-limits as the complete limits, and refuses limits that are not ones', () => {
+    expect(JSON.parse(parseCliOptions(['--run-limits', '{"maxCostUsd":50}'], {}).runLimits ?? '')).toEqual({
+      clockSkewSeconds: 300,
+      maxDurationHours: 24,
+      maxCostUsd: 50,
+      maxTokens: 2_000_000,
+    });
+    expect(() => parseCliOptions(['--run-limits', '{"maxTokens":1e9}'], {})).toThrow(
+      /maxTokens must be at most/,
+    );
+    expect(() => parseCliOptions(['--run-limits', 'big'], {})).toThrow(UsageError);
   });
 
   it('reads --stream-shards, and STREAM_SHARDS when the flag is absent', () => {
