@@ -1,5 +1,5 @@
 /**
- * Response shapes of the read API, exactly as ../../shared API.md states them.
+ * Response shapes of the read API, as docs/API.md states them.
  * The run record comes from the domain module as a type-only import, so the
  * zod schema behind it never reaches the bundle.
  */
