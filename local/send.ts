@@ -111,7 +111,28 @@ export async function prepareRequest(
   return { url: url.toString(), method: 'POST', headers: sendable, body };
 }
 
-/** Posts every run in batches and prints one line per batch. Returns true when every batch got a 2xx. */
+/** A run the API refused, as POST /api/executions reports it (docs/API.md). */
+interface RejectedRun {
+  readonly index: number;
+  readonly executionId: string | null;
+  readonly errors: readonly { readonly path: string; readonly message: string }[];
+}
+
+interface IngestAnswer {
+  readonly accepted?: number;
+  readonly duplicates?: number;
+  readonly rejected?: readonly RejectedRun[];
+  readonly error?: string;
+  readonly message?: string;
+}
+
+/**
+ * Posts every run in batches, prints one line per batch and one per rejected
+ * run (its position in the file, executionId and reasons). Returns true only
+ * when every run was stored or already stored: a 207, a 4xx, a 5xx or a
+ * batch that never got an answer makes it false, so a script can rely on the
+ * exit code.
+ */
 export async function send(
   runs: readonly unknown[],
   options: SendOptions,
@@ -126,48 +147,73 @@ export async function send(
     if (!region) throw new Error('cannot tell the signing region from the URL: pass --region');
     signing = { credentials: defaultProvider(), region };
   }
-  const parts = batches(runs, options.batchSize ?? MAX_BATCH);
+  const size = options.batchSize ?? MAX_BATCH;
+  const parts = batches(runs, size);
   log(
     `sending ${runs.length} run(s) in ${parts.length} batch(es) to ${url} (${signed ? 'SigV4-signed' : 'unsigned'})`,
   );
-  let ok = true;
+  let rejectedRuns = 0;
+  let failedBatches = 0;
   for (const [i, part] of parts.entries()) {
-    const request = await prepareRequest(url, part, signing);
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-    });
-    const text = await response.text();
-    ok &&= response.ok;
-    log(`batch ${i + 1}/${parts.length} (${part.length} run(s)): ${response.status} ${summarize(text)}`);
+    const prefix = `batch ${i + 1}/${parts.length} (${part.length} run(s))`;
+    let status: number;
+    let text: string;
+    try {
+      const request = await prepareRequest(url, part, signing);
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      failedBatches++;
+      log(`${prefix}: failed, no answer: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    const answer = parseAnswer(text);
+    const rejected = answer?.rejected ?? [];
+    log(`${prefix}: ${status} ${summarize(answer, text)}`);
+    for (const run of rejected) log(`  ${describeRejected(run, i * size)}`);
+    rejectedRuns += rejected.length;
+    // A 4xx/5xx without a rejected list (413, 503, ...) stored nothing of the batch.
+    if (status !== 202 && rejected.length === 0) failedBatches++;
   }
+  const ok = rejectedRuns === 0 && failedBatches === 0;
+  if (!ok) log(`not all runs were stored: ${rejectedRuns} rejected, ${failedBatches} batch(es) failed`);
   return ok;
 }
 
-function summarize(text: string): string {
+function parseAnswer(text: string): IngestAnswer | undefined {
   try {
-    const body = JSON.parse(text) as {
-      accepted?: number;
-      duplicates?: number;
-      rejected?: unknown[];
-      message?: string;
-    };
-    if (typeof body.accepted === 'number') {
-      const rejected = body.rejected ?? [];
-      return `accepted=${body.accepted} duplicates=${body.duplicates ?? 0} rejected=${rejected.length}${
-        rejected.length ? ` ${JSON.stringify(rejected)}` : ''
-      }`;
-    }
-    return text;
+    const body = JSON.parse(text) as unknown;
+    return body !== null && typeof body === 'object' ? (body as IngestAnswer) : undefined;
   } catch {
-    return text.slice(0, 500);
+    return undefined;
   }
+}
+
+function summarize(answer: IngestAnswer | undefined, text: string): string {
+  if (typeof answer?.accepted === 'number')
+    return `accepted=${answer.accepted} duplicates=${answer.duplicates ?? 0} rejected=${answer.rejected?.length ?? 0}`;
+  if (answer?.error !== undefined) return `${answer.error}: ${answer.message ?? ''}`;
+  return text.slice(0, 500);
+}
+
+/** `rejected run 3 (id "r3"): endTime: endTime … is before startTime …; costUSD: unknown field …` */
+function describeRejected(run: RejectedRun, offset: number): string {
+  const id = run.executionId === null ? 'no executionId' : `id ${JSON.stringify(run.executionId)}`;
+  const reasons = run.errors.map((error) => (error.path ? `${error.path}: ${error.message}` : error.message));
+  return `rejected run ${offset + run.index} (${id}): ${reasons.join('; ')}`;
 }
 
 const USAGE = `usage: npm run send -- <runs.json> --url <API base URL> [--unsigned] [--region R] [--batch-size N]
 
-  <runs.json>     a JSON array of runs, or {"executions": [...]}
+  <runs.json>     a JSON array of runs, {"executions": [...]}, or one run
+
+Exits 1 when any run was rejected or a batch failed (each rejected run is
+printed with its position in the file, executionId and reasons).
   --url           stack output ApiUrl (signed with your AWS credentials),
                   or http://127.0.0.1:3000 for npm start (unsigned)
   --unsigned      never sign

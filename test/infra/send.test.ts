@@ -128,3 +128,115 @@ describe('send', () => {
     ]);
   });
 });
+
+/** A local ingest stand-in that answers each batch with `answer(batchNumber, runs)`. */
+async function withIngestServer(
+  answer: (batch: number, runs: { executionId: string }[]) => { status: number; body: unknown },
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  let batch = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      const { executions } = JSON.parse(body) as { executions: { executionId: string }[] };
+      const { status, body: reply } = answer(batch++, executions);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    await use(`http://127.0.0.1:${port}`);
+  } finally {
+    server.close();
+  }
+}
+
+describe('send reports what was not stored', () => {
+  const runs = Array.from({ length: 4 }, (_, i) => ({ executionId: `r${i}` }));
+
+  it('fails on a 207 and names each rejected run by its place in the file, id and reasons', async () => {
+    const lines: string[] = [];
+    let ok: boolean | undefined;
+    await withIngestServer(
+      (batch) =>
+        batch === 0
+          ? { status: 202, body: { accepted: 2, duplicates: 0, superseded: 0, rejected: [] } }
+          : {
+              status: 207,
+              body: {
+                accepted: 1,
+                duplicates: 0,
+                superseded: 0,
+                rejected: [
+                  {
+                    index: 1,
+                    executionId: 'r3',
+                    errors: [
+                      { path: 'costUSD', message: 'unknown field "costUSD" (did you mean "costUsd"?)' },
+                      { path: 'endTime', message: 'endTime is before startTime' },
+                    ],
+                  },
+                ],
+              },
+            },
+      async (url) => {
+        ok = await send(runs, { url, batchSize: 2 }, (line) => lines.push(line));
+      },
+    );
+    expect(ok).toBe(false);
+    expect(lines).toContain('batch 2/2 (2 run(s)): 207 accepted=1 duplicates=0 rejected=1');
+    expect(lines).toContain(
+      '  rejected run 3 (id "r3"): costUSD: unknown field "costUSD" (did you mean "costUsd"?); endTime: endTime is before startTime',
+    );
+    expect(lines.at(-1)).toBe('not all runs were stored: 1 rejected, 0 batch(es) failed');
+  });
+
+  it('fails when a batch is refused as a whole, and still sends the others', async () => {
+    const lines: string[] = [];
+    const answered: number[] = [];
+    let ok: boolean | undefined;
+    await withIngestServer(
+      (batch, executions) => {
+        answered.push(batch);
+        return batch === 0
+          ? {
+              status: 503,
+              body: {
+                error: 'service_unavailable',
+                message: 'the store is busy; re-send the request after 2 s',
+              },
+            }
+          : {
+              status: 202,
+              body: { accepted: executions.length, duplicates: 0, superseded: 0, rejected: [] },
+            };
+      },
+      async (url) => {
+        ok = await send(runs, { url, batchSize: 2 }, (line) => lines.push(line));
+      },
+    );
+    expect(ok).toBe(false);
+    expect(answered).toEqual([0, 1]);
+    expect(lines).toContain(
+      'batch 1/2 (2 run(s)): 503 service_unavailable: the store is busy; re-send the request after 2 s',
+    );
+    expect(lines.at(-1)).toBe('not all runs were stored: 0 rejected, 1 batch(es) failed');
+  });
+
+  it('fails when the API cannot be reached', async () => {
+    // A port that was just free: nothing listens there any more.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const lines: string[] = [];
+    const ok = await send(runs.slice(0, 1), { url: `http://127.0.0.1:${port}` }, (line) => lines.push(line));
+    expect(ok).toBe(false);
+    expect(lines[1]).toMatch(/^batch 1\/1 \(1 run\(s\)\): failed, no answer: /);
+  });
+});
