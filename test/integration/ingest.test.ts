@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RUN_LIMITS, labelProblem } from '../../functions/domain/execution';
 import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext, runRecord } from '../support/events';
 
@@ -121,30 +122,40 @@ describe('ingest on DynamoDB Local with its real stream', () => {
   });
 
   it('reads back every valid generated record exactly as posted, plus its duration', async () => {
-    const text = (min: number, max: number) =>
+    // Labels as ingest takes them: identifiers in NFC (docs/QUERY.md), and
+    // runs within the default plausibility limits.
+    const text = (field: 'model' | 'errorType', min: number, max: number) =>
       fc
         .string({ unit: 'grapheme', minLength: min, maxLength: max })
-        .filter((value) => [...value].length <= max);
-    const startMs = fc.integer({ min: 0, max: Date.parse('2100-01-01T00:00:00Z') });
+        .filter(
+          (value) =>
+            [...value].length <= max &&
+            value === value.normalize('NFC') &&
+            labelProblem(field, value, field === 'model') === undefined,
+        );
+    const startMs = fc.integer({ min: 0, max: Date.now() - 2 * 86_400_000 });
     let serial = 0;
     const record = fc.record(
       {
         executionId: fc.stringMatching(/^[A-Za-z0-9._:-]{1,100}$/),
         startMs,
-        durationMs: fc.integer({ min: 0, max: 30 * 86_400_000 }),
+        durationMs: fc.integer({ min: 0, max: DEFAULT_RUN_LIMITS.maxDurationHours * 3_600_000 }),
         offsetMinutes: fc.integer({ min: -12 * 60, max: 14 * 60 }),
         status: fc.constantFrom('success', 'failure'),
-        model: text(1, 100),
-        inputTokens: fc.maxSafeNat(),
-        outputTokens: fc.nat(),
-        cacheReadTokens: fc.nat(),
-        cacheWriteTokens: fc.nat(),
-        costNanos: fc.option(fc.integer({ min: 0, max: 1_000_000_000_000_000 }), { nil: null }),
+        model: text('model', 1, 100),
+        inputTokens: fc.nat(DEFAULT_RUN_LIMITS.maxTokens),
+        outputTokens: fc.nat(DEFAULT_RUN_LIMITS.maxTokens),
+        cacheReadTokens: fc.nat(DEFAULT_RUN_LIMITS.maxTokens),
+        cacheWriteTokens: fc.nat(DEFAULT_RUN_LIMITS.maxTokens),
+        costNanos: fc.option(fc.integer({ min: 0, max: DEFAULT_RUN_LIMITS.maxCostUsd * 1e9 }), { nil: null }),
         llmCalls: fc.nat(1_000),
         toolCalls: fc.nat(1_000),
         filesModified: fc.nat(1_000),
-        errorType: fc.option(text(1, 100), { nil: undefined }),
-        errorMessage: fc.option(text(0, 2_000), { nil: undefined }),
+        errorType: fc.option(text('errorType', 1, 100), { nil: undefined }),
+        errorMessage: fc.option(
+          fc.string({ unit: 'grapheme', maxLength: 2_000 }).filter((value) => [...value].length <= 2_000),
+          { nil: undefined },
+        ),
       },
       {
         requiredKeys: [
