@@ -21,6 +21,30 @@ export interface ChartProps {
   onPick?: ((index: number) => void) | undefined;
   /** The chart in words, for screen readers. */
   summary?: string | undefined;
+  /** Data index of a bucket still in progress, shaded and labelled "so far". */
+  partial?: number | null | undefined;
+}
+
+/** Shades the bucket in progress (to the plot's right edge) and labels it, so its low value reads as unfinished. */
+function drawPartial(plot: uPlot, index: number | null | undefined): void {
+  const xs = plot.data[0];
+  const x = index == null ? undefined : xs[index];
+  if (x == null || index == null) return;
+  const previous = xs[index - 1];
+  const halfWidth = previous == null ? 0 : (x - previous) / 2;
+  const { ctx, bbox } = plot;
+  const left = Math.max(bbox.left, plot.valToPos(x - halfWidth, 'x', true));
+  const right = bbox.left + bbox.width;
+  if (left >= right) return;
+  ctx.save();
+  ctx.fillStyle = 'rgba(127, 127, 127, 0.14)';
+  ctx.fillRect(left, bbox.top, right - left, bbox.height);
+  ctx.fillStyle = getComputedStyle(plot.root).color || '#666';
+  ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'top';
+  ctx.fillText('so far', right - 4 * devicePixelRatio, bbox.top + 4 * devicePixelRatio);
+  ctx.restore();
 }
 
 /** Runs one synchronous render of a chart and records how long it took. */
@@ -32,13 +56,15 @@ function timedRender(title: string, render: () => void): void {
   if (performance.getEntriesByName('first-chart', 'mark').length === 0) performance.mark('first-chart');
 }
 
-export function Chart({ title, options, data, height = 220, onPick, summary }: ChartProps) {
+export function Chart({ title, options, data, height = 220, onPick, summary, partial }: ChartProps) {
   const summaryId = useId();
   const boxRef = useRef<HTMLDivElement>(null);
   const plotRef = useRef<uPlot | null>(null);
   const dataRef = useRef(data);
   const pickRef = useRef(onPick);
   pickRef.current = onPick;
+  const partialRef = useRef(partial);
+  partialRef.current = partial;
 
   // Create (and, when options change, rebuild) the plot.
   useEffect(() => {
@@ -47,7 +73,15 @@ export function Chart({ title, options, data, height = 220, onPick, summary }: C
     let created: uPlot | undefined;
     timedRender(title, () => {
       created = new uPlot(
-        { ...options, width: Math.max(200, box.clientWidth), height },
+        {
+          ...options,
+          width: Math.max(200, box.clientWidth),
+          height,
+          hooks: {
+            ...options.hooks,
+            draw: [...(options.hooks?.draw ?? []), (plot) => drawPartial(plot, partialRef.current)],
+          },
+        },
         dataRef.current,
         (plot, init) => {
           box.append(plot.root);
@@ -123,6 +157,7 @@ export function Chart({ title, options, data, height = 220, onPick, summary }: C
         aria-label={`${title}. Arrow keys move between buckets${onPick ? '; Enter lists their runs' : ''}.`}
         aria-describedby={summary ? summaryId : undefined}
         onKeyDown={onKeyDown}
+        data-partial={partial ?? undefined}
       />
       {summary ? (
         <p id={summaryId} class="sr-only" data-summary>

@@ -26,6 +26,8 @@ export interface ChartModel {
   csvRows: Cell[][];
   /** A text alternative for screen readers. */
   summary: string;
+  /** Index of the bucket still in progress ("so far"), or null when every bucket is complete. */
+  partial: number | null;
 }
 
 export type TimeChartKind =
@@ -47,15 +49,40 @@ export function bucketSeconds(bucket: Bucket): number {
 interface Context {
   granularity: Granularity;
   tz: string;
+  /** Epoch ms of "now", to find the bucket still in progress; none when absent. */
+  nowMs?: number;
+}
+
+const BUCKET_MS: Record<Granularity, number> = { hour: 3_600_000, day: 86_400_000 };
+
+/**
+ * The index of the last bucket when it has not ended yet at `nowMs`: its
+ * figures are partial (a day at noon holds half a day's runs), so it is drawn
+ * as "so far" and never judged as an anomaly.
+ */
+export function partialBucketIndex(
+  buckets: Bucket[],
+  granularity: Granularity,
+  nowMs: number,
+): number | null {
+  const last = buckets.length - 1;
+  const start = Date.parse(buckets[last]?.start ?? '');
+  return start <= nowMs && nowMs < start + BUCKET_MS[granularity] ? last : null;
 }
 
 /** The model of one time chart. */
-export function timeChartModel(kind: TimeChartKind, buckets: Bucket[], context: Context): ChartModel {
+export function timeChartModel(kind: TimeChartKind, allBuckets: Bucket[], context: Context): ChartModel {
+  const partial =
+    context.nowMs === undefined ? null : partialBucketIndex(allBuckets, context.granularity, context.nowMs);
+  // The API judges the bucket in progress against full ones; a half-finished day always looks low.
+  const buckets = allBuckets.map((b, index) =>
+    index === partial && b.anomalies.length > 0 ? { ...b, anomalies: [] } : b,
+  );
   const xs = buckets.map(bucketSeconds);
   const label = (index: number) =>
-    formatBucketLabel(buckets[index]?.start ?? '', context.granularity, context.tz);
+    `${formatBucketLabel(buckets[index]?.start ?? '', context.granularity, context.tz)}${index === partial ? ' (so far)' : ''}`;
   const column = (pick: (bucket: Bucket) => number | null) => buckets.map(pick);
-  const base = { buckets, csvRows: [] as Cell[][] };
+  const base = { buckets, partial, csvRows: [] as Cell[][] };
 
   switch (kind) {
     case 'executions': {
@@ -211,6 +238,7 @@ export function scatterModel(buckets: Bucket[]): ChartModel {
   return {
     data: [calls, costs],
     buckets: withRuns,
+    partial: null,
     csvHeader: ['bucket_start', 'llm_calls', 'cost_usd', 'executions'],
     csvRows: withRuns.map((b) => [b.start, b.llmCalls, b.costUsd, b.executions]),
     summary:

@@ -74,7 +74,14 @@ function TimeChartCard({
   const data = series.data;
   const granularity = data?.granularity ?? 'day';
   const model = useMemo(
-    () => (data ? timeChartModel(kind, data.buckets, { granularity: data.granularity, tz: data.tz }) : null),
+    () =>
+      data
+        ? timeChartModel(kind, data.buckets, {
+            granularity: data.granularity,
+            tz: data.tz,
+            nowMs: Date.now(),
+          })
+        : null,
     [data, kind],
   );
   const options = useMemo(
@@ -97,6 +104,7 @@ function TimeChartCard({
               options={options}
               data={model.data}
               summary={model.summary}
+              partial={model.partial}
               onPick={(index) => {
                 const bucket = model.buckets[index];
                 if (bucket) onPick(bucket, granularity);

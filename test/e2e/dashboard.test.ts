@@ -148,6 +148,25 @@ describe('dashboard', () => {
     expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
   });
 
+  it('marks today as "so far", never flags it, and shows p50 and p99', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    // Seven day buckets, today's the last: every time chart marks it as partial.
+    const partial = await page
+      .locator('.chart-box[data-partial]')
+      .evaluateAll((boxes) => boxes.map((box) => box.getAttribute('data-partial')));
+    expect(partial.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(partial)).toEqual(new Set(['6']));
+    const summaries = await page.locator('[data-summary]').allTextContents();
+    expect(summaries.some((text) => text.includes('(so far)'))).toBe(true);
+    expect(summaries.join(' ')).not.toMatch(/Anomalies:[^.]*so far/);
+    expect(summaries.join(' ')).toMatch(/The median \(p50\)/);
+    expect(summaries.join(' ')).toMatch(/the p99/);
+    expect(await page.locator('[data-kpi="p95 duration"]').locator('..').textContent()).toMatch(
+      /p50 .* p99 /,
+    );
+  });
+
   it('opens a drill-down on a bucket click, pages through its runs and downloads them as CSV', async () => {
     await open('?tab=overview&range=7d&tz=UTC');
     await waitForCharts(5);

@@ -5,6 +5,32 @@ import { bucket, emptyBucket } from './fixtures';
 const context = { granularity: 'day' as const, tz: 'UTC' };
 
 describe('timeChartModel', () => {
+  it('marks the bucket still in progress as "so far" and never flags it as an anomaly', () => {
+    const buckets = [
+      bucket('2026-11-01T00:00:00Z', { anomalies: ['executions'] }),
+      bucket('2026-11-02T00:00:00Z', { executions: 2, successes: 1, failures: 1, anomalies: ['executions'] }),
+    ];
+    const nowMs = Date.parse('2026-11-02T09:30:00Z');
+    const model = timeChartModel('failures', buckets, { ...context, nowMs });
+    expect(model.partial).toBe(1);
+    expect(model.data[2]).toEqual([1, null]);
+    expect(model.summary).toContain('Anomalies: Nov 1 (executions).');
+    expect(model.summary).not.toContain('Nov 2');
+    const busyToday = [buckets[0]!, bucket('2026-11-02T00:00:00Z', { executions: 20, successes: 19 })];
+    const executions = timeChartModel('executions', busyToday, { ...context, nowMs });
+    expect(executions.summary).toContain('highest on Nov 2 (so far) with 20');
+  });
+
+  it('has no partial bucket once the last one has ended', () => {
+    const buckets = [bucket('2026-11-01T00:00:00Z', { anomalies: ['executions'] })];
+    const model = timeChartModel('failures', buckets, {
+      ...context,
+      nowMs: Date.parse('2026-11-02T00:00:00Z'),
+    });
+    expect(model.partial).toBeNull();
+    expect(model.data[2]).toEqual([10 - 9]);
+  });
+
   it('maps buckets to unix seconds and stacks failures on successes', () => {
     const model = timeChartModel(
       'executions',
