@@ -7,7 +7,8 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { loadIngestConfig } from './config';
-import { planBatch } from './domain/ingest-batch';
+import { type AcceptedItem, planBatch } from './domain/ingest-batch';
+import { parseOtlpJsonExport, planTraceRuns } from './domain/otlp-traces';
 import { BatchTooLargeError, HttpError, ServiceUnavailableError, ValidationFailedError } from './http/errors';
 import {
   allowMethods,
@@ -18,6 +19,7 @@ import {
   jsonBody,
 } from './http/middleware';
 import { jsonResponse } from './http/response';
+import { TRACES_PATH } from './http/routes';
 import { type PutOutcome, putRunIfChanged } from './store/executions-store';
 import { RetriesExhaustedError, type RetryOptions } from './store/retry';
 import { toRunItem } from './store/run-item';
@@ -67,7 +69,73 @@ function deadlineOf(context: Context | undefined): number | undefined {
 export function createIngestHandler(options: IngestOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: 'fixer-metrics-ingest' });
 
+  /** Stores each run once; answers 503 (by throwing) when the store gave up on some. */
+  async function store(toStore: readonly AcceptedItem[], context: Context, counts: Record<string, number>) {
+    const retry = { deadline: deadlineOf(context), ...options.retry };
+    // allSettled rather than all: no write of this request is still in flight
+    // once it is answered, so a client's retry never races it.
+    const results = await Promise.allSettled(
+      toStore.map(({ record }) =>
+        putRunIfChanged(config.EXECUTIONS_TABLE_NAME, toRunItem(record, config.RAW_RETENTION_DAYS), retry),
+      ),
+    );
+    const outcomes = results.flatMap((result): PutOutcome[] =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    );
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    const accepted = outcomes.filter((outcome) => outcome === 'stored').length;
+    const duplicates = outcomes.length - accepted;
+
+    const unexpected = failures.find((failure) => !(failure instanceof RetriesExhaustedError));
+    if (unexpected !== undefined) throw unexpected;
+    const exhausted = failures[0] as RetriesExhaustedError | undefined;
+    if (exhausted) {
+      logger.warn('ingest gave up on the store', {
+        ...counts,
+        accepted,
+        duplicates,
+        unstored: failures.length,
+      });
+      // What was written stays written; re-sending the request stores the rest
+      // and reports the written ones as duplicates, so nothing is lost.
+      throw new ServiceUnavailableError(
+        `the store is busy (${(exhausted.cause as Error | undefined)?.name ?? 'timeout'}); ` +
+          `${failures.length} of ${toStore.length} executions were not stored; ` +
+          `re-send the request after ${RETRY_AFTER_SECONDS} s`,
+        RETRY_AFTER_SECONDS,
+      );
+    }
+    return { accepted, duplicates };
+  }
+
+  /** POST /v1/traces: each invoke_agent span of an OTLP/JSON export becomes a run. */
+  async function ingestTraces(event: JsonEvent, context: Context): Promise<HttpResult> {
+    const parsed = parseOtlpJsonExport(event.jsonBody);
+    if (!parsed.ok) throw new ValidationFailedError(parsed.message, []);
+    const plan = planTraceRuns(parsed.spans, { limits: config.RUN_LIMITS, nowMs: Date.now() });
+    const rejected = [...parsed.rejected, ...plan.rejected];
+    const counts = { received: parsed.spans.length + parsed.rejected.length, rejected: rejected.length };
+    const stored = await store(plan.toStore, context, counts);
+    logger.info('ingested traces', { ...counts, ...stored });
+    const first = rejected[0];
+    // The OTLP/HTTP answer: 200, with partialSuccess only when some spans could not become runs.
+    return jsonResponse(
+      200,
+      first === undefined
+        ? {}
+        : {
+            partialSuccess: {
+              rejectedSpans: String(rejected.length),
+              errorMessage: `${rejected.length} spans could not become runs; first, ${first.span}: ${first.errors[0]?.path} ${first.errors[0]?.message}`,
+            },
+          },
+    );
+  }
+
   async function ingest(event: JsonEvent, context: Context): Promise<HttpResult> {
+    if (event.rawPath === TRACES_PATH) return ingestTraces(event, context);
     const plan = planBatch(event.jsonBody, { limits: config.RUN_LIMITS, nowMs: Date.now() });
     if (plan.kind === 'too_large') throw new BatchTooLargeError(plan.message);
     if (plan.kind === 'invalid_shape') throw new ValidationFailedError(plan.message, plan.rejected);
@@ -80,46 +148,14 @@ export function createIngestHandler(options: IngestOptions = {}) {
       throw new ValidationFailedError(message, plan.rejected);
     }
 
-    const retry = { deadline: deadlineOf(context), ...options.retry };
-    // allSettled rather than all: no write of this request is still in flight
-    // once it is answered, so a client's retry never races it.
-    const results = await Promise.allSettled(
-      plan.toStore.map(({ record }) =>
-        putRunIfChanged(config.EXECUTIONS_TABLE_NAME, toRunItem(record, config.RAW_RETENTION_DAYS), retry),
-      ),
-    );
-    const outcomes = results.flatMap((result): PutOutcome[] =>
-      result.status === 'fulfilled' ? [result.value] : [],
-    );
-    const failures = results.flatMap((result) =>
-      result.status === 'rejected' ? [result.reason as unknown] : [],
-    );
-    const accepted = outcomes.filter((outcome) => outcome === 'stored').length;
-    const duplicates = outcomes.length - accepted;
     const counts = {
       received: plan.received,
-      accepted,
-      duplicates,
       superseded: plan.superseded,
       rejected: plan.rejected.length,
     };
+    const { accepted, duplicates } = await store(plan.toStore, context, counts);
 
-    const unexpected = failures.find((failure) => !(failure instanceof RetriesExhaustedError));
-    if (unexpected !== undefined) throw unexpected;
-    const exhausted = failures[0] as RetriesExhaustedError | undefined;
-    if (exhausted) {
-      logger.warn('ingest gave up on the store', { ...counts, unstored: failures.length });
-      // What was written stays written; re-sending the request stores the rest
-      // and reports the written ones as duplicates, so nothing is lost.
-      throw new ServiceUnavailableError(
-        `the store is busy (${(exhausted.cause as Error | undefined)?.name ?? 'timeout'}); ` +
-          `${failures.length} of ${plan.toStore.length} executions were not stored; ` +
-          `re-send the request after ${RETRY_AFTER_SECONDS} s`,
-        RETRY_AFTER_SECONDS,
-      );
-    }
-
-    logger.info('ingested', counts);
+    logger.info('ingested', { ...counts, accepted, duplicates });
     const status = plan.rejected.length > 0 ? 207 : 202;
     return jsonResponse(status, {
       accepted,

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { INGEST_PATH, QUERY_PATHS } from '../functions/http/routes';
+import { INGEST_PATH, QUERY_PATHS, TRACES_PATH } from '../functions/http/routes';
 import {
   BadRequestTargetError,
   fromHandlerResult,
@@ -151,6 +151,11 @@ type Route =
 
 /** Which handler serves a request, as the deployed API's routes and CloudFront behaviours decide. */
 export function routeFor(method: string, rawPath: string): Route {
+  if (rawPath === TRACES_PATH) {
+    return method === 'POST'
+      ? { kind: 'api', handler: 'ingest', routeKey: `POST ${TRACES_PATH}` }
+      : { kind: 'method-not-allowed', allow: 'POST' };
+  }
   const isApi = rawPath === '/api' || rawPath.startsWith('/api/');
   if (!isApi)
     return method === 'GET' || method === 'HEAD'

@@ -9,7 +9,13 @@
  * (cache reads and writes are included in `gen_ai.usage.input_tokens`).
  */
 import { z } from 'zod';
-import { describeReceived, type ExecutionInput, type FieldError, validateExecution } from './execution';
+import {
+  describeReceived,
+  type ExecutionInput,
+  type FieldError,
+  type Plausibility,
+  validateExecution,
+} from './execution';
 import type { AcceptedItem } from './ingest-batch';
 
 export const ATTR = {
@@ -273,7 +279,7 @@ export interface TracePlan {
  * for the agent span above them when it is among `spans`; the others are
  * neither runs nor errors.
  */
-export function planTraceRuns(spans: readonly GenAiSpan[]): TracePlan {
+export function planTraceRuns(spans: readonly GenAiSpan[], plausibility?: Plausibility): TracePlan {
   const byKey = new Map(spans.map((span) => [key(span.traceId, span.spanId), span]));
   const children = new Map<string, GenAiSpan[]>();
   for (const span of spans) {
@@ -290,7 +296,10 @@ export function planTraceRuns(spans: readonly GenAiSpan[]): TracePlan {
   // byKey holds the last copy of a span sent twice, so each agent span gives one run.
   for (const [index, span] of [...byKey.values()].entries()) {
     if (operationOf(span) !== 'invoke_agent') continue;
-    const result = validateExecution(runOf(span, children.get(key(span.traceId, span.spanId)) ?? []));
+    const result = validateExecution(
+      runOf(span, children.get(key(span.traceId, span.spanId)) ?? []),
+      plausibility,
+    );
     if (result.ok) toStore.push({ index, record: result.record });
     else rejected.push({ span: executionIdOf(span), errors: result.errors });
   }

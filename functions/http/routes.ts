@@ -6,6 +6,8 @@
 
 /** Agents POST runs here (IAM / SigV4 when deployed). */
 export const INGEST_PATH = '/api/executions';
+/** OTLP/HTTP trace export (the path OpenTelemetry exporters append to their endpoint); served by the ingest function. */
+export const TRACES_PATH = '/v1/traces';
 
 /** Open to probes: no sign-in. */
 export const HEALTH_PATH = '/api/health';
