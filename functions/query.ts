@@ -51,11 +51,19 @@ const logger = new Logger({ serviceName: 'fixer-metrics-query' });
 const table = { aggregates: config.AGGREGATES_TABLE_NAME, executions: config.EXECUTIONS_TABLE_NAME };
 
 /**
- * A synchronous Lambda response carries at most 6 MB (API Gateway adds its
- * envelope); a CSV that would not fit is refused with advice instead of
- * failing as a 5xx.
+ * A synchronous Lambda response carries at most 6 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+ * counted on the serialized result: the CSV as a JSON string, in UTF-8, with
+ * every `"`, `\r` and `\n` escaped. 500 000 bytes are left for the headers
+ * and the envelope; a CSV that would not fit is refused with advice instead
+ * of failing as a 5xx.
  */
 const MAX_CSV_BYTES = 5_500_000;
+
+/** Bytes `text` takes inside the JSON of a Lambda result: escaped, then UTF-8. */
+function jsonStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
 
 /** A CSV body the router answers as a download instead of JSON. */
 class CsvDownload {
@@ -195,11 +203,14 @@ async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   };
   if (query.format === 'csv') {
     let body = csvHeader();
+    let bytes = jsonStringBytes(body);
     let count = 0;
     for await (const run of runsNewestFirst(table.executions, filter, meter)) {
-      body += csvRow(run.view);
+      const row = csvRow(run.view);
+      body += row;
+      bytes += jsonStringBytes(row);
       count++;
-      if (body.length > MAX_CSV_BYTES) {
+      if (bytes > MAX_CSV_BYTES) {
         throw new InvalidQueryError([
           {
             path: 'to',

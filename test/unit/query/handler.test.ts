@@ -149,3 +149,38 @@ describe('read metering', () => {
     expect(headers).toMatchObject({ 'x-items-read': '1', 'x-read-capacity-units': '0.5' });
   });
 });
+
+describe('GET /api/runs?format=csv size guard', () => {
+  it('counts UTF-8 bytes of the escaped body: 2,000-character CJK messages pass 5.5 MB long before 5.5 M characters', async () => {
+    const { toRunItem } = await import('../../../functions/store/run-item');
+    const { marshall } = await import('@aws-sdk/util-dynamodb');
+    const { validateExecution } = await import('../../../functions/domain/execution');
+    const items = Array.from({ length: 1_500 }, (_, index) => {
+      const result = validateExecution({
+        executionId: `cjk-${index}`,
+        startTime: new Date(Date.parse('2026-11-01T10:00:00Z') + index * 1000).toISOString(),
+        endTime: new Date(Date.parse('2026-11-01T10:00:00Z') + index * 1000 + 5000).toISOString(),
+        status: 'failure',
+        model: 'm',
+        inputTokens: 1,
+        outputTokens: 1,
+        errorType: 'E',
+        errorMessage: '漢'.repeat(2_000),
+      });
+      if (!result.ok) throw new Error('fixture');
+      return marshall(toRunItem(result.record, 90), { removeUndefinedValues: true });
+    });
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: items, Count: items.length })
+      .resolves({ Items: [], Count: 0 });
+    const { status, body } = await get('/api/runs', { format: 'csv', from: '2026-11-01', to: '2026-11-01' });
+    expect(status).toBe(400);
+    expect(body.issues).toEqual([
+      {
+        path: 'to',
+        message: expect.stringMatching(/passes the 5.5 MB .* narrow from\.\.to or filter by model/),
+      },
+    ]);
+  });
+});
