@@ -1,5 +1,5 @@
 /**
- * The two DynamoDB tables, as plain data. The CDK stack (lib/data.ts) and the
+ * The two DynamoDB tables, as plain data. The CDK stack (lib/constructs/data-tables.ts) and the
  * local runtime (local/dynamodb-local.ts) both build their tables from these
  * definitions, so the shape deployed and the shape tested cannot drift apart.
  *
