@@ -1,7 +1,7 @@
 /**
  * GET /api/*: read endpoints. Aggregate endpoints read only the Aggregates
  * table (items depend on range, granularity and models, never on runs);
- * drill-down and the alarm window read the Executions `byStartTime` index.
+ * drill-down reads the Executions `byStartTime` index.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { z } from 'zod';
 import { loadQueryConfig } from './config';
-import { alarmRule, evaluateAlarm } from './domain/alarm-rule';
+import { alarmRule, alarmWindow, countAlarmWindow, evaluateAlarm } from './domain/alarm-rule';
 import { BASELINE_BUCKETS } from './domain/anomalies';
 import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
@@ -44,7 +44,7 @@ import {
   readAggregates,
 } from './store/aggregates-reader';
 import { readAlarmState } from './store/cloudwatch-alarm';
-import { countOutcomes, readRunsPage, runsNewestFirst } from './store/runs-reader';
+import { readRunsPage, runsNewestFirst } from './store/runs-reader';
 
 const config = loadQueryConfig();
 const logger = new Logger({ serviceName: 'fixer-metrics-query' });
@@ -233,25 +233,25 @@ async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
 }
 
 /**
- * The 85 % rule over exactly the trailing 60 minutes. Hour aggregates cannot
- * cut a window that starts mid-hour, so this counts the window's runs in the
- * byStartTime index (one small item read per run of the last hour).
+ * The 85 % rule over the trailing 60 minutes (whole minutes, the current one
+ * included), from the per-minute counts of two hour items per model: the
+ * items read do not grow with the runs of the hour.
  */
 async function alarm(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.alarm);
   rangeOf(query); // validated like everywhere; the window itself is always the trailing hour
-  const nowMs = Date.now();
-  const [counts, cloudwatchState] = await Promise.all([
-    countOutcomes(
-      table.executions,
-      {
-        startMs: nowMs - alarmRule.windowMinutes * 60_000,
-        endMs: nowMs + 1,
-        models: query.model,
-        status: query.status,
-      },
+  const window = alarmWindow(Date.now());
+  const readCounts = async () => {
+    const models = await selectedModels(query, meter);
+    const hours = await readAggregates(
+      table.aggregates,
+      { models, hourKeys: window.hourKeys, dayKeys: [] },
       meter,
-    ),
+    );
+    return countAlarmWindow(hours, window, statusesOf(query));
+  };
+  const [counts, cloudwatchState] = await Promise.all([
+    readCounts(),
     config.ALARM_NAME === undefined ? undefined : cloudwatchStateOf(config.ALARM_NAME),
   ]);
   const { state, successRate } = evaluateAlarm(counts.executions, counts.successes);

@@ -2,6 +2,8 @@
  * The paging rule, shared by the CDK alarm (lib/) and GET /api/alarm, so that
  * what the dashboard says and what pages on-call can never disagree.
  */
+import { utcHourKey } from './time';
+
 export const alarmRule = {
   /** Page when the success rate is below this fraction. */
   threshold: 0.85,
@@ -37,4 +39,47 @@ export function evaluateAlarm(
   if (executions < alarmRule.minExecutions || successRate === null)
     return { state: 'INSUFFICIENT_DATA', successRate };
   return { state: successRate < alarmRule.threshold ? 'ALARM' : 'OK', successRate };
+}
+
+/** Runs per minute of one hour item, by status (as aggregates-reader.ts decodes them). */
+export interface HourMinutes {
+  /** Hour key, `2026-11-01T13`. */
+  readonly bucket: string;
+  readonly perMinute: Readonly<Record<'success' | 'failure', ReadonlyMap<number, number>>>;
+}
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The alarm window as whole minutes: the current minute and the 59 before
+ * it, by run start time, so it is read from two hour items (this hour and
+ * the one before) whatever the number of runs.
+ */
+export function alarmWindow(nowMs: number): { startMs: number; endMs: number; hourKeys: string[] } {
+  const endMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const startMs = endMs - alarmRule.windowMinutes * MINUTE_MS;
+  const hourKeys = [...new Set([utcHourKey(startMs), utcHourKey(endMs - 1)])];
+  return { startMs, endMs, hourKeys };
+}
+
+/** Runs and successes of the selected statuses that started in the window. */
+export function countAlarmWindow(
+  hours: readonly HourMinutes[],
+  window: { startMs: number; endMs: number },
+  statuses: readonly ('success' | 'failure')[],
+): { executions: number; successes: number } {
+  let executions = 0;
+  let successes = 0;
+  for (const hour of hours) {
+    const hourStartMs = Date.parse(`${hour.bucket}:00:00Z`);
+    for (const status of statuses) {
+      for (const [minute, count] of hour.perMinute[status]) {
+        const minuteMs = hourStartMs + minute * MINUTE_MS;
+        if (minuteMs < window.startMs || minuteMs >= window.endMs) continue;
+        executions += count;
+        if (status === 'success') successes += count;
+      }
+    }
+  }
+  return { executions, successes };
 }

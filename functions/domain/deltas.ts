@@ -19,6 +19,7 @@ import {
   type Granularity,
   histogramAttribute,
   keyId,
+  minuteAttribute,
   type StoredCounter,
 } from '../store/aggregate-keys';
 import type { RunImage } from '../store/run-item';
@@ -194,13 +195,12 @@ export class BatchAccumulator {
     const touched = new Set<PendingItem>();
     for (const signed of signedRunsOf(change)) {
       const deltas = runDeltasOf(signed);
-      const { startMs, model } = signed.run;
-      for (const [granularity, bucket] of [
-        ['hour', utcHourKey(startMs)],
-        ['day', utcDayKey(startMs)],
-      ] as const) {
-        touched.add(this.contribute(granularity, model, bucket, sequence, deltas));
-      }
+      const { startMs, model, status } = signed.run;
+      touched.add(this.contribute('day', model, utcDayKey(startMs), sequence, deltas));
+      // Hour items also count runs per minute, so the alarm's trailing hour reads two items.
+      const minute = new Date(startMs).getUTCMinutes();
+      deltas.set(minuteAttribute(status, minute), signed.sign);
+      touched.add(this.contribute('hour', model, utcHourKey(startMs), sequence, deltas));
     }
     for (const item of touched) {
       const last = item.contributions[item.contributions.length - 1];

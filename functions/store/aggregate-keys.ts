@@ -30,6 +30,8 @@
  *
  *   s<code> / f<code>   counter of successful / failed runs, code below
  *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; deltas only)
+ *   sq<mm> / fq<mm>     runs that started in minute mm (00–59) of the hour
+ *                       (hour items only; what GET /api/alarm reads)
  *   smn / fmn, smx / fmx  shortest / longest duration in ms (see Extent in
  *                       sketch.ts); merged by min / max, never summed
  *   e:<errorType>       failed runs with that error type, at most
@@ -174,6 +176,19 @@ export function combineAmounts<T extends number | bigint>(name: string, a: T, b:
   return ((a as bigint) + (b as bigint)) as T;
 }
 
+const MINUTE_CODE = 'q';
+
+/** The name of a status's run count for minute `minute` (0–59) of an hour item. */
+export function minuteAttribute(status: RunStatus, minute: number): string {
+  return `${STATUS_PREFIX[status]}${MINUTE_CODE}${String(minute).padStart(2, '0')}`;
+}
+
+function minuteOf(name: string): number | undefined {
+  if (name.length !== 4 || name[1] !== MINUTE_CODE) return undefined;
+  const minute = Number(name.slice(2));
+  return Number.isInteger(minute) && minute >= 0 && minute < 60 ? minute : undefined;
+}
+
 export function errorAttribute(errorType: string): string {
   return `${ERROR_PREFIX}${errorType}`;
 }
@@ -209,6 +224,8 @@ export interface DecodedAggregate {
   readonly errors: ReadonlyMap<string, number>;
   /** Failed runs whose type the item does not list; listed + this = failures. */
   readonly otherErrors: number;
+  /** Runs by the minute of the hour they started in (hour items only): minute → count. */
+  readonly perMinute: Record<RunStatus, ReadonlyMap<number, number>>;
 }
 
 const CODE_TO_COUNTER = new Map<string, StoredCounter>(
@@ -230,6 +247,7 @@ export function decodeAggregate(
     failure: { counters: emptyCounters(), histogram: new Map() },
   };
   const extremes: Record<RunStatus, { min?: number; max?: number }> = { success: {}, failure: {} };
+  const perMinute: Record<RunStatus, Map<number, number>> = { success: new Map(), failure: new Map() };
   const errors = new Map<string, number>();
   let otherErrors = 0;
   for (const [name, value] of numbers) {
@@ -245,6 +263,11 @@ export function decodeAggregate(
     const status: RunStatus | undefined =
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
+    const minute = minuteOf(name);
+    if (minute !== undefined) {
+      perMinute[status].set(minute, (perMinute[status].get(minute) ?? 0) + Number(value));
+      continue;
+    }
     const extremum = extremumOf(name);
     if (extremum !== undefined) {
       const known = extremes[status][extremum];
@@ -271,7 +294,7 @@ export function decodeAggregate(
   }
   byStatus.success.counters.successes = byStatus.success.counters.executions;
   byStatus.failure.counters.failures = byStatus.failure.counters.executions;
-  return { byStatus, errors, otherErrors };
+  return { byStatus, errors, otherErrors, perMinute };
 }
 
 /** The packed histograms of a stored item, by status. */

@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../../functions/domain/cursor';
@@ -87,17 +87,30 @@ describe('GET /api/* bad queries', () => {
 });
 
 describe('GET /api/alarm', () => {
-  const runsInWindow = (successes: number, failures: number) => ({
-    Items: [
-      ...Array.from({ length: successes }, () => ({ status: { S: 'success' } })),
-      ...Array.from({ length: failures }, () => ({ status: { S: 'failure' } })),
-    ],
-    Count: successes + failures,
-    ScannedCount: successes + failures,
-  });
+  /** Hour items of one model holding `successes` and `failures` runs started in the current minute. */
+  const runsInWindow = (successes: number, failures: number) => {
+    const nowMs = Date.now();
+    const minute = String(new Date(nowMs).getUTCMinutes()).padStart(2, '0');
+    const counts: Record<string, string> = {};
+    if (successes > 0) counts[`sq${minute}`] = String(successes);
+    if (failures > 0) counts[`fq${minute}`] = String(failures);
+    return {
+      Responses: {
+        Aggregates: [
+          {
+            pk: { S: 'A#H#claude-sonnet-4' },
+            sk: { S: new Date(nowMs).toISOString().slice(0, 13) },
+            c: { S: JSON.stringify(counts) },
+          },
+        ],
+      },
+    };
+  };
+  const oneModel = { Items: [{ pk: { S: 'MODELS' }, sk: { S: 'claude-sonnet-4' } }], Count: 1 };
 
   it("adds the CloudWatch alarm's own state when deployed", async () => {
-    dynamodb.on(QueryCommand).resolvesOnce(runsInWindow(9, 1)).resolves({ Items: [], Count: 0 });
+    dynamodb.on(QueryCommand).resolves(oneModel);
+    dynamodb.on(BatchGetItemCommand).resolves(runsInWindow(9, 1));
     cloudwatch
       .on(DescribeAlarmsCommand)
       .resolves({ MetricAlarms: [{ AlarmName: 'fixer-success-rate', StateValue: 'OK' }] });
@@ -118,21 +131,27 @@ describe('GET /api/alarm', () => {
   });
 
   it('reports INSUFFICIENT_DATA below the minimum, and a null CloudWatch state when asking fails', async () => {
-    dynamodb.on(QueryCommand).resolvesOnce(runsInWindow(2, 5)).resolves({ Items: [], Count: 0 });
+    dynamodb.on(QueryCommand).resolves(oneModel);
+    dynamodb.on(BatchGetItemCommand).resolves(runsInWindow(2, 5));
     cloudwatch.on(DescribeAlarmsCommand).rejects(new Error('AccessDenied'));
     const { body } = await get('/api/alarm');
     expect(body).toMatchObject({ state: 'INSUFFICIENT_DATA', executions: 7, cloudwatchState: null });
   });
 
-  it('reads only the index of the last hour, one day partition or two', async () => {
-    dynamodb.on(QueryCommand).resolves({ Items: [], Count: 0 });
+  it('reads two hour items per model, whatever the runs, and no run index', async () => {
+    dynamodb.on(QueryCommand).resolves(oneModel);
+    dynamodb.on(BatchGetItemCommand).resolves(runsInWindow(5_000, 5_000));
     cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
-    await get('/api/alarm');
-    const calls = dynamodb.commandCalls(QueryCommand);
-    expect(calls.length).toBeGreaterThanOrEqual(1);
-    expect(calls.length).toBeLessThanOrEqual(2);
-    for (const call of calls)
-      expect(call.args[0].input).toMatchObject({ IndexName: 'byStartTime', ProjectionExpression: '#status' });
+    const { body } = await get('/api/alarm');
+    expect(body).toMatchObject({ state: 'ALARM', executions: 10_000 });
+    const keys = dynamodb
+      .commandCalls(BatchGetItemCommand)
+      .flatMap((call) =>
+        Object.values(call.args[0].input.RequestItems ?? {}).flatMap((request) => request.Keys ?? []),
+      );
+    expect(keys.length).toBeLessThanOrEqual(2);
+    for (const call of dynamodb.commandCalls(QueryCommand))
+      expect(call.args[0].input.IndexName).toBeUndefined();
   });
 });
 
