@@ -16,6 +16,7 @@ import { type SeedReport, seedDemoData } from './demo-seed.js';
 import { createTables, type DynamoDbLocal, localAwsSettings, startDynamoDbLocal } from './dynamodb-local.js';
 import { ensureFrontendBuilt, frontendPaths } from './frontend-build.js';
 import { type ApiHandlers, createLocalHttpServer } from './http-server.js';
+import { asFunction, installPermissionGuard } from './permission-guard.js';
 import type { StreamHandler } from './stream-event.js';
 import {
   StreamPoller,
@@ -143,11 +144,22 @@ async function importHandlers(dynamoEndpoint: string, metricsSink: MetricsSink) 
   configureHandlerEnvironment(dynamoEndpoint);
   handlersBoundTo = dynamoEndpoint;
   const load = (name: string) => import(pathToFileURL(join(repoRoot, 'functions', `${name}.ts`)).href);
-  const [ingest, query, aggregate] = await Promise.all([load('ingest'), load('query'), load('aggregate')]);
-  const api: ApiHandlers = { ingest: ingest.handler, query: query.handler };
-  const aggregateHandler: StreamHandler = aggregate.createAggregateHandler({
-    publishMetrics: metricsSink.publish,
-  });
+  const [ingest, query, aggregate, clients] = await Promise.all([
+    load('ingest'),
+    load('query'),
+    load('aggregate'),
+    load('store/clients'),
+  ]);
+  // Each handler's DynamoDB calls are held to its role, as in AWS.
+  installPermissionGuard(clients.dynamodb, localAwsSettings.region);
+  const api: ApiHandlers = {
+    ingest: asFunction('ingest', ingest.handler),
+    query: asFunction('query', query.handler),
+  };
+  const aggregateHandler: StreamHandler = asFunction(
+    'aggregate',
+    aggregate.createAggregateHandler({ publishMetrics: metricsSink.publish }),
+  );
   return { api, aggregateHandler };
 }
 

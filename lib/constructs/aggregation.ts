@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { metricNames } from '../../functions/domain/alarm-rule';
+import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
 
@@ -41,9 +42,9 @@ export class Aggregation extends Construct {
         METRICS_NAMESPACE: metricNames.namespace,
       },
     });
-    // Counters are ADDed with UpdateItem (under a watermark condition); PutItem
-    // writes whole items. No reads, no deletes.
-    this.aggregateFunction.allow(['dynamodb:UpdateItem', 'dynamodb:PutItem'], [props.aggregates.tableArn]);
+    this.aggregateFunction.grantFromDefinition(functionPermissions.aggregate, {
+      tables: { Executions: props.executions.tableArn, Aggregates: props.aggregates.tableArn },
+    });
     this.aggregateFunction.grantPutMetricData(metricNames.namespace);
 
     this.deadLetterQueue = new sqs.Queue(this, 'stream-dlq', {

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { Grant, TableName } from '../../functions/store/permissions';
 
 /** Props of {@link HouseFunction}. */
 export interface HouseFunctionProps {
@@ -128,4 +129,29 @@ export class HouseFunction extends NodejsFunction {
   allow(actions: string[], resources: string[]): void {
     this.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
   }
+
+  /**
+   * Turns the function's permission definition (functions/store/permissions.ts)
+   * into one statement per grant, so the role is exactly what the local runtime
+   * enforces.
+   */
+  grantFromDefinition(grants: readonly Grant[], resources: PermissionResources): void {
+    for (const grant of grants) {
+      if ('alarm' in grant) {
+        const alarmArn = resources.alarms?.[grant.alarm];
+        if (alarmArn === undefined) throw new Error(`${this.node.id}: no ARN given for alarm ${grant.alarm}`);
+        this.allow([...grant.actions], [alarmArn]);
+        continue;
+      }
+      const tableArn = resources.tables[grant.table];
+      this.allow([...grant.actions], [grant.index ? `${tableArn}/index/${grant.index}` : tableArn]);
+    }
+  }
+}
+
+/** The deployed ARNs the names of a permission definition stand for. */
+export interface PermissionResources {
+  readonly tables: Readonly<Record<TableName, string>>;
+  /** Needed only by a function whose definition names an alarm. */
+  readonly alarms?: { readonly successRate: string };
 }

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RunLimits } from '../../functions/domain/execution';
 import { HEALTH_PATH, INGEST_PATH, READ_PATHS } from '../../functions/http/routes';
-import { executionsTable } from '../../functions/store/tables';
+import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
 
@@ -60,8 +60,11 @@ export class MetricsApi extends Construct {
         RUN_LIMITS: JSON.stringify(props.runLimits),
       },
     });
-    // GetItem tells a duplicate from a correction; PutItem stores. Nothing else.
-    this.ingestFunction.allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [props.executions.tableArn]);
+    const resources = {
+      tables: { Executions: props.executions.tableArn, Aggregates: props.aggregates.tableArn },
+      alarms: { successRate: props.successRateAlarm.arn },
+    };
+    this.ingestFunction.grantFromDefinition(functionPermissions.ingest, resources);
 
     this.queryFunction = new HouseFunction(this, 'query', {
       entry: functionEntry('query'),
@@ -74,14 +77,7 @@ export class MetricsApi extends Construct {
         ALARM_NAME: props.successRateAlarm.name,
       },
     });
-    this.queryFunction.allow(['dynamodb:GetItem', 'dynamodb:Query'], [props.aggregates.tableArn]);
-    // Drill-down reads runs through the time index only, never the base table.
-    const [byStartTime] = executionsTable.globalSecondaryIndexes;
-    this.queryFunction.allow(
-      ['dynamodb:Query'],
-      [`${props.executions.tableArn}/index/${byStartTime.indexName}`],
-    );
-    this.queryFunction.allow(['cloudwatch:DescribeAlarms'], [props.successRateAlarm.arn]);
+    this.queryFunction.grantFromDefinition(functionPermissions.query, resources);
 
     this.httpApi = new apigw.HttpApi(this, 'http-api', {
       description: 'Fixer agent metrics: ingest and dashboard queries',

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { metricNames } from '../../functions/domain/alarm-rule';
+import { type FunctionName, functionPermissions } from '../../functions/store/permissions';
 import { aggregatesTable, executionsTable } from '../../functions/store/tables';
 import { logicalIdOf, policyStatements, synth } from './synth';
 
@@ -222,14 +223,29 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets ingest only get and put items of the Executions table', () => {
+  const definedActions = (name: FunctionName) =>
+    functionPermissions[name].flatMap((grant) => [...grant.actions]);
+
+  it('grants each function exactly the DynamoDB and CloudWatch actions of its permission definition', () => {
+    const roles = { ingest: 'apiingestrole', query: 'apiqueryrole', aggregate: 'aggregationaggregaterole' };
+    for (const [name, role] of Object.entries(roles) as [FunctionName, string][]) {
+      const granted = actions(roleStatements(role)).filter(
+        (action) =>
+          ![
+            'dynamodb:DescribeStream',
+            'dynamodb:GetRecords',
+            'dynamodb:GetShardIterator',
+            'dynamodb:ListStreams',
+          ].includes(action) &&
+          (action.startsWith('dynamodb:') || action === 'cloudwatch:DescribeAlarms'),
+      );
+      expect(granted, name).toEqual(definedActions(name).sort());
+    }
+  });
+
+  it('lets ingest only put items of the Executions table', () => {
     const statements = roleStatements('apiingestrole');
-    expect(actions(statements)).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-    ]);
+    expect(actions(statements)).toEqual(['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))?.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^dataexecutions/), 'Arn'],
     });
@@ -262,10 +278,11 @@ describe('least privilege', () => {
     });
   });
 
-  it('lets query read Aggregates, query only the byStartTime index of Executions, and describe only its alarm', () => {
+  it('lets query read Aggregates (batch reads of edge hours included), query only the byStartTime index of Executions, and describe only its alarm', () => {
     const statements = roleStatements('apiqueryrole');
     expect(actions(statements)).toEqual([
       'cloudwatch:DescribeAlarms',
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:Query',

@@ -4,18 +4,20 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RUN_LIMITS, labelProblem } from '../../functions/domain/execution';
-import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { asFunction, type Callable } from '../../local/permission-guard';
+import { type DynamoFixture, enforceRoles, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext, runRecord } from '../support/events';
 
 describe('ingest on DynamoDB Local with its real stream', () => {
   let fixture: DynamoFixture;
-  let ingest: typeof import('../../functions/ingest').handler;
+  let ingest: Callable<typeof import('../../functions/ingest').handler>;
   let runItem: typeof import('../../functions/store/run-item');
 
   beforeAll(async () => {
     fixture = await startDynamoFixture();
     // The handler builds its SDK client on import, so import it only now that the env points at the fixture.
-    ingest = (await import('../../functions/ingest')).handler;
+    await enforceRoles();
+    ingest = asFunction('ingest', (await import('../../functions/ingest')).handler);
     runItem = await import('../../functions/store/run-item');
   });
   afterAll(async () => fixture?.stop());

@@ -1,23 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { asFunction, type Callable } from '../../local/permission-guard';
+import { type DynamoFixture, enforceRoles, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext, runRecord } from '../support/events';
 
 describe('ingest → stream → aggregate → summary on DynamoDB Local', () => {
   let fixture: DynamoFixture;
   let handlers: {
-    ingest: typeof import('../../functions/ingest').handler;
-    query: typeof import('../../functions/query').handler;
+    ingest: Callable<typeof import('../../functions/ingest').handler>;
+    query: Callable<typeof import('../../functions/query').handler>;
     aggregate: ReturnType<typeof import('../../functions/aggregate').createAggregateHandler>;
   };
   const published: unknown[] = [];
 
   beforeAll(async () => {
     fixture = await startDynamoFixture();
+    await enforceRoles();
     const { createAggregateHandler } = await import('../../functions/aggregate');
     handlers = {
-      ingest: (await import('../../functions/ingest')).handler,
-      query: (await import('../../functions/query')).handler,
-      aggregate: createAggregateHandler({ publishMetrics: async (input) => void published.push(input) }),
+      ingest: asFunction('ingest', (await import('../../functions/ingest')).handler),
+      query: asFunction('query', (await import('../../functions/query')).handler),
+      aggregate: asFunction(
+        'aggregate',
+        createAggregateHandler({ publishMetrics: async (input) => void published.push(input) }),
+      ),
     };
   });
   afterAll(async () => fixture?.stop());

@@ -4,7 +4,8 @@
  * every GET endpoint is compared with the truth computed from the raw runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { asFunction, type Callable, runAs, withoutGrant } from '../../local/permission-guard';
+import { type DynamoFixture, enforceRoles, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
 import { type DatasetRun, errorCountsOf, generateRuns, selectRuns, truthOf } from '../support/run-dataset';
 
@@ -28,9 +29,10 @@ describe('query API on DynamoDB Local', () => {
       event: unknown,
       context: typeof lambdaContext,
     ) => Promise<{ statusCode?: number; body?: string }>;
-    query: typeof import('../../functions/query').handler;
+    query: Callable<typeof import('../../functions/query').handler>;
     aggregate: ReturnType<typeof import('../../functions/aggregate').createAggregateHandler>;
   };
+  let rawQuery: Callable<typeof import('../../functions/query').handler>;
   let runs: DatasetRun[];
   const nowMs = Date.now();
 
@@ -61,11 +63,13 @@ describe('query API on DynamoDB Local', () => {
 
   beforeAll(async () => {
     fixture = await startDynamoFixture();
+    await enforceRoles();
     const { createAggregateHandler } = await import('../../functions/aggregate');
+    rawQuery = (await import('../../functions/query')).handler;
     handlers = {
-      ingest: (await import('../../functions/ingest')).handler as never,
-      query: (await import('../../functions/query')).handler,
-      aggregate: createAggregateHandler({ publishMetrics: async () => undefined }),
+      ingest: asFunction('ingest', (await import('../../functions/ingest')).handler) as never,
+      query: asFunction('query', rawQuery),
+      aggregate: asFunction('aggregate', createAggregateHandler({ publishMetrics: async () => undefined })),
     };
     // The recent runs feed the alarm: 12 successes and 3 failures in the last 50 minutes.
     const recent = generateRuns(15, nowMs - 50 * 60_000, nowMs - 60_000, 11, 'now').map((run, index) => ({
@@ -111,6 +115,19 @@ describe('query API on DynamoDB Local', () => {
     expect(body.previous.executions).toBe(previousTruth.executions);
     expect(body.previous.costTotalUsd).toBeCloseTo(previousTruth.costUsd, 9);
     expectWithin2Percent(body.previous.durationP95Ms, previousTruth.durationP95);
+  });
+
+  it('fails the New York summary with a 500 once BatchGetItem is taken from the query role, as AWS would', async () => {
+    // The edge hours of a local day are read with BatchGetItem: without that
+    // grant, AWS answers AccessDeniedException and the handler answers 500.
+    const withoutBatchGet = withoutGrant('query', 'dynamodb:BatchGetItem');
+    const event = httpEvent('GET', '/api/summary', {
+      query: { from: '2026-10-28', to: '2026-11-03', tz: 'America/New_York' },
+    });
+    const response = await runAs('query', () => rawQuery(event, lambdaContext), withoutBatchGet);
+    expect(response.statusCode).toBe(500);
+    const granted = await runAs('query', () => rawQuery(event, lambdaContext));
+    expect(granted.statusCode).toBe(200);
   });
 
   it('filters by model and status; status=success has a success rate of 1', async () => {

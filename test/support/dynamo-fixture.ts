@@ -16,6 +16,7 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda';
 import { tableDefinitions } from '../../functions/store/tables';
 import { createTables, localAwsSettings, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { installPermissionGuard } from '../../local/permission-guard';
 
 export interface DynamoFixture {
   readonly endpoint: string;
@@ -120,4 +121,15 @@ export async function startDynamoFixture(): Promise<DynamoFixture> {
       await local.stop();
     },
   };
+}
+
+/**
+ * Holds the handlers' shared DynamoDB client to the roles of
+ * functions/store/permissions.ts, as the local runtime does; handlers wrapped in
+ * `asFunction` (local/permission-guard.ts) then fail on a missing grant like
+ * they would in AWS. Call after `startDynamoFixture()`.
+ */
+export async function enforceRoles(): Promise<void> {
+  const { dynamodb } = await import('../../functions/store/clients');
+  installPermissionGuard(dynamodb, localAwsSettings.region);
 }
