@@ -19,6 +19,7 @@ import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
 import type { RetryOptions } from './store/retry';
 import { type RunImage, runImageSchema } from './store/run-item';
+import { recordUnwrittenItem } from './store/unwritten-items';
 
 const logger = new Logger({ serviceName: 'fixer-metrics-aggregate' });
 
@@ -171,6 +172,28 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     for (const model of newModels) knownModels.add(model);
 
     const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems(), retry);
+    // An item DynamoDB refuses to write (ValidationException: it would pass
+    // 400 KB, …) is refused again on every retry, so failing the batch would
+    // only stall the shard until the records reach the on-failure queue. Its
+    // contributions are left out instead, the records named in the log and in
+    // an UNWRITTEN entry (store/unwritten-items.ts), and the batch goes on.
+    const eventIds = new Map(records.map((record) => [record.dynamodb?.SequenceNumber, record.eventID]));
+    const rejected = results.filter((result) => result.rejected !== undefined);
+    for (const { item, rejected: error } of rejected) {
+      const sequenceNumbers = item.contributions.map(({ sequence }) => sequence.replace(/^0+(?=\d)/, ''));
+      const entry = {
+        granularity: item.granularity,
+        model: item.model,
+        bucket: item.bucket,
+        shardId: shardId ?? '',
+        sequenceNumbers,
+        eventIds: sequenceNumbers.map((sequence) => eventIds.get(sequence) ?? ''),
+        error: error ?? '',
+        at: new Date().toISOString(),
+      };
+      logger.error('aggregate item refused by DynamoDB; its records are left out of it', { ...entry });
+      await recordUnwrittenItem(tableName, entry, retry);
+    }
     const appliedHours = results
       .filter((result) => result.item.granularity === 'hour')
       .map((result) => ({ model: result.item.model, deltas: result.applied }));
@@ -189,6 +212,7 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
       writeRequests: results.reduce((sum, result) => sum + result.requests, 0),
       capacityUnits: results.reduce((sum, result) => sum + result.capacityUnits, 0),
       poisonRecords: poison.length,
+      unwritableItems: rejected.length,
     });
     return {
       batchItemFailures: poison,

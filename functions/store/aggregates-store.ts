@@ -110,6 +110,13 @@ export interface ItemWriteResult {
   readonly requests: number;
   /** Write capacity units DynamoDB reported (condition failures are charged too). */
   readonly capacityUnits: number;
+  /**
+   * Set when DynamoDB refused the write as invalid (a ValidationException:
+   * the item would pass 400 KB, an attribute is malformed): the message.
+   * Nothing was applied; the same write would fail again, so the caller
+   * must not retry it (see aggregate.ts).
+   */
+  readonly rejected?: string;
 }
 
 /**
@@ -149,6 +156,11 @@ const containerStates = new KnownItemStates();
  * back to a number a container remembers with other figures behind it.
  */
 const newVersion = () => randomBytes(9).toString('base64url');
+
+/** DynamoDB's answer to a request it will never accept as sent: retrying cannot help. */
+export function isValidationError(error: unknown): boolean {
+  return (error as Error)?.name === 'ValidationException';
+}
 
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return (
@@ -279,6 +291,8 @@ export async function applyPendingItem(
     } catch (error) {
       if (!isConditionFailure(error)) {
         states.delete(stateId);
+        if (isValidationError(error))
+          return { item, applied: new Map(), requests, capacityUnits, rejected: (error as Error).message };
         throw error;
       }
       // A failed condition is charged like a write; its capacity is not reported.
