@@ -44,8 +44,3 @@ export function decodeCursor(text: string): RunCursor | undefined {
 export function cursorStartMs(cursor: RunCursor): number {
   return Number(cursor.startKey.slice(0, 15));
 }
-
-/** The executionId inside a cursor's sort key. */
-export function cursorExecutionId(cursor: RunCursor): string {
-  return cursor.startKey.slice(16);
-}

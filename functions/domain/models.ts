@@ -1,36 +1,15 @@
 import type { SignedKey } from './query-range';
-import {
-  addSignedTotals,
-  addTotals,
-  emptyTotals,
-  type ReadonlyTotals,
-  ratio,
-  rowFigures,
-  type Totals,
-} from './rates';
+import { addSignedTotals, emptyTotals, type ReadonlyTotals, ratio, rowFigures, type Totals } from './rates';
 
 /** Totals of one aggregate item and the model it belongs to. */
 export interface ModelTotals extends ReadonlyTotals {
   readonly model: string;
 }
 
-/** Sums items per model; every name in `models` gets a row, even an empty one. */
-export function totalsPerModel(models: readonly string[], items: Iterable<ModelTotals>): Map<string, Totals> {
-  const perModel = new Map(models.map((model) => [model, emptyTotals()]));
-  for (const item of items) {
-    let totals = perModel.get(item.model);
-    if (!totals) {
-      totals = emptyTotals();
-      perModel.set(item.model, totals);
-    }
-    addTotals(totals, item);
-  }
-  return perModel;
-}
-
 /**
- * Like totalsPerModel over one span of a signed plan: each item is added or
+ * Sums items per model over one span of a signed plan: each item is added or
  * subtracted as `terms` say (items whose key is not named are ignored).
+ * Every name in `models` gets a row, even an empty one.
  */
 export function signedTotalsPerModel(
   models: readonly string[],

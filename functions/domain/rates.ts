@@ -119,13 +119,6 @@ export function addSignedTotals(into: Totals, other: ReadonlyTotals, sign: 1 | -
   return into;
 }
 
-/** Sums counters and histograms of many buckets. */
-export function combine(buckets: Iterable<ReadonlyTotals>): Totals {
-  const totals = emptyTotals();
-  for (const bucket of buckets) addTotals(totals, bucket);
-  return totals;
-}
-
 /** The figures a timeseries bucket and a models row share, per API.md. */
 export function rowFigures({ counters, histogram, extent }: Totals) {
   const duration = durationFigures(counters, histogram, extent);

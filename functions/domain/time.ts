@@ -15,9 +15,4 @@ export function utcDayKey(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
-/** Epoch milliseconds of the start of an hour key such as `2026-11-01T13`. */
-export function hourKeyToEpochMs(hourKey: string): number {
-  return Date.parse(`${hourKey}:00:00.000Z`);
-}
-
 export { HOUR_MS };

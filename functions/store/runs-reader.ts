@@ -189,29 +189,3 @@ export async function readRunsPage(
   }
   return { runs };
 }
-
-/**
- * Executions and successes among the runs of the filter, reading only each
- * run's status. Costs one index item per run: meant for short windows.
- */
-export async function countOutcomes(
-  tableName: string,
-  filter: RunFilter,
-  meter: ReadMeter,
-): Promise<{ executions: number; successes: number }> {
-  let executions = 0;
-  let successes = 0;
-  for (const day of dayPartitionsNewestFirst(filter.startMs, filter.endMs)) {
-    const input = dayQueryInput(tableName, day, filter);
-    const names = { ...input.ExpressionAttributeNames, '#status': 'status' };
-    for await (const page of queryPages(meter, {
-      ...input,
-      ExpressionAttributeNames: names,
-      ProjectionExpression: '#status',
-    })) {
-      executions += page.items.length;
-      successes += page.items.filter((item) => item.status?.S === 'success').length;
-    }
-  }
-  return { executions, successes };
-}

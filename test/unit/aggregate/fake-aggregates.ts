@@ -1,7 +1,7 @@
 /**
  * An in-memory Aggregates table that understands exactly the UpdateItem and
  * PutItem shapes aggregates-store.ts sends, for aws-sdk-client-mock tests:
- * `ADD #a0 :v0, … SET #wm = :max, #v = :next[, #hs = :hs][, #hf = :hf]` under
+ * `SET #wm = :max, #v = :next[, #c = :c][, #hs = :hs][, #hf = :hf]` under
  * one of its three conditions, failing like DynamoDB with ALL_OLD on a
  * failed condition.
  */
@@ -54,14 +54,9 @@ export class FakeAggregatesTable {
       pk: { S: input.Key?.pk?.S ?? '' },
       sk: { S: input.Key?.sk?.S ?? '' },
     };
-    const additions = /ADD (.*?)(?: SET|$)/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
-    for (const addition of additions.split(', ').filter(Boolean)) {
-      const [name = '', value = ''] = addition.split(' ');
-      const attribute = names[name] ?? name;
-      const before = BigInt(item[attribute]?.N ?? '0');
-      item[attribute] = { N: (before + BigInt(values[value]?.N ?? '0')).toString() };
-    }
-    const sets = /SET (.*)$/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
+    const update = input.UpdateExpression ?? '';
+    if (!update.startsWith('SET ')) throw new Error(`fake table: unexpected update ${update}`);
+    const sets = /^SET (.*)$/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
     for (const assignment of sets.split(', ').filter(Boolean)) {
       const [name = '', value = ''] = assignment.split(' = ');
       item[names[name] ?? name] = structuredClone(values[value] ?? { NULL: true });

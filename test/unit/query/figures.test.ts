@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Counters } from '../../../functions/domain/deltas';
 import { errorsBody } from '../../../functions/domain/errors-report';
-import { modelsBody, totalsPerModel } from '../../../functions/domain/models';
+import { modelsBody, signedTotalsPerModel } from '../../../functions/domain/models';
 import { emptyCounters, emptyTotals, type Totals } from '../../../functions/domain/rates';
 import { bucketAttribute } from '../../../functions/domain/sketch';
 import { summaryBody } from '../../../functions/domain/summary';
@@ -101,12 +101,13 @@ describe('summaryBody', () => {
 
 describe('modelsBody', () => {
   it('sorts by executions and leaves out models without runs unless asked for', () => {
-    const perModel = totalsPerModel(
+    const perModel = signedTotalsPerModel(
       ['old', 'a', 'b'],
       [
-        { model: 'a', ...totals({ executions: 2, successes: 2 }) },
-        { model: 'b', ...totals({ executions: 5, successes: 4, failures: 1 }) },
+        { model: 'a', bucket: '2026-11-01', ...totals({ executions: 2, successes: 2 }) },
+        { model: 'b', bucket: '2026-11-01', ...totals({ executions: 5, successes: 4, failures: 1 }) },
       ],
+      [{ key: '2026-11-01', sign: 1 }],
     );
     expect(modelsBody(perModel, []).models.map((row) => row.model)).toEqual(['b', 'a']);
     expect(modelsBody(perModel, ['old']).models.map((row) => [row.model, row.successRate])).toEqual([
