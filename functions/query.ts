@@ -40,8 +40,12 @@ import {
   errorBucketsOf,
   listModels,
   otherErrorBucketsOf,
+  READ_BUDGET,
   ReadMeter,
   readAggregates,
+  readCostOf,
+  type SeriesSelection,
+  withinReadBudget,
 } from './store/aggregates-reader';
 import { readAlarmState } from './store/cloudwatch-alarm';
 import { readRunsPage, runsNewestFirst } from './store/runs-reader';
@@ -94,40 +98,66 @@ async function selectedModels(query: CommonQuery, meter: ReadMeter): Promise<rea
 const statusesOf = (query: CommonQuery): RunStatus[] =>
   query.status ? [query.status] : ['success', 'failure'];
 
+const grouped = (count: number) => count.toLocaleString('en-US');
+
 /**
- * The aggregate items whose signed sums are exactly `spans` (see signedPlanOf),
- * for the models of the request, with the plan that combines them.
+ * Refuses a plan over READ_BUDGET with a 400 that says how to narrow it:
+ * name fewer models when some number of them fits, else shorten the range.
+ */
+function checkReadBudget(keys: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, models: number): void {
+  const cost = readCostOf(keys, models);
+  if (withinReadBudget(cost)) return;
+  let fitting = 0;
+  while (fitting < models && withinReadBudget(readCostOf(keys, fitting + 1))) fitting++;
+  const planned = `this request would read up to ${grouped(cost.items)} aggregate items in ${grouped(cost.calls)} calls (${models} models); one request may read at most ${grouped(READ_BUDGET.items)} items in ${READ_BUDGET.calls} calls`;
+  throw new InvalidQueryError([
+    fitting >= 1
+      ? {
+          path: 'model',
+          message: `${planned}: name at most ${fitting} models with model=, or narrow from..to`,
+        }
+      : { path: 'from', message: `${planned}: narrow from..to` },
+  ]);
+}
+
+/**
+ * The models of the request and the aggregate items whose signed sums are
+ * exactly `spans` (see signedPlanOf), with the plan that combines them. The
+ * plan is checked against the read budget before anything is read (with one
+ * model when the request names none), and again once the registry has said
+ * how many models there are, before any aggregate is read.
  */
 async function aggregatesOver(
-  models: readonly string[],
+  query: CommonQuery,
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
 ) {
   const plan = signedPlanOf(spans);
+  checkReadBudget(plan, Math.max(1, query.model.length));
+  const models = await selectedModels(query, meter);
+  checkReadBudget(plan, models.length);
   const items = await readAggregates(
     table.aggregates,
     { models, hourKeys: plan.hourKeys, dayKeys: plan.dayKeys },
     meter,
   );
-  return { plan, items };
+  return { models, plan, items };
 }
 
 /** The totals of each span, over the models and statuses the request selects. */
 async function totalsOfSpans(
   query: CommonQuery,
-  models: readonly string[],
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
 ) {
-  const { plan, items } = await aggregatesOver(models, spans, meter);
+  const { plan, items } = await aggregatesOver(query, spans, meter);
   return signedTotalsPerSpan(plan.perSpan, counterBucketsOf(items, statusesOf(query)));
 }
 
 async function summary(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.summary);
   const range = rangeOf(query);
-  const models = await selectedModels(query, meter);
-  const [current, previous] = await totalsOfSpans(query, models, [range, previousRange(range)], meter);
+  const [current, previous] = await totalsOfSpans(query, [range, previousRange(range)], meter);
   return summaryBody({ from: range.from, to: range.to, tz: range.tz }, current!, previous!);
 }
 
@@ -140,8 +170,7 @@ async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> 
   const baseline = bucketsBefore(range, granularity, BASELINE_BUCKETS);
   const buckets = bucketsOf(range, granularity);
   const all = [...baseline, ...buckets];
-  const models = await selectedModels(query, meter);
-  const totals = await totalsOfSpans(query, models, all, meter);
+  const totals = await totalsOfSpans(query, all, meter);
   const withTotals = all.map((bucket, index) => ({ bucket, totals: totals[index]! }));
   return timeseriesBody(
     granularity,
@@ -154,8 +183,7 @@ async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> 
 async function models(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.models);
   const range = rangeOf(query);
-  const names = await selectedModels(query, meter);
-  const { plan, items } = await aggregatesOver(names, [range], meter);
+  const { models: names, plan, items } = await aggregatesOver(query, [range], meter);
   const perModel = signedTotalsPerModel(names, counterBucketsOf(items, statusesOf(query)), plan.perSpan[0]!);
   return modelsBody(perModel, query.model);
 }
@@ -163,8 +191,7 @@ async function models(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
 async function errors(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.errors);
   const range = rangeOf(query);
-  const names = await selectedModels(query, meter);
-  const { plan, items } = await aggregatesOver(names, [range], meter);
+  const { models: names, plan, items } = await aggregatesOver(query, [range], meter);
   const terms = plan.perSpan[0]!;
   const signs = new Map(terms.map(({ key, sign }) => [key, sign]));
   const errorCounts =
@@ -243,6 +270,7 @@ async function alarm(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const window = alarmWindow(Date.now());
   const readCounts = async () => {
     const models = await selectedModels(query, meter);
+    checkReadBudget({ hourKeys: window.hourKeys, dayKeys: [] }, models.length);
     const hours = await readAggregates(
       table.aggregates,
       { models, hourKeys: window.hourKeys, dayKeys: [] },

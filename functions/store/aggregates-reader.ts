@@ -196,40 +196,131 @@ function decodedOf(item: Item): DecodedAggregate {
 }
 
 /**
+ * What one request may plan against the Aggregates table, checked before
+ * any aggregate is read (see `readCostOf` and functions/query.ts): at most
+ * this many items (every planned key counts, whether or not it exists) in
+ * this many calls (Queries and BatchGetItems; a Query that needs a second
+ * 1 MB page counts once, its items are already in `items`). Per model, a
+ * 400-day daily timeseries (+14 baseline days) plans 414 items in 1 call in
+ * UTC, 2,204 in 19 in New York (4 edge hours a day), 2,904 in 26 in Kolkata
+ * (6) and 9,936 in 1 in Fiji (every hour); a 400-day summary (with its
+ * previous 400 days) ~800 items in 1–4 calls in any zone. So every model of
+ * a 30-day dashboard and 50 models over a 400-day summary fit, and 50
+ * models × 400 days of Kolkata timeseries (145,200 items in 1,295 calls)
+ * does not: docs/QUERY.md "Read budget" lists what fits.
+ */
+export const READ_BUDGET = { items: 60_000, calls: 400 } as const;
+
+/** Reads of one request in flight at once: enough to keep DynamoDB busy, never a flood. */
+export const READ_CONCURRENCY = 8;
+
+/** Keys of one model's series read as one Query (a run of ≥ QUERY_RUN consecutive keys) or by BatchGetItem. */
+interface SeriesPlan {
+  readonly granularity: 'hour' | 'day';
+  readonly spans: readonly (readonly [first: string, last: string])[];
+  readonly byKey: readonly string[];
+  readonly items: number;
+}
+
+function seriesPlans(selection: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>): SeriesPlan[] {
+  return (
+    [
+      ['hour', selection.hourKeys],
+      ['day', selection.dayKeys],
+    ] as const
+  ).map(([granularity, keys]) => {
+    const spans: (readonly [string, string])[] = [];
+    const byKey: string[] = [];
+    for (const run of consecutiveRuns(keys)) {
+      if (run.length >= QUERY_RUN) spans.push([run[0]!, run[run.length - 1]!]);
+      else byKey.push(...run);
+    }
+    return { granularity, spans, byKey, items: keys.length };
+  });
+}
+
+export interface ReadCost {
+  /** Items planned: every key of every model, whether or not the item exists. */
+  readonly items: number;
+  /** Queries plus BatchGetItem calls of 100 keys. */
+  readonly calls: number;
+}
+
+/**
+ * What reading `keys` for `models` models costs at most, without reading
+ * anything: every model's series have the same keys, so the cost follows
+ * from one model's plan.
+ */
+export function readCostOf(keys: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, models: number): ReadCost {
+  const plans = seriesPlans(keys);
+  const sum = (of: (plan: SeriesPlan) => number) => plans.reduce((total, plan) => total + of(plan), 0);
+  return {
+    items: models * sum((plan) => plan.items),
+    calls:
+      models * sum((plan) => plan.spans.length) +
+      Math.ceil((models * sum((plan) => plan.byKey.length)) / BATCH_KEYS),
+  };
+}
+
+export const withinReadBudget = (cost: ReadCost): boolean =>
+  cost.items <= READ_BUDGET.items && cost.calls <= READ_BUDGET.calls;
+
+/**
+ * Runs `tasks` at most `limit` at a time, results in task order. After a
+ * failure no new task starts; the error is thrown once those in flight settle.
+ */
+async function runBounded<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  const failures: unknown[] = [];
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < tasks.length && failures.length === 0) {
+      const index = next++;
+      try {
+        results[index] = await tasks[index]!();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+  return results;
+}
+
+/**
  * The aggregate items of every selected model under the given keys. Day
  * keys and long runs of consecutive hours are Queries (`sk BETWEEN`); the
  * scattered edge hours of local days are fetched by key with BatchGetItem.
- * All in parallel.
+ * At most READ_CONCURRENCY calls are in flight; the caller has checked the
+ * plan against READ_BUDGET (`readCostOf`).
  */
 export async function readAggregates(
   tableName: string,
   selection: SeriesSelection,
   meter: ReadMeter,
 ): Promise<AggregateBucket[]> {
-  const reads: Promise<Item[]>[] = [];
+  const reads: (() => Promise<Item[]>)[] = [];
   const byKey: { pk: string; sk: string }[] = [];
+  const plans = seriesPlans(selection);
   for (const model of selection.models) {
-    for (const [granularity, keys] of [
-      ['hour', selection.hourKeys],
-      ['day', selection.dayKeys],
-    ] as const) {
-      const pk = aggregateSeriesPk(granularity, model);
-      for (const run of consecutiveRuns(keys)) {
-        if (run.length >= QUERY_RUN)
-          reads.push(querySpan(tableName, pk, run[0]!, run[run.length - 1]!, meter));
-        else for (const sk of run) byKey.push({ pk, sk });
-      }
+    for (const plan of plans) {
+      const pk = aggregateSeriesPk(plan.granularity, model);
+      for (const [first, last] of plan.spans) reads.push(() => querySpan(tableName, pk, first, last, meter));
+      for (const sk of plan.byKey) byKey.push({ pk, sk });
     }
   }
-  for (let index = 0; index < byKey.length; index += BATCH_KEYS)
-    reads.push(batchGet(tableName, byKey.slice(index, index + BATCH_KEYS), meter));
+  for (let index = 0; index < byKey.length; index += BATCH_KEYS) {
+    const keys = byKey.slice(index, index + BATCH_KEYS);
+    reads.push(() => batchGet(tableName, keys, meter));
+  }
   const modelOf = new Map(
     selection.models.flatMap((model) => [
       [aggregateSeriesPk('hour', model), model],
       [aggregateSeriesPk('day', model), model],
     ]),
   );
-  return (await Promise.all(reads)).flat().map(
+  return (await runBounded(reads, READ_CONCURRENCY)).flat().map(
     (item): AggregateBucket => ({
       model: modelOf.get(item.pk?.S ?? '') ?? '',
       bucket: item.sk?.S ?? '',

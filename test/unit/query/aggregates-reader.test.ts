@@ -1,7 +1,7 @@
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReadMeter, readAggregates } from '../../../functions/store/aggregates-reader';
+import { READ_CONCURRENCY, ReadMeter, readAggregates } from '../../../functions/store/aggregates-reader';
 
 const dynamodb = mockClient(DynamoDBClient);
 const DAYS = Array.from({ length: 16 }, (_, index) => `2026-11-${String(index + 1).padStart(2, '0')}`);
@@ -54,5 +54,44 @@ describe('readAggregates', () => {
 
     expect(await read()).toEqual(DAYS.map((day) => [day, 2, 2]));
     expect(await read()).toEqual(DAYS.map((day) => [day, 3, 3]));
+  });
+
+  it(`keeps at most ${READ_CONCURRENCY} calls in flight however many it plans`, async () => {
+    // Prepare: 40 models × (20 days in one Query + 30 scattered hours): 40 Queries, 12 BatchGetItems.
+    let inFlight = 0;
+    let most = 0;
+    const slow = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      // Settles after other calls had every chance to start.
+      for (let turn = 0; turn < 5; turn++) await new Promise((done) => setImmediate(done));
+      inFlight--;
+    };
+    dynamodb.on(QueryCommand).callsFake(async () => {
+      await slow();
+      return { Items: [], Count: 0 };
+    });
+    dynamodb.on(BatchGetItemCommand).callsFake(async () => {
+      await slow();
+      return { Responses: {} };
+    });
+    const dayKeys = Array.from({ length: 20 }, (_, index) => `2026-10-${String(index + 1).padStart(2, '0')}`);
+    const hourKeys = Array.from(
+      { length: 30 },
+      (_, index) => `2026-11-${String(index + 1).padStart(2, '0')}T05`,
+    );
+
+    // Act
+    await readAggregates(
+      'Aggregates',
+      { models: Array.from({ length: 40 }, (_, index) => `m${index}`), hourKeys, dayKeys },
+      new ReadMeter(),
+    );
+
+    // Assess
+    const calls =
+      dynamodb.commandCalls(QueryCommand).length + dynamodb.commandCalls(BatchGetItemCommand).length;
+    expect(calls).toBe(52);
+    expect(most).toBe(READ_CONCURRENCY);
   });
 });

@@ -1,0 +1,201 @@
+/**
+ * The read budget of the aggregate GETs: a plan over READ_BUDGET is a 400
+ * that names the parameter and says how to narrow the request, decided
+ * before any aggregate is read; a plan within it reads at most its items in
+ * at most its calls.
+ */
+import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { httpEvent, lambdaContext } from '../../support/events';
+
+vi.hoisted(() => {
+  Object.assign(process.env, {
+    EXECUTIONS_TABLE_NAME: 'Executions',
+    AGGREGATES_TABLE_NAME: 'Aggregates',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+});
+
+const dynamodb = mockClient(DynamoDBClient);
+let handler: typeof import('../../../functions/query').handler;
+let READ_BUDGET: typeof import('../../../functions/store/aggregates-reader').READ_BUDGET;
+
+beforeAll(async () => {
+  handler = (await import('../../../functions/query')).handler;
+  READ_BUDGET = (await import('../../../functions/store/aggregates-reader')).READ_BUDGET;
+});
+afterEach(() => dynamodb.reset());
+
+const modelNames = (count: number) => Array.from({ length: count }, (_, index) => `model-${index}`);
+
+/** Answers every read with nothing, the registry with `registry`, and counts what was asked. */
+function emptyStore(registry: readonly string[] = []) {
+  const asked = { calls: 0, keys: 0 };
+  dynamodb
+    .on(QueryCommand)
+    .callsFake((input: { ExpressionAttributeValues?: Record<string, { S?: string }> }) => {
+      asked.calls++;
+      if (input.ExpressionAttributeValues?.[':pk']?.S === 'MODELS')
+        return {
+          Items: registry.map((name) => ({ pk: { S: 'MODELS' }, sk: { S: name } })),
+          Count: registry.length,
+        };
+      return { Items: [], Count: 0 };
+    });
+  dynamodb
+    .on(BatchGetItemCommand)
+    .callsFake((input: { RequestItems: Record<string, { Keys: unknown[] }> }) => {
+      asked.calls++;
+      asked.keys += Object.values(input.RequestItems).reduce((sum, { Keys }) => sum + Keys.length, 0);
+      return { Responses: {} };
+    });
+  return asked;
+}
+
+async function get(path: string, query: Record<string, string>) {
+  const response = await handler(httpEvent('GET', path, { query }), lambdaContext);
+  return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') };
+}
+
+const YEAR = { from: '2025-10-01', to: '2026-11-04' };
+
+describe('the read budget', () => {
+  it('refuses 50 models × 400 days of Kolkata timeseries with a 400 naming model, before any read', async () => {
+    // Prepare
+    const asked = emptyStore();
+
+    // Act
+    const answer = await get('/api/timeseries', {
+      ...YEAR,
+      tz: 'Asia/Kolkata',
+      granularity: 'day',
+      model: modelNames(50).join(','),
+    });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_query');
+    expect(answer.body.issues).toEqual([{ path: 'model', message: expect.any(String) }]);
+    expect(answer.body.issues[0].message).toMatch(
+      /would read up to 145,200 aggregate items in 1,295 calls \(50 models\); one request may read at most 60,000 items in 400 calls: name at most 15 models with model=, or narrow from\.\.to/,
+    );
+    expect(asked.calls).toBe(0);
+  });
+
+  it('takes the number of models it can serve: 15 of them over the same Kolkata year', async () => {
+    // Prepare
+    const asked = emptyStore();
+
+    // Act
+    const answer = await get('/api/timeseries', {
+      ...YEAR,
+      tz: 'Asia/Kolkata',
+      granularity: 'day',
+      model: modelNames(15).join(','),
+    });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(asked.calls).toBeLessThanOrEqual(READ_BUDGET.calls);
+    expect(asked.keys).toBeLessThanOrEqual(READ_BUDGET.items);
+  });
+
+  it('without a model filter, reads only the registry before refusing a plan over its models', async () => {
+    // Prepare
+    emptyStore(modelNames(60));
+
+    // Act
+    const answer = await get('/api/timeseries', { ...YEAR, tz: 'Asia/Kolkata', granularity: 'day' });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.issues[0]).toMatchObject({ path: 'model' });
+    expect(answer.body.issues[0].message).toContain('(60 models)');
+    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['/api/summary', {}],
+    ['/api/models', {}],
+    ['/api/errors', {}],
+    ['/api/timeseries', { granularity: 'day' }],
+  ])('serves %s for 50 models over 30 days in the farthest zone from UTC', async (path, extra) => {
+    // Prepare
+    emptyStore();
+
+    // Act
+    const answer = await get(path, {
+      from: '2026-10-06',
+      to: '2026-11-04',
+      tz: 'Pacific/Fiji',
+      model: modelNames(50).join(','),
+      ...extra,
+    });
+
+    // Assess
+    expect(answer.status).toBe(200);
+  });
+
+  it('serves a 400-day summary of 50 models in a half-hour zone', async () => {
+    // Prepare
+    emptyStore();
+
+    // Act
+    const answer = await get('/api/summary', {
+      ...YEAR,
+      tz: 'Asia/Kolkata',
+      model: modelNames(50).join(','),
+    });
+
+    // Assess
+    expect(answer.status).toBe(200);
+  });
+
+  it('never sends more calls or keys than the budget: any GET, range, zone and number of models', async () => {
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Asia/Kathmandu',
+      'Pacific/Chatham',
+      'Pacific/Fiji',
+    ];
+    const day = (offset: number) =>
+      new Date(Date.UTC(2025, 9, 1) + offset * 86_400_000).toISOString().slice(0, 10);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/api/summary', '/api/timeseries', '/api/models', '/api/errors', '/api/alarm'),
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 399 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 50 }),
+        async (path, tz, start, days, models) => {
+          dynamodb.reset();
+          const asked = emptyStore();
+          const answer = await get(path, {
+            from: day(start),
+            to: day(Math.min(start + days, 400)),
+            tz,
+            model: modelNames(models).join(','),
+            ...(path === '/api/timeseries' ? { granularity: 'day' } : {}),
+          });
+          if (answer.status === 400) {
+            expect(answer.body.issues[0].path).toMatch(/^(model|from|to)$/);
+            expect(asked.calls).toBe(0);
+          } else {
+            expect(answer.status).toBe(200);
+            expect(asked.calls).toBeLessThanOrEqual(READ_BUDGET.calls);
+            expect(asked.keys).toBeLessThanOrEqual(READ_BUDGET.items);
+          }
+        },
+      ),
+      { numRuns: 40, seed: 20261202 },
+    );
+  }, 60_000);
+});
