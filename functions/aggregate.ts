@@ -9,16 +9,14 @@ import {
   PutMetricDataCommand,
   type PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
-import { BatchAccumulator, type RunChange } from './domain/deltas';
+import { BatchAccumulator } from './domain/deltas';
 import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
 import type { RetryOptions } from './store/retry';
-import { type RunImage, runImageSchema } from './store/run-item';
+import { type ReadRecord, readStreamRecord } from './store/stream-records';
 import { recordUnwrittenItem } from './store/unwritten-items';
 
 const logger = new Logger({ serviceName: 'fixer-metrics-aggregate' });
@@ -42,69 +40,6 @@ const DEADLINE_MARGIN_MS = 5_000;
 /** Thrown when records arrive without the shard they came from. */
 export class MissingShardIdError extends Error {
   override readonly name = 'MissingShardIdError';
-}
-
-/**
- * Longest model name and error type the API accepts, in code points; longer
- * ones did not come through ingest, and they would bloat keys and attribute names.
- */
-const MAX_NAME_LENGTH = 100;
-const codePoints = (text: string) => [...text].length;
-
-const isTtlDeletion = (record: DynamoDBRecord) =>
-  record.userIdentity?.type === 'Service' && record.userIdentity?.principalId === 'dynamodb.amazonaws.com';
-
-/** A stream image as a run, or the reason it is not one. */
-function readImage(image: Record<string, unknown> | undefined): RunImage | string {
-  if (!image) return 'no image';
-  let plain: Record<string, unknown>;
-  try {
-    plain = unmarshall(image as Record<string, AttributeValue>);
-  } catch (error) {
-    return `unreadable image: ${(error as Error).message}`;
-  }
-  const parsed = runImageSchema.safeParse(plain);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(item)').join(', ');
-    return `not a run (bad or missing: ${fields})`;
-  }
-  const run = parsed.data;
-  if (codePoints(run.model) > MAX_NAME_LENGTH) return `model longer than ${MAX_NAME_LENGTH} characters`;
-  if (codePoints(run.errorType ?? '') > MAX_NAME_LENGTH)
-    return `errorType longer than ${MAX_NAME_LENGTH} characters`;
-  return run;
-}
-
-/** A stream record read: the change to count, and why it is poison if it is. */
-export interface ReadRecord {
-  readonly change?: RunChange;
-  /** Set when the record must be reported (and end up in the on-failure destination). */
-  readonly poisonReason?: string;
-}
-
-/**
- * Reads a stream record. An image that is not a run counts as no run: the
- * aggregates then equal the runs that are in the table. A record is poison
- * when its new image (INSERT, MODIFY) is not a run: its valid old image is
- * still subtracted, and the record is reported. An old image that is not a
- * run was reported when it was written, so a MODIFY that repairs it simply
- * adds the repaired run, and a REMOVE of it changes nothing.
- */
-export function readStreamRecord(record: DynamoDBRecord): ReadRecord {
-  const kind = record.eventName;
-  const expiredByTtl = isTtlDeletion(record);
-  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE') {
-    return { poisonReason: `unknown eventName ${String(kind)}` };
-  }
-  const oldImage = kind === 'INSERT' ? undefined : readImage(record.dynamodb?.OldImage);
-  const newImage = kind === 'REMOVE' ? undefined : readImage(record.dynamodb?.NewImage);
-  const change: RunChange = {
-    kind,
-    expiredByTtl,
-    ...(typeof oldImage === 'object' ? { oldRun: oldImage } : {}),
-    ...(typeof newImage === 'object' ? { newRun: newImage } : {}),
-  };
-  return typeof newImage === 'string' ? { change, poisonReason: `new image ${newImage}` } : { change };
 }
 
 const SEQUENCE_NUMBER = /^\d{1,40}$/;
