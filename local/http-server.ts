@@ -40,12 +40,34 @@ export interface LocalHttpServerOptions {
   /** Extra figures merged into GET /api/health as `local` (poller status, dead letters). */
   getHealthExtras?: () => Record<string, unknown>;
   log?: (line: string) => void;
+  /** How long a request body may take to arrive; @default bodyTimeoutMs */
+  bodyTimeoutMs?: number;
 }
 
 /** API Gateway's HTTP API payload limit. The ingest handler enforces its own 1 MiB. */
 export const maxBodyBytes = 10 * 1024 * 1024;
 /** API Gateway HTTP API: request line and headers up to 10 KiB. */
 export const maxUrlLength = 10_240;
+/** Header fields a request may carry (Node parses 2,000 by default and drops the rest unseen). */
+export const maxHeaderFields = 2_000;
+/**
+ * A request body must arrive within this long from its headers; after it,
+ * 408. The headers themselves have the same time (Node's headersTimeout).
+ * Without it a body that trickles in holds a socket for Node's 300 s.
+ */
+export const bodyTimeoutMs = 10_000;
+
+/**
+ * The names this server answers to: the loopback names, with any port (the
+ * Vite dev server's proxy forwards its own `localhost:5173`). A page on
+ * another site whose DNS name is made to point at 127.0.0.1 (DNS rebinding)
+ * sends its own name, so it is refused before anything else is looked at.
+ */
+const ownHost = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+
+export function isOwnHost(host: string | undefined): boolean {
+  return host !== undefined && ownHost.test(host);
+}
 
 const securityHeaders: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -77,49 +99,101 @@ function errorBody(error: string, message: string): string {
   return JSON.stringify({ error, message });
 }
 
-/** Answers a request the parser could not even read, straight on the socket. */
+/** A JSON error written straight on the socket, for requests Node answers before any handler. */
+function rawJsonError(
+  socket: Socket,
+  status: number,
+  reason: string,
+  code: string,
+  message: string,
+  extraHeaders = '',
+): void {
+  const body = errorBody(code, message);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n${extraHeaders}` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Answers a request the parser could not even read (or did not finish reading in time), straight on the socket. */
 function answerClientError(error: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const [status, reason, code, message] = tooLarge
-    ? [
-        431,
-        'Request Header Fields Too Large',
-        'request_too_large',
-        'the request line and headers exceed 64 KiB',
-      ]
-    : [400, 'Bad Request', 'bad_request', `malformed HTTP request (${error.code ?? 'parse error'})`];
-  const body = errorBody(code, message);
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  if (error.code === 'HPE_HEADER_OVERFLOW')
+    rawJsonError(
+      socket,
+      431,
+      'Request Header Fields Too Large',
+      'request_too_large',
+      'the request line and headers exceed 64 KiB',
+    );
+  else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    rawJsonError(
+      socket,
+      408,
+      'Request Timeout',
+      'request_timeout',
+      `the request did not arrive within ${bodyTimeoutMs / 1000} s`,
+    );
+  else
+    rawJsonError(
+      socket,
+      400,
+      'Bad Request',
+      'bad_request',
+      `malformed HTTP request (${error.code ?? 'parse error'})`,
+    );
 }
 
 export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
   const log = options.log ?? (() => {});
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) => {
-    handleRequest(request, response, options, log).catch((error) => {
-      log(`http: unexpected error for ${request.method} ${request.url}: ${(error as Error).stack ?? error}`);
-      if (!response.headersSent)
-        sendJson(response, 500, errorBody('internal_error', 'Internal Server Error'));
-      else response.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      maxHeaderSize: 64 * 1024,
+      // A missing Host is answered by handleRequest, as JSON; Node's own answer is an empty 400.
+      requireHostHeader: false,
+      headersTimeout: bodyTimeoutMs,
+      // How often Node looks for requests past headersTimeout (default 30 s).
+      connectionsCheckingInterval: 1_000,
+    },
+    (request, response) => {
+      handleRequest(request, response, options, log).catch((error) => {
+        log(
+          `http: unexpected error for ${request.method} ${request.url}: ${(error as Error).stack ?? error}`,
+        );
+        if (!response.headersSent)
+          sendJson(response, 500, errorBody('internal_error', 'Internal Server Error'));
+        else response.destroy();
+      });
+    },
+  );
+  // One more than the limit, so that a request over it can be told from one at it.
+  server.maxHeadersCount = maxHeaderFields + 1;
   server.on('clientError', answerClientError);
+  // Node answers an Expect it does not know with an empty 417 unless someone listens.
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    drainAndClose(request, response);
+    sendJson(
+      response,
+      417,
+      errorBody(
+        'expectation_failed',
+        `Expect: ${String(request.headers.expect).slice(0, 100)} is not supported`,
+      ),
+    );
+  });
   // Node drops CONNECT (a proxy tunnel request) silently unless someone listens;
   // we are no proxy, but every request deserves a JSON answer.
   server.on('connect', (request: IncomingMessage, socket: Socket) => {
-    const body = errorBody(
+    rawJsonError(
+      socket,
+      405,
+      'Method Not Allowed',
       'method_not_allowed',
       `CONNECT is not allowed on ${String(request.url).slice(0, 200)}`,
-    );
-    socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\nallow: GET, HEAD, POST\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      'allow: GET, HEAD, POST\r\n',
     );
   });
   // Keep-alive sockets would otherwise hold stop() for their idle timeout.
@@ -181,6 +255,12 @@ async function handleRequest(
 ): Promise<void> {
   const url = request.url ?? '/';
   const method = (request.method ?? 'GET').toUpperCase();
+  const refusal = refusedAtTheEdge(request);
+  if (refusal) {
+    drainAndClose(request, response);
+    sendJson(response, refusal.status, errorBody(refusal.code, refusal.message));
+    return;
+  }
   if (url.length > maxUrlLength) {
     drainAndClose(request, response);
     sendJson(
@@ -235,10 +315,23 @@ async function handleRequest(
     );
     return;
   }
-  const body = await readBody(request, maxBodyBytes);
+  const timeoutMs = options.bodyTimeoutMs ?? bodyTimeoutMs;
+  const body = await readBody(request, maxBodyBytes, timeoutMs);
   if (body === 'too-large') {
     drainAndClose(request, response);
     sendJson(response, 413, errorBody('payload_too_large', `the body exceeds ${maxBodyBytes} bytes`));
+    return;
+  }
+  if (body === 'timeout') {
+    drainAndClose(request, response);
+    sendJson(
+      response,
+      408,
+      errorBody(
+        'request_timeout',
+        `the body did not arrive within ${timeoutMs / 1000} s; send it at once, with its content-length`,
+      ),
+    );
     return;
   }
   if (body === 'aborted') return;
@@ -260,7 +353,8 @@ async function handleRequest(
   let event: APIGatewayProxyEventV2;
   try {
     event = toApiGatewayEvent({
-      method,
+      // HEAD is GET without the body: the handler answers GET, the body is dropped below.
+      method: method === 'HEAD' ? 'GET' : method,
       url,
       rawHeaders: request.rawHeaders,
       body,
@@ -325,16 +419,23 @@ export function withHealthExtras(
   }
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+type BodyOutcome = Buffer | 'too-large' | 'timeout' | 'aborted';
+
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyOutcome> {
   return new Promise((done) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let finished = false;
-    const finish = (value: Buffer | 'too-large' | 'aborted') => {
+    const finish = (value: BodyOutcome) => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
       done(value);
     };
+    const timer = setTimeout(() => {
+      chunks.length = 0;
+      finish('timeout');
+    }, timeoutMs);
     request.on('data', (chunk: Buffer) => {
       if (finished) return;
       size += chunk.length;
@@ -349,6 +450,31 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'to
     request.on('error', () => finish('aborted'));
     request.on('aborted', () => finish('aborted'));
   });
+}
+
+/**
+ * What is refused whatever the path: a request without Host or with another
+ * host's name (DNS rebinding), or with more header fields than the limit.
+ */
+function refusedAtTheEdge(
+  request: IncomingMessage,
+): { status: number; code: string; message: string } | undefined {
+  if (request.rawHeaders.length / 2 > maxHeaderFields)
+    return {
+      status: 431,
+      code: 'request_too_large',
+      message: `the request has more than ${maxHeaderFields} header fields`,
+    };
+  const host = request.headers.host;
+  if (host === undefined || host === '')
+    return { status: 400, code: 'bad_request', message: 'the request has no Host header' };
+  if (!isOwnHost(host))
+    return {
+      status: 421,
+      code: 'misdirected_request',
+      message: `Host "${host.slice(0, 100)}" is not this server; use localhost or 127.0.0.1 (with the port)`,
+    };
+  return undefined;
 }
 
 /**

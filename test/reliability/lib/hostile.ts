@@ -595,57 +595,60 @@ export function describeRequest(hostile: HostileRequest): string {
 export const brokenFraming: readonly { readonly kind: string; readonly bytes: string }[] = [
   {
     kind: 'invalid Content-Length',
-    bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+    bytes: 'GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n',
   },
   {
     kind: 'Content-Length with Transfer-Encoding (smuggling)',
     bytes:
-      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
   },
   {
     kind: 'two Content-Length headers',
     bytes:
-      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}',
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}',
   },
   {
     kind: 'invalid chunk size',
     bytes:
-      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
   },
   { kind: 'not a request line', bytes: 'GARBAGE\r\n\r\n' },
-  { kind: 'unknown HTTP version', bytes: 'GET /api/summary HTTP/9.9\r\nHost: x\r\n\r\n' },
-  { kind: 'relative request target', bytes: 'GET api/summary HTTP/1.1\r\nHost: x\r\n\r\n' },
+  { kind: 'unknown HTTP version', bytes: 'GET /api/summary HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n' },
+  { kind: 'relative request target', bytes: 'GET api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' },
   {
     kind: 'absolute-form target (proxy request)',
-    bytes: 'GET http://example.com/api/summary HTTP/1.1\r\nHost: x\r\n\r\n',
+    bytes: 'GET http://example.com/api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
   },
-  { kind: 'asterisk target', bytes: 'GET * HTTP/1.1\r\nHost: x\r\n\r\n' },
-  { kind: 'space in a header name', bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n' },
+  { kind: 'asterisk target', bytes: 'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' },
+  {
+    kind: 'space in a header name',
+    bytes: 'GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: y\r\n\r\n',
+  },
   {
     kind: 'control character in a header',
-    bytes: 'GET /api/summary HTTP/1.1\r\nHost: x\r\nX: a\u0001b\r\n\r\n',
+    bytes: 'GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\u0001b\r\n\r\n',
   },
   {
     kind: 'headers over 64 KiB',
-    bytes: `GET /api/summary HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`,
+    bytes: `GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`,
   },
   {
     kind: 'raw non-ASCII bytes in the target',
-    bytes: 'GET /api/summary?from=\u00ff\u00fe HTTP/1.1\r\nHost: x\r\n\r\n',
+    bytes: 'GET /api/summary?from=\u00ff\u00fe HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
   },
   {
     kind: 'bad percent-encoding in the query',
-    bytes: 'GET /api/summary?from=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    bytes: 'GET /api/summary?from=%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
   },
-  { kind: 'TRACE', bytes: 'TRACE /api/summary HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' },
+  { kind: 'TRACE', bytes: 'TRACE /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' },
   {
     kind: 'OPTIONS on ingest',
-    bytes: 'OPTIONS /api/executions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    bytes: 'OPTIONS /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
   },
   {
     kind: 'Expect: 100-continue with an invalid body',
     bytes:
-      'POST /api/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
   },
 ];
 

@@ -38,6 +38,7 @@ beforeAll(async () => {
     getHandlers: () => ({ ingest: echo, query: echo }),
     getStaticRoot: () => staticRoot,
     getHealthExtras: () => ({ deadLetters: [] }),
+    bodyTimeoutMs: 1_000,
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const address = server.address();
@@ -49,17 +50,21 @@ afterAll(async () => {
   rmSync(staticRoot, { recursive: true, force: true });
 });
 
-/** Sends bytes as they are (fetch would normalise a malformed request). */
-function rawRequest(text: string): Promise<string> {
+/**
+ * Sends bytes as they are (fetch would normalise a malformed request); with
+ * `keepOpen` the request is not ended, as a client that stalls mid-body.
+ */
+function rawRequest(text: string, keepOpen = false): Promise<string> {
   return new Promise((done, reject) => {
     const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk) => {
       answer += chunk.toString('utf8');
     });
-    socket.on('end', () => done(answer));
+    socket.on('close', () => done(answer));
     socket.on('error', reject);
-    socket.end(text);
+    if (keepOpen) socket.write(text);
+    else socket.end(text);
   });
 }
 
@@ -161,11 +166,74 @@ describe('local HTTP server', () => {
 
   it('never serves a file outside the dashboard directory', async () => {
     const answer = await rawRequest(
-      'GET /../../../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      'GET /../../../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
     );
     expect(answer).not.toContain('root:');
     expect(staticFilePath('/srv/dist', '/%2e%2e/secret')).toBe('/srv/dist/secret');
     expect(staticFilePath('/srv/dist', '/assets/../index.html')).toBe('/srv/dist/index.html');
     expect(staticFilePath('/srv/dist', '/a%00b')).toBeUndefined();
+  });
+
+  it('answers HEAD on /api/* as GET, without the body', async () => {
+    // Act
+    const head = await fetch(`${baseUrl}/api/summary?from=2026-11-01`, { method: 'HEAD' });
+    const get = await fetch(`${baseUrl}/api/summary?from=2026-11-01`);
+
+    // Assess
+    expect(head.status).toBe(200);
+    expect(received.at(-2)?.requestContext.http.method).toBe('GET');
+    expect(await head.text()).toBe('');
+    expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
+  });
+
+  it.each([
+    ['no Host', '', 400, 'bad_request'],
+    ['a foreign Host (DNS rebinding)', 'Host: metrics.attacker.example\r\n', 421, 'misdirected_request'],
+    ['a foreign Host with our port', 'Host: 10.0.0.1:3000\r\n', 421, 'misdirected_request'],
+    ['2,001 header fields', `Host: 127.0.0.1\r\n${'x-a: 1\r\n'.repeat(2_000)}`, 431, 'request_too_large'],
+    ['an Expect it does not know', 'Host: 127.0.0.1\r\nExpect: 200-ok\r\n', 417, 'expectation_failed'],
+  ])(
+    'refuses a request with %s with a JSON %i, without calling a handler',
+    async (_, headers, status, error) => {
+      // Prepare
+      const before = received.length;
+
+      // Act
+      const answer = await rawRequest(`GET /api/summary HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`);
+
+      // Assess
+      expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(answer).toMatch(/content-type: application\/json/i);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error });
+      expect(received.length).toBe(before);
+    },
+  );
+
+  it.each(['localhost', 'LOCALHOST:3000', '127.0.0.1', '127.0.0.1:5173', '[::1]:3912'])(
+    'answers Host %s, one of its own names',
+    async (host) => {
+      const answer = await rawRequest(
+        `GET /api/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    },
+  );
+
+  it('answers 408 JSON to a body that does not arrive in time, without calling a handler', async () => {
+    // Prepare
+    const before = received.length;
+
+    // Act: 100 bytes announced, 5 sent, the socket left open.
+    const answer = await rawRequest(
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":',
+      true,
+    );
+
+    // Assess
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: 'request_timeout',
+    });
+    expect(received.length).toBe(before);
   });
 });
