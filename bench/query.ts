@@ -36,7 +36,7 @@ interface Timing {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
-/** The requests of a dashboard load over the last 30 days (what frontend/src/tabs.tsx asks for). */
+/** The requests of a dashboard load over the last 30 days (what frontend/src/tabs/ asks for). */
 function dashboardRequests(nowMs: number): [string, Record<string, string>][] {
   const today = new Date(nowMs).toISOString().slice(0, 10);
   const day = (offset: number) => new Date(Date.parse(today) + offset * DAY_MS).toISOString().slice(0, 10);

@@ -17,7 +17,10 @@ import {
   type Tab,
   type ViewState,
 } from './state';
-import { EfficiencyTab, ErrorsTab, OverviewTab, type TabProps } from './tabs';
+import { EfficiencyTab } from './tabs/efficiency';
+import { ErrorsTab } from './tabs/errors';
+import { OverviewTab } from './tabs/overview';
+import type { TabProps } from './tabs/shared';
 import { applyTheme, palettes, rememberTheme, storedTheme, systemTheme, type Theme } from './theme';
 import { useApi } from './use-api';
 

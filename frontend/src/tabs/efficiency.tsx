@@ -1,0 +1,181 @@
+/** Efficiency tab: where can we save? */
+import { useMemo } from 'preact/hooks';
+import type { ModelStats, ModelsResponse, Summary } from '../api-types';
+import { Chart } from '../chart';
+import { scatterOptions } from '../chart-options';
+import { BarList, Card, EmptyState, KpiCard } from '../components';
+import { formatChange, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
+import { chartSubtitle, emptySuggestion, hints } from '../literacy';
+import { CACHE_HIT_TARGET, scatterModel } from '../series';
+import type { ViewState } from '../state';
+import { type Loadable, useApi } from '../use-api';
+import { ModelTable } from './model-table';
+import { hasRuns, Loaded, type TabProps, TimeChartCard, useTimeseries } from './shared';
+
+/** The /api/models rows the view's model filter selects (the request itself spans every model). */
+export function selectedModels(models: ModelStats[], view: ViewState): ModelStats[] {
+  return view.models.length === 0 ? models : models.filter((m) => view.models.includes(m.model));
+}
+
+export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsResponse> }) {
+  const { view, range } = props;
+  // The charts' data first: requests leave in hook order.
+  const series = useTimeseries(props);
+  const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
+  const scatter = useMemo(() => (series.data ? scatterModel(series.data.buckets) : null), [series.data]);
+  const scatterOpts = useMemo(() => scatterOptions(props.palette), [props.palette]);
+  if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
+  const models = props.models.data ? selectedModels(props.models.data.models, view) : [];
+  const modelCsv = {
+    title: 'Model comparison',
+    header: [
+      'model',
+      'runs',
+      'success_rate',
+      'duration_avg_ms',
+      'duration_p50_ms',
+      'duration_p95_ms',
+      'duration_p99_ms',
+      'cost_per_run_usd',
+      'cost_usd',
+      'cache_hit_rate',
+      'files_per_successful_run',
+    ],
+    rows: models.map((m) => [
+      m.model,
+      m.executions,
+      m.successRate,
+      m.durationMs.avg,
+      m.durationMs.p50,
+      m.durationMs.p95,
+      m.durationMs.p99,
+      m.costPerRunUsd,
+      m.costUsd,
+      m.cacheHitRate,
+      m.filesModifiedPerSuccessfulRun,
+    ]),
+    ...range,
+  };
+  return (
+    <>
+      <Loaded
+        source={summary}
+        height={96}
+        render={(s) => {
+          const p = s.previous;
+          return (
+            <div class="kpis">
+              <KpiCard
+                label="Cache hit rate"
+                value={formatPercent(s.cacheHitRate)}
+                change={formatChange(s.cacheHitRate, p.cacheHitRate, 'points')}
+                better="up"
+                note={`target above ${formatPercent(CACHE_HIT_TARGET, 0)}`}
+              />
+              <KpiCard
+                label="Files modified per successful run"
+                value={formatDecimal(s.filesModified.perSuccessfulRun)}
+                change={formatChange(
+                  s.filesModified.perSuccessfulRun,
+                  p.filesModifiedPerSuccessfulRun,
+                  'relative',
+                )}
+                better="up"
+              />
+              <KpiCard
+                label="LLM calls per run"
+                value={formatDecimal(s.llmCalls.perRun)}
+                change={formatChange(s.llmCalls.perRun, p.llmCallsPerRun, 'relative')}
+                better="down"
+              />
+              <KpiCard
+                label="Cost per success"
+                value={formatUsdOrNA(s.cost.perSuccessUsd)}
+                change={formatChange(s.cost.perSuccessUsd, p.costPerSuccessUsd, 'relative')}
+                better="down"
+              />
+            </div>
+          );
+        }}
+      />
+      <div class="grid">
+        <TimeChartCard
+          {...props}
+          series={series}
+          kind="cacheHitRate"
+          title="Cache hit rate"
+          measure="Cache reads over all prompt tokens"
+          hint={hints.cache}
+        />
+        <Card
+          title="Cache efficiency by model"
+          subtitle={chartSubtitle('Cache hit rate per model', undefined, view)}
+          hint={`The line marks the ${formatPercent(CACHE_HIT_TARGET, 0)} target.`}
+          summary={models.map((m) => `${m.model}: ${formatPercent(m.cacheHitRate)}`).join('; ') || 'No data.'}
+          csv={{
+            title: 'Cache efficiency by model',
+            header: ['model', 'cache_hit_rate', 'cache_read_tokens'],
+            rows: models.map((m) => [m.model, m.cacheHitRate, m.tokens.cacheRead]),
+            ...range,
+          }}
+        >
+          <Loaded
+            source={props.models}
+            render={() => (
+              <BarList
+                label="Cache hit rate by model"
+                marker={{ at: CACHE_HIT_TARGET, label: `${formatPercent(CACHE_HIT_TARGET, 0)} target` }}
+                rows={models.map((m) => ({
+                  label: m.model,
+                  fraction: m.cacheHitRate ?? 0,
+                  valueText: formatPercent(m.cacheHitRate),
+                }))}
+              />
+            )}
+          />
+        </Card>
+        <Card
+          title="Model comparison"
+          subtitle={chartSubtitle('Per model', undefined, view)}
+          csv={modelCsv}
+          wide
+        >
+          <Loaded source={props.models} render={() => <ModelTable models={models} />} />
+        </Card>
+        <Card
+          title="LLM calls against cost"
+          subtitle={chartSubtitle('One point per bucket', series.data?.granularity, view)}
+          hint={hints.scatter}
+          csv={
+            scatter
+              ? {
+                  title: 'LLM calls against cost',
+                  header: scatter.csvHeader,
+                  rows: scatter.csvRows,
+                  ...range,
+                }
+              : undefined
+          }
+        >
+          <Loaded
+            source={series}
+            render={(s) =>
+              scatter ? (
+                <Chart
+                  title="LLM calls against cost"
+                  options={scatterOpts}
+                  data={scatter.data}
+                  summary={scatter.summary}
+                  onPick={(index) => {
+                    const bucket = scatter.buckets[index];
+                    if (bucket) props.onPick(bucket, s.granularity);
+                  }}
+                />
+              ) : null
+            }
+          />
+        </Card>
+      </div>
+    </>
+  );
+}
