@@ -9,7 +9,7 @@ import {
   PutMetricDataCommand,
   type PutMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
 import { BatchAccumulator } from './domain/deltas';
@@ -43,6 +43,21 @@ export class MissingShardIdError extends Error {
 }
 
 const SEQUENCE_NUMBER = /^\d{1,40}$/;
+
+/**
+ * The records in sequence order; as delivered when they already are (the
+ * usual case, and records without a valid sequence number, which are poison,
+ * then keep their place).
+ */
+function inSequenceOrder(records: readonly DynamoDBRecord[]): readonly DynamoDBRecord[] {
+  const sequence = (record: DynamoDBRecord) => {
+    const text = record.dynamodb?.SequenceNumber ?? '';
+    return SEQUENCE_NUMBER.test(text) ? paddedSequence(text) : '';
+  };
+  const valid = records.map(sequence).filter((padded) => padded !== '');
+  if (valid.every((padded, index) => index === 0 || (valid[index - 1] as string) <= padded)) return records;
+  return [...records].sort((a, b) => (sequence(a) < sequence(b) ? -1 : sequence(a) > sequence(b) ? 1 : 0));
+}
 
 export function createAggregateHandler(dependencies: AggregateDependencies) {
   const config =
@@ -82,7 +97,11 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     }
     const accumulator = new BatchAccumulator();
     const poison: { itemIdentifier: string }[] = [];
-    for (const record of records) {
+    // In sequence order whatever the delivery order: with a tumbling window,
+    // records processed more than once "might be processed out of order"
+    // (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html);
+    // within a batch, sorting restores the order the accumulator needs.
+    for (const record of inSequenceOrder(records)) {
       const sequence = record.dynamodb?.SequenceNumber ?? '';
       const { change, poisonReason }: ReadRecord = SEQUENCE_NUMBER.test(sequence)
         ? readStreamRecord(record)
