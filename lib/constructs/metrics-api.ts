@@ -7,7 +7,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RunLimits } from '../../functions/domain/execution';
-import { HEALTH_PATH, INGEST_PATH, READ_PATHS } from '../../functions/http/routes';
+import { HEALTH_PATH, INGEST_PATH, READ_PATHS, TRACES_PATH } from '../../functions/http/routes';
 import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
@@ -118,12 +118,15 @@ export class MetricsApi extends Construct {
     const ingest = new HttpLambdaIntegration('ingest-integration', this.ingestFunction);
     const query = new HttpLambdaIntegration('query-integration', this.queryFunction);
 
-    this.httpApi.addRoutes({
-      path: INGEST_PATH,
-      methods: [apigw.HttpMethod.POST],
-      integration: ingest,
-      authorizer: new HttpIamAuthorizer(),
-    });
+    // Agents write through both: their runs as JSON, or their OpenTelemetry spans (OTLP/HTTP).
+    for (const path of [INGEST_PATH, TRACES_PATH]) {
+      this.httpApi.addRoutes({
+        path,
+        methods: [apigw.HttpMethod.POST],
+        integration: ingest,
+        authorizer: new HttpIamAuthorizer(),
+      });
+    }
     this.httpApi.addRoutes({
       path: HEALTH_PATH,
       methods: [apigw.HttpMethod.GET],

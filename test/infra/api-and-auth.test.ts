@@ -19,13 +19,14 @@ const readRouteKeys = readRoutes.map((path) => `GET ${path}`);
 describe('HTTP API routes', () => {
   it('serves exactly the routes of API.md', () => {
     expect(Object.keys(authorizationByRoute(synth().template)).sort()).toEqual(
-      ['POST /api/executions', 'GET /api/health', ...readRouteKeys].sort(),
+      ['POST /api/executions', 'POST /v1/traces', 'GET /api/health', ...readRouteKeys].sort(),
     );
   });
 
-  it('requires SigV4 (IAM) on POST /api/executions and leaves GET /api/health open', () => {
+  it('requires SigV4 (IAM) on POST /api/executions and POST /v1/traces and leaves GET /api/health open', () => {
     const auth = authorizationByRoute(synth().template);
     expect(auth['POST /api/executions']).toBe('AWS_IAM');
+    expect(auth['POST /v1/traces']).toBe('AWS_IAM');
     expect(auth['GET /api/health']).toBe('NONE');
   });
 
@@ -40,6 +41,7 @@ describe('HTTP API routes', () => {
       return JSON.stringify(integrations[integrationId]!.Properties.IntegrationUri);
     };
     expect(targetOf('POST /api/executions')).toMatch(/apiingest/);
+    expect(targetOf('POST /v1/traces')).toMatch(/apiingest/);
     for (const key of ['GET /api/health', ...readRouteKeys]) expect(targetOf(key)).toMatch(/apiquery/);
   });
 
@@ -174,6 +176,7 @@ describe('reader auth: off', () => {
     const auth = authorizationByRoute(template);
     for (const key of readRouteKeys) expect(auth[key]).toBe('NONE');
     expect(auth['POST /api/executions']).toBe('AWS_IAM');
+    expect(auth['POST /v1/traces']).toBe('AWS_IAM');
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('auth=none'));
