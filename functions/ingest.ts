@@ -8,6 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { loadIngestConfig } from './config';
 import { type AcceptedItem, planBatch } from './domain/ingest-batch';
+import { encodeOtlpProtobufResponse } from './domain/otlp-protobuf';
 import { parseOtlpJsonExport, planTraceRuns } from './domain/otlp-traces';
 import { BatchTooLargeError, HttpError, ServiceUnavailableError, ValidationFailedError } from './http/errors';
 import {
@@ -18,7 +19,8 @@ import {
   type JsonEvent,
   jsonBody,
 } from './http/middleware';
-import { jsonResponse } from './http/response';
+import { type OtlpEvent, otlpBody } from './http/otlp-body';
+import { jsonResponse, protobufResponse } from './http/response';
 import { TRACES_PATH } from './http/routes';
 import { type PutOutcome, putRunIfChanged } from './store/executions-store';
 import { RetriesExhaustedError, type RetryOptions } from './store/retry';
@@ -55,6 +57,13 @@ function requestLog(logger: Logger): MiddlewareObj<HttpEvent, HttpResult> {
       });
     },
   };
+}
+
+/** OTLP exports (JSON or protobuf, maybe gzip) on /v1/traces; JSON runs everywhere else. */
+function bodyOfRoute(): MiddlewareObj<HttpEvent, HttpResult> {
+  const otlp = otlpBody().before as NonNullable<MiddlewareObj<HttpEvent, HttpResult>['before']>;
+  const json = jsonBody<HttpEvent>().before as NonNullable<MiddlewareObj<HttpEvent, HttpResult>['before']>;
+  return { before: (request) => (request.event.rawPath === TRACES_PATH ? otlp(request) : json(request)) };
 }
 
 /** When this request must have its answer ready: before the Lambda is cut off. */
@@ -111,7 +120,7 @@ export function createIngestHandler(options: IngestOptions = {}) {
   }
 
   /** POST /v1/traces: each invoke_agent span of an OTLP/JSON export becomes a run. */
-  async function ingestTraces(event: JsonEvent, context: Context): Promise<HttpResult> {
+  async function ingestTraces(event: OtlpEvent, context: Context): Promise<HttpResult> {
     const parsed = parseOtlpJsonExport(event.jsonBody);
     if (!parsed.ok) throw new ValidationFailedError(parsed.message, []);
     const plan = planTraceRuns(parsed.spans, { limits: config.RUN_LIMITS, nowMs: Date.now() });
@@ -120,22 +129,27 @@ export function createIngestHandler(options: IngestOptions = {}) {
     const stored = await store(plan.toStore, context, counts);
     logger.info('ingested traces', { ...counts, ...stored });
     const first = rejected[0];
-    // The OTLP/HTTP answer: 200, with partialSuccess only when some spans could not become runs.
+    // The OTLP/HTTP answer: 200, with partialSuccess only when some spans could not become runs,
+    // in the encoding of the request.
+    const partialSuccess =
+      first === undefined
+        ? undefined
+        : {
+            rejectedSpans: rejected.length,
+            errorMessage: `${rejected.length} spans could not become runs; first, ${first.span}: ${first.errors[0]?.path} ${first.errors[0]?.message}`,
+          };
+    if (event.otlpEncoding === 'protobuf')
+      return protobufResponse(200, encodeOtlpProtobufResponse(partialSuccess));
     return jsonResponse(
       200,
-      first === undefined
+      partialSuccess === undefined
         ? {}
-        : {
-            partialSuccess: {
-              rejectedSpans: String(rejected.length),
-              errorMessage: `${rejected.length} spans could not become runs; first, ${first.span}: ${first.errors[0]?.path} ${first.errors[0]?.message}`,
-            },
-          },
+        : { partialSuccess: { ...partialSuccess, rejectedSpans: String(rejected.length) } },
     );
   }
 
   async function ingest(event: JsonEvent, context: Context): Promise<HttpResult> {
-    if (event.rawPath === TRACES_PATH) return ingestTraces(event, context);
+    if (event.rawPath === TRACES_PATH) return ingestTraces(event as OtlpEvent, context);
     const plan = planBatch(event.jsonBody, { limits: config.RUN_LIMITS, nowMs: Date.now() });
     if (plan.kind === 'too_large') throw new BatchTooLargeError(plan.message);
     if (plan.kind === 'invalid_shape') throw new ValidationFailedError(plan.message, plan.rejected);
@@ -173,7 +187,7 @@ export function createIngestHandler(options: IngestOptions = {}) {
       .use(httpHeaderNormalizer())
       .use(httpErrors(logger))
       .use(allowMethods(['POST']))
-      .use(jsonBody<HttpEvent>())
+      .use(bodyOfRoute())
       .handler((event, context) => ingest(event as JsonEvent, context))
   );
 }

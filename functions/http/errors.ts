@@ -18,6 +18,12 @@ export class InvalidJsonError extends HttpError {
   readonly code = 'invalid_json';
 }
 
+/** A body that is not what its content type or content encoding says (gzip, protobuf). */
+export class InvalidBodyError extends HttpError {
+  readonly statusCode = 400;
+  readonly code = 'invalid_body';
+}
+
 export class BatchTooLargeError extends HttpError {
   readonly statusCode = 400;
   readonly code = 'batch_too_large';

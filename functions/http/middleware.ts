@@ -39,6 +39,15 @@ export function parseContentType(header: string): { mediaType: string; charset: 
   return { mediaType: mediaType.trim().toLowerCase(), charset };
 }
 
+/** 415 for a JSON body declared in another charset than UTF-8. */
+export function refuseNonUtf8Charset(charset: string | undefined): void {
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
+    throw new UnsupportedMediaTypeError(
+      `content-type charset must be utf-8, got ${JSON.stringify(charset.slice(0, 40))}`,
+    );
+  }
+}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
@@ -62,11 +71,7 @@ export function jsonBody<TEvent extends HttpEvent = JsonEvent>({
           `content-type must be application/json, got ${mediaType ? JSON.stringify(mediaType.slice(0, 100)) : 'none'}`,
         );
       }
-      if (charset !== undefined && !UTF8_CHARSETS.has(charset)) {
-        throw new UnsupportedMediaTypeError(
-          `content-type charset must be utf-8, got ${JSON.stringify(charset.slice(0, 40))}`,
-        );
-      }
+      refuseNonUtf8Charset(charset);
       const raw = event.body ?? '';
       const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
       if (bytes.byteLength > maxBytes) {
@@ -74,20 +79,25 @@ export function jsonBody<TEvent extends HttpEvent = JsonEvent>({
           `body is ${bytes.byteLength} bytes; the limit is ${maxBytes} bytes (1 MiB)`,
         );
       }
-      let text: string;
-      try {
-        text = strictUtf8.decode(bytes);
-      } catch {
-        throw new InvalidJsonError('body is not valid UTF-8');
-      }
-      if (text.trim() === '') throw new InvalidJsonError('body is empty; expected a JSON execution object');
-      try {
-        event.jsonBody = JSON.parse(text);
-      } catch (error) {
-        throw new InvalidJsonError(`body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
-      }
+      event.jsonBody = parseJsonBytes(bytes, 'a JSON execution object');
     },
   };
+}
+
+/** Strict UTF-8, then JSON; each failure is a 400 `invalid_json` saying which. */
+export function parseJsonBytes(bytes: Uint8Array, expected: string): unknown {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw new InvalidJsonError('body is not valid UTF-8');
+  }
+  if (text.trim() === '') throw new InvalidJsonError(`body is empty; expected ${expected}`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidJsonError(`body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+  }
 }
 
 /** Answers 405 with an `Allow` header to any method but the given ones, before the body is read. */

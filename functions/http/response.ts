@@ -34,3 +34,13 @@ export function csvResponse(
     body,
   };
 }
+
+/** A protobuf response (OTLP/HTTP answers in the encoding it was asked in); the body goes base64-encoded. */
+export function protobufResponse(statusCode: number, body: Uint8Array): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/x-protobuf', 'cache-control': 'no-store' },
+    body: Buffer.from(body).toString('base64'),
+    isBase64Encoded: true,
+  };
+}

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { httpEvent } from '../../support/events';
-import { dynamo, invoke } from './ingest-harness';
+import { decodeOtlpProtobufResponse } from '../../../functions/domain/otlp-protobuf';
+import { httpEvent, lambdaContext } from '../../support/events';
+import { dynamo, handler, invoke } from './ingest-harness';
 
 const agentTrace = readFileSync(new URL('../domain/fixtures/otlp-agent-trace.json', import.meta.url), 'utf8');
 
@@ -63,10 +65,137 @@ describe('POST /v1/traces', () => {
     expect(storedIds()).toEqual([]);
   });
 
-  it('answers 415 to a protobuf export, which is not read yet', async () => {
-    const answer = await postTraces('\x0a\x00', 'application/x-protobuf');
+  it('reads a protobuf export and answers in protobuf, with partialSuccess when some spans were rejected', async () => {
+    const golden = readFileSync(new URL('../domain/fixtures/otlp-agent-trace.pb', import.meta.url));
+    const answer = await handler(
+      binaryEvent(golden, { 'content-type': 'application/x-protobuf' }),
+      lambdaContext,
+    );
 
-    expect(answer.status).toBe(415);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers?.['content-type']).toBe('application/x-protobuf');
+    expect(answer.isBase64Encoded).toBe(true);
+    expect(decodeOtlpProtobufResponse(Buffer.from(answer.body ?? '', 'base64'))).toEqual({});
+    expect(storedIds().sort()).toEqual([
+      '5b8efff798038103d269b633813fc60c:eee19b7ec3c1b174',
+      '5b8efff798038103d269b633813fc60c:eee19b7ec3c1b179',
+    ]);
+
+    // A span with a 3-byte trace id: rejected on its own, named in the answer.
+    const broken = Buffer.concat([
+      golden,
+      Buffer.from([0x0a, 0x0b, 0x12, 0x09, 0x12, 0x07, 0x0a, 0x03, 1, 2, 3, 0x12, 0x00]),
+    ]);
+    const partial = await handler(
+      binaryEvent(broken, { 'content-type': 'application/x-protobuf' }),
+      lambdaContext,
+    );
+    expect(partial.statusCode).toBe(200);
+    expect(decodeOtlpProtobufResponse(Buffer.from(partial.body ?? '', 'base64'))).toEqual({
+      partialSuccess: { rejectedSpans: '1', errorMessage: expect.stringContaining('traceId') },
+    });
+  });
+
+  it('reads gzip bodies, JSON and protobuf', async () => {
+    const json = await handler(
+      binaryEvent(gzipSync(agentTrace), { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+      lambdaContext,
+    );
+    expect([json.statusCode, JSON.parse(json.body ?? '')]).toEqual([200, {}]);
+    const golden = readFileSync(new URL('../domain/fixtures/otlp-agent-trace.pb', import.meta.url));
+    const protobuf = await handler(
+      binaryEvent(gzipSync(golden), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }),
+      lambdaContext,
+    );
+    expect(protobuf.statusCode).toBe(200);
+    expect(storedIds()).toHaveLength(4);
+  });
+
+  it.each([
+    [
+      'a zip bomb (64 MiB of zeros, 64 KiB gzipped)',
+      gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      413,
+      'payload_too_large',
+      /inflates to more than 1048576 bytes/,
+    ],
+    [
+      'bytes that are not gzip',
+      Buffer.from('{"resourceSpans": []}'),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      400,
+      'invalid_body',
+      /not valid gzip/,
+    ],
+    [
+      'a truncated gzip stream',
+      gzipSync(agentTrace).subarray(0, 100),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      400,
+      'invalid_body',
+      /not valid gzip/,
+    ],
+    [
+      'an encoding other than gzip',
+      Buffer.from(agentTrace),
+      { 'content-type': 'application/json', 'content-encoding': 'br' },
+      415,
+      'unsupported_media_type',
+      /content-encoding must be gzip or identity, got "br"/,
+    ],
+    [
+      'a media type that is neither JSON nor protobuf',
+      Buffer.from(agentTrace),
+      { 'content-type': 'text/plain' },
+      415,
+      'unsupported_media_type',
+      /application\/json or application\/x-protobuf, got "text\/plain"/,
+    ],
+    [
+      'a truncated protobuf export',
+      Buffer.from([0x0a, 0x20, 0x12]),
+      { 'content-type': 'application/x-protobuf' },
+      400,
+      'invalid_body',
+      /not a protobuf ExportTraceServiceRequest/,
+    ],
+    [
+      'a protobuf body over 1 MiB as sent',
+      Buffer.alloc(1024 * 1024 + 1),
+      { 'content-type': 'application/x-protobuf' },
+      413,
+      'payload_too_large',
+      /limit is 1048576 bytes/,
+    ],
+    [
+      'gzip of JSON that is not UTF-8',
+      gzipSync(Buffer.from([0x7b, 0xff, 0x7d])),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      400,
+      'invalid_json',
+      /not valid UTF-8/,
+    ],
+  ])('answers %s with a JSON error and stores nothing', async (_, body, headers, status, error, message) => {
+    const answer = await handler(binaryEvent(body, headers), lambdaContext);
+
+    expect(answer.statusCode).toBe(status);
+    expect(answer.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(answer.body ?? '')).toMatchObject({ error, message: expect.stringMatching(message) });
     expect(storedIds()).toEqual([]);
   });
+
+  it('names the field of a hostile span in the 400 of a malformed export', async () => {
+    const answer = await postTraces(JSON.stringify({ resourceSpans: [{ scopeSpans: { spans: [] } }] }));
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toContain('resourceSpans.0.scopeSpans');
+  });
 });
+
+/** A request whose body goes base64-encoded, as API Gateway passes binary and compressed bodies. */
+function binaryEvent(body: Buffer, headers: Record<string, string>) {
+  const event = httpEvent('POST', '/v1/traces', { headers });
+  event.body = body.toString('base64');
+  event.isBase64Encoded = true;
+  return event;
+}
