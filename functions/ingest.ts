@@ -9,7 +9,15 @@ import type { Context } from 'aws-lambda';
 import { loadIngestConfig } from './config';
 import { type AcceptedItem, planBatch } from './domain/ingest-batch';
 import { encodeOtlpProtobufResponse } from './domain/otlp-protobuf';
-import { parseOtlpJsonExport, planTraceRuns } from './domain/otlp-traces';
+import {
+  ATTR,
+  executionIdOf,
+  type GenAiSpan,
+  parseOtlpJsonExport,
+  planTraceRuns,
+  type RejectedSpan,
+  spansByTrace,
+} from './domain/otlp-traces';
 import { BatchTooLargeError, HttpError, ServiceUnavailableError, ValidationFailedError } from './http/errors';
 import {
   allowMethods,
@@ -25,6 +33,12 @@ import { TRACES_PATH } from './http/routes';
 import { type PutOutcome, putRunIfChanged } from './store/executions-store';
 import { RetriesExhaustedError, type RetryOptions } from './store/retry';
 import { toRunItem } from './store/run-item';
+import {
+  addTraceSpans,
+  readTraceSpans,
+  type TraceSpans,
+  TraceTooLargeError,
+} from './store/trace-spans-store';
 
 const config = loadIngestConfig();
 
@@ -120,14 +134,69 @@ export function createIngestHandler(options: IngestOptions = {}) {
   }
 
   /** POST /v1/traces: each invoke_agent span of an OTLP/JSON export becomes a run. */
+  /**
+   * Adds one trace's arrived spans to those stored for it, then stores the
+   * run of every agent span of the trace that the merged spans change: a
+   * new agent span is a new run; children arriving after it are a
+   * correction of its run, through the same conditional write as a re-sent
+   * run. If another request added spans to the trace meanwhile, the runs are
+   * computed again from the newer spans, so the last write is the whole trace.
+   */
+  async function ingestTrace(traceId: string, arrived: GenAiSpan[], context: Context, nowMs: number) {
+    const retry = { deadline: deadlineOf(context), ...options.retry };
+    const plausibility = { limits: config.RUN_LIMITS, nowMs };
+    const arrivedAgents = new Set(
+      arrived.filter((span) => span.attributes.get(ATTR.operationName) === 'invoke_agent').map(executionIdOf),
+    );
+    let trace: TraceSpans;
+    try {
+      trace = await addTraceSpans(config.EXECUTIONS_TABLE_NAME, traceId, arrived, nowMs, retry);
+    } catch (error) {
+      if (!(error instanceof TraceTooLargeError)) throw error;
+      // Too large to keep waiting: its runs come from this export's spans alone.
+      logger.warn('trace too large to keep', { traceId, spans: arrived.length });
+      trace = { spans: arrived, version: -1 };
+    }
+    const totals = { accepted: 0, duplicates: 0 };
+    let rejected: RejectedSpan[] = [];
+    for (let round = 0; round < 3; round++) {
+      const plan = planTraceRuns(trace.spans, plausibility);
+      // Rejections are reported to the export that sent the agent span, not to later ones.
+      rejected = plan.rejected.filter((entry) => arrivedAgents.has(entry.span));
+      const stored = await store(plan.toStore, context, {
+        received: arrived.length,
+        rejected: rejected.length,
+      });
+      totals.accepted += stored.accepted;
+      totals.duplicates += stored.duplicates;
+      if (trace.version < 0) break;
+      const latest = await readTraceSpans(config.EXECUTIONS_TABLE_NAME, traceId, retry);
+      if (latest.version === trace.version) break;
+      trace = latest;
+    }
+    return { ...totals, rejected };
+  }
+
+  /** POST /v1/traces: each invoke_agent span of an OTLP export becomes a run. */
   async function ingestTraces(event: OtlpEvent, context: Context): Promise<HttpResult> {
     const parsed = parseOtlpJsonExport(event.jsonBody);
     if (!parsed.ok) throw new ValidationFailedError(parsed.message, []);
-    const plan = planTraceRuns(parsed.spans, { limits: config.RUN_LIMITS, nowMs: Date.now() });
-    const rejected = [...parsed.rejected, ...plan.rejected];
+    const nowMs = Date.now();
+    const traces = [...spansByTrace(parsed.spans)];
+    const results = await Promise.allSettled(
+      traces.map(([traceId, arrived]) => ingestTrace(traceId, arrived, context, nowMs)),
+    );
+    const rejected: RejectedSpan[] = [...parsed.rejected];
+    const stored = { accepted: 0, duplicates: 0 };
+    for (const result of results) {
+      // A store that gave up is a 503 for the whole export: the exporter retries it, and what was written is a duplicate then.
+      if (result.status === 'rejected') throw result.reason;
+      rejected.push(...result.value.rejected);
+      stored.accepted += result.value.accepted;
+      stored.duplicates += result.value.duplicates;
+    }
     const counts = { received: parsed.spans.length + parsed.rejected.length, rejected: rejected.length };
-    const stored = await store(plan.toStore, context, counts);
-    logger.info('ingested traces', { ...counts, ...stored });
+    logger.info('ingested traces', { ...counts, traces: traces.length, ...stored });
     const first = rejected[0];
     // The OTLP/HTTP answer: 200, with partialSuccess only when some spans could not become runs,
     // in the encoding of the request.

@@ -305,3 +305,75 @@ export function planTraceRuns(spans: readonly GenAiSpan[], plausibility?: Plausi
   }
   return { toStore, rejected };
 }
+
+/**
+ * The spans of one trace as they wait for the rest of it (see
+ * docs/API.md, "A trace over several exports"): what `planTraceRuns` reads of
+ * each span and nothing more. Attributes a run is not made from are dropped;
+ * a span with none left still links its children to their agent span.
+ */
+type StoredSpan = [
+  spanId: string,
+  parentSpanId: string,
+  start: string,
+  end: string,
+  attributes: [string, string | number | boolean][],
+  failed: 0 | 1,
+  statusMessage: string,
+];
+
+const RUN_ATTRIBUTES = new Set<string>(Object.values(ATTR));
+
+/** At most this many spans of one trace are kept waiting: the trace's item stays under DynamoDB's 400 KB. */
+export const MAX_SPANS_PER_TRACE = 1_000;
+
+/** One trace's spans as a string to store. */
+export function serializeTraceSpans(spans: readonly GenAiSpan[]): string {
+  return JSON.stringify(
+    spans.map(
+      (span): StoredSpan => [
+        span.spanId,
+        span.parentSpanId ?? '',
+        String(span.startTimeUnixNano),
+        String(span.endTimeUnixNano),
+        [...span.attributes].filter(([name]) => RUN_ATTRIBUTES.has(name)),
+        span.failed ? 1 : 0,
+        span.failed ? (span.statusMessage ?? '') : '',
+      ],
+    ),
+  );
+}
+
+/** The spans `serializeTraceSpans` stored for `traceId`. */
+export function deserializeTraceSpans(traceId: string, text: string): GenAiSpan[] {
+  return (JSON.parse(text) as StoredSpan[]).map(
+    ([spanId, parent, start, end, attributes, failed, message]) => ({
+      traceId,
+      spanId,
+      parentSpanId: parent === '' ? undefined : parent,
+      startTimeUnixNano: BigInt(start),
+      endTimeUnixNano: BigInt(end),
+      attributes: new Map(attributes),
+      failed: failed === 1,
+      statusMessage: message === '' ? undefined : message,
+    }),
+  );
+}
+
+/** The spans of `stored` and `arrived` by span id; a span sent again replaces its earlier copy. */
+export function mergeTraceSpans(stored: readonly GenAiSpan[], arrived: readonly GenAiSpan[]): GenAiSpan[] {
+  const bySpanId = new Map(stored.map((span) => [span.spanId, span]));
+  for (const span of arrived) bySpanId.set(span.spanId, span);
+  return [...bySpanId.values()];
+}
+
+/** The spans of an export grouped by trace id, in the order the traces came. */
+export function spansByTrace(spans: readonly GenAiSpan[]): Map<string, GenAiSpan[]> {
+  const traces = new Map<string, GenAiSpan[]>();
+  for (const span of spans) {
+    const list = traces.get(span.traceId) ?? [];
+    list.push(span);
+    traces.set(span.traceId, list);
+  }
+  return traces;
+}

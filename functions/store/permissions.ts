@@ -36,7 +36,8 @@ const [byStartTime] = executionsTable.globalSecondaryIndexes;
  */
 export const functionPermissions: Readonly<Record<FunctionName, readonly Grant[]>> = {
   // A conditional PutItem alone tells a new run, a duplicate and a correction apart.
-  ingest: [{ actions: ['dynamodb:PutItem'], table: executionsTable.logicalName }],
+  // PutItem stores runs; GetItem reads the spans of a trace that wait for the rest of it.
+  ingest: [{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], table: executionsTable.logicalName }],
   query: [
     // Query reads series ranges; BatchGetItem reads the edge hours of a local day.
     {

@@ -9,6 +9,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { RunChange } from '../domain/deltas';
 import { type RunImage, runImageSchema } from './run-item';
+import { TRACE_SPANS_KEY_PREFIX } from './trace-spans-store';
 
 /**
  * Longest model name and error type the API accepts, in code points; longer
@@ -57,6 +58,8 @@ export interface ReadRecord {
  * adds the repaired run, and a REMOVE of it changes nothing.
  */
 export function readStreamRecord(record: DynamoDBRecord): ReadRecord {
+  // The spans of a trace waiting for the rest of it (store/trace-spans-store.ts): not a run, not poison.
+  if (record.dynamodb?.Keys?.executionId?.S?.startsWith(TRACE_SPANS_KEY_PREFIX)) return {};
   const kind = record.eventName;
   const expiredByTtl = isTtlDeletion(record);
   if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE') {

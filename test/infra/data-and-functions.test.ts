@@ -243,9 +243,14 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets ingest only put items of the Executions table', () => {
+  it('lets ingest only put and get items of the Executions table', () => {
     const statements = roleStatements('apiingestrole');
-    expect(actions(statements)).toEqual(['dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actions(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
     expect(statements.find((s) => [s.Action].flat().includes('dynamodb:PutItem'))?.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^dataexecutions/), 'Arn'],
     });

@@ -1,7 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import {
   encodeOtlpProtobufResponse,
 } from '../../../functions/domain/otlp-protobuf';
 import { parseOtlpJsonExport, planTraceRuns } from '../../../functions/domain/otlp-traces';
+import { readableSpan } from '../../support/otlp-spans';
 
 const jsonFixture = new URL('./fixtures/otlp-agent-trace.json', import.meta.url);
 const protobufFixture = new URL('./fixtures/otlp-agent-trace.pb', import.meta.url);
@@ -26,48 +25,30 @@ interface JsonSpan {
   status?: { code: number; message?: string };
 }
 
-const hrTime = (nanos: string): [number, number] => {
-  const value = BigInt(nanos);
-  return [Number(value / 1_000_000_000n), Number(value % 1_000_000_000n)];
-};
-
 /**
  * The spans of the JSON golden export as the OpenTelemetry SDK holds them,
  * so that the SDK's own serializer writes the protobuf golden export.
  */
 function sdkSpansOfJsonFixture(): ReadableSpan[] {
   const body = JSON.parse(readFileSync(jsonFixture, 'utf8'));
-  const resource = resourceFromAttributes({ 'service.name': 'fixer-agent' });
   const spans: JsonSpan[] = body.resourceSpans[0].scopeSpans[0].spans;
-  return spans.map((span) => ({
-    name: span.name,
-    kind: SpanKind.INTERNAL,
-    spanContext: () => ({ traceId: span.traceId, spanId: span.spanId, traceFlags: 1 }),
-    parentSpanContext: span.parentSpanId
-      ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: 1 }
-      : undefined,
-    startTime: hrTime(span.startTimeUnixNano),
-    endTime: hrTime(span.endTimeUnixNano),
-    status:
-      span.status?.code === 2
-        ? { code: SpanStatusCode.ERROR, message: span.status.message }
-        : { code: SpanStatusCode.UNSET },
-    attributes: Object.fromEntries(
-      span.attributes.map(({ key, value }) => [
-        key,
-        value.intValue === undefined ? value.stringValue : Number(value.intValue),
-      ]),
-    ),
-    links: [],
-    events: [],
-    duration: [0, 0],
-    ended: true,
-    resource,
-    instrumentationScope: { name: 'fixer' },
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  }));
+  return spans.map((span) =>
+    readableSpan({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
+      name: span.name,
+      startTimeUnixNano: BigInt(span.startTimeUnixNano),
+      endTimeUnixNano: BigInt(span.endTimeUnixNano),
+      attributes: Object.fromEntries(
+        span.attributes.map(({ key, value }) => [
+          key,
+          value.intValue === undefined ? value.stringValue : Number(value.intValue),
+        ]),
+      ),
+      ...(span.status?.code === 2 ? { error: { message: span.status.message } } : {}),
+    }),
+  );
 }
 
 function runsOf(body: unknown) {

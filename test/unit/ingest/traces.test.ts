@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeOtlpProtobufResponse } from '../../../functions/domain/otlp-protobuf';
 import { httpEvent, lambdaContext } from '../../support/events';
@@ -12,13 +12,47 @@ function postTraces(body: string, contentType = 'application/json') {
   return invoke(httpEvent('POST', '/v1/traces', { body, headers: { 'content-type': contentType } }));
 }
 
+/** Runs written (trace-spans items left out), in the order they were written. */
 const storedIds = () =>
-  dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item?.executionId as string);
+  dynamo
+    .commandCalls(PutCommand)
+    .map((call) => call.args[0].input.Item?.executionId as string)
+    .filter((id) => !id.startsWith('spans#'));
+
+/**
+ * The Executions table in memory, with the two conditions ingest writes
+ * under: a run's content hash, and a trace-spans item's version.
+ */
+const table = new Map<string, Record<string, unknown>>();
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
 
 beforeEach(() => {
   dynamo.reset();
-  dynamo.on(PutCommand).resolves({});
+  table.clear();
+  dynamo.on(GetCommand).callsFake((input) => {
+    const item = table.get(input.Key.executionId);
+    return item === undefined ? {} : { Item: structuredClone(item) };
+  });
+  dynamo.on(PutCommand).callsFake((input) => {
+    const item = input.Item as Record<string, unknown>;
+    const stored = table.get(item.executionId as string);
+    if (String(item.executionId).startsWith('spans#')) {
+      const expected = input.ExpressionAttributeValues?.[':version'];
+      if (stored === undefined ? expected !== undefined : stored.version !== expected)
+        throw conditionFailed();
+    } else if (stored !== undefined && stored.contentHash === item.contentHash) throw conditionFailed();
+    table.set(item.executionId as string, structuredClone(item));
+    return {};
+  });
 });
+
+/** An OTLP/JSON export of these spans. */
+const exportOf = (spans: unknown[]) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+const goldenSpans: Record<string, unknown>[] = JSON.parse(agentTrace).resourceSpans[0].scopeSpans[0].spans;
+const FIXER = '5b8efff798038103d269b633813fc60c:eee19b7ec3c1b174';
+const REVIEWER = '5b8efff798038103d269b633813fc60c:eee19b7ec3c1b179';
+const storedRun = (id: string) => table.get(id);
 
 describe('POST /v1/traces', () => {
   it('stores one run per invoke_agent span and answers 200 with an empty body', async () => {
@@ -189,6 +223,88 @@ describe('POST /v1/traces', () => {
     const answer = await postTraces(JSON.stringify({ resourceSpans: [{ scopeSpans: { spans: [] } }] }));
     expect(answer.status).toBe(400);
     expect(answer.body.message).toContain('resourceSpans.0.scopeSpans');
+  });
+});
+
+describe('POST /v1/traces: a trace over several exports', () => {
+  // The golden trace: [0] fixer agent, [1] chat, [2] tool, [3] chat under the tool, [4] chat,
+  // [5] reviewer agent (under the fixer), [6] the reviewer's chat.
+  const whole = async () => {
+    await postTraces(exportOf(goldenSpans));
+    return { fixer: storedRun(FIXER), reviewer: storedRun(REVIEWER) };
+  };
+  const withoutVolatile = (run: Record<string, unknown> | undefined) => {
+    const { expiresAt: _, ...rest } = run ?? {};
+    return rest;
+  };
+
+  it.each([
+    [
+      'children first, agent spans last',
+      [
+        [1, 2, 3],
+        [4, 6],
+        [0, 5],
+      ],
+    ],
+    [
+      'agent spans first, children after',
+      [
+        [0, 5],
+        [1, 6],
+        [2, 3, 4],
+      ],
+    ],
+    [
+      'a grandchild before the tool span that links it',
+      [
+        [3, 0],
+        [5, 6, 1],
+        [4, 2],
+      ],
+    ],
+  ])('ends with exactly the runs of the whole trace: %s', async (_, exports) => {
+    const expected = await whole();
+    table.clear();
+    dynamo.resetHistory();
+
+    for (const indexes of exports) {
+      const answer = await postTraces(exportOf(indexes.map((index) => goldenSpans[index])));
+      expect(answer).toMatchObject({ status: 200, body: {} });
+    }
+
+    expect(withoutVolatile(storedRun(FIXER))).toEqual(withoutVolatile(expected.fixer));
+    expect(withoutVolatile(storedRun(REVIEWER))).toEqual(withoutVolatile(expected.reviewer));
+    expect(table.get('spans#5b8efff798038103d269b633813fc60c')).toMatchObject({
+      kind: 'traceSpans',
+      version: 3,
+    });
+  });
+
+  it('writes a run when its agent span arrives and once more per export that changes it, never for a re-send', async () => {
+    await postTraces(exportOf([goldenSpans[1], goldenSpans[2]])); // children: no run yet
+    expect(storedIds()).toEqual([]);
+    await postTraces(exportOf([goldenSpans[0]])); // the agent span: its run, with both children
+    expect(storedIds()).toEqual([FIXER]);
+    expect(storedRun(FIXER)).toMatchObject({ llmCalls: 1, toolCalls: 1 });
+    await postTraces(exportOf([goldenSpans[4]])); // one more chat: a correction
+    expect(storedRun(FIXER)).toMatchObject({ llmCalls: 2, toolCalls: 1 });
+    await postTraces(exportOf([goldenSpans[4]])); // the same export again: nothing changes
+    const runWrites = storedIds().filter((id) => id === FIXER);
+    expect(runWrites).toHaveLength(3);
+    expect(table.get(FIXER)).toMatchObject({ llmCalls: 2 });
+    // The re-send did not rewrite the waiting spans either.
+    expect(table.get('spans#5b8efff798038103d269b633813fc60c')).toMatchObject({ version: 3 });
+  });
+
+  it('keeps only the attributes a run is made from while spans wait', async () => {
+    const chat = structuredClone(goldenSpans[1]) as { attributes: unknown[] };
+    chat.attributes.push({ key: 'gen_ai.prompt', value: { stringValue: 'x'.repeat(10_000) } });
+    await postTraces(exportOf([chat]));
+    const waiting = table.get('spans#5b8efff798038103d269b633813fc60c');
+    expect(String(waiting?.spans)).not.toContain('gen_ai.prompt');
+    expect(String(waiting?.spans).length).toBeLessThan(1_000);
+    expect(waiting?.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
 });
 
