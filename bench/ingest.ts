@@ -11,6 +11,11 @@
  *   every phase; between phases the bench waits (a bounded time) for it to
  *   catch up.
  * - Ingest: single runs, then batches of 50, each request with fresh ids.
+ * - OTLP (through the runtime only): POST /v1/traces with exports of 50
+ *   whole traces (an agent span with 6 chat and 9 tool spans each), as JSON
+ *   and as gzip-compressed protobuf, written by the OpenTelemetry SDK's own
+ *   serializers. Each trace costs a GetItem and a PutItem of its waiting
+ *   spans, the run's PutItem and a GetItem to check no other export raced it.
  *
  * Without local/main.ts the handler is invoked in-process with API Gateway v2
  * events on the test fixture's DynamoDB Local (the output says so). Nothing asserts on time.
@@ -24,10 +29,13 @@ import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { validateExecution } from '../functions/domain/execution';
 import { toRunItem } from '../functions/store/run-item';
 import { localAwsSettings } from '../local/dynamodb-local';
+import { type PlainSpan, readableSpan } from '../test/support/otlp-spans';
 import { flagNumber, percentile } from './support';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,6 +70,51 @@ function benchRun(): Record<string, unknown> {
       ? { errorType: 'TestFailure', errorMessage: 'expected 2, got 3 in test_parser.py::test_edge' }
       : {}),
   };
+}
+
+/**
+ * The same kind of run as OpenTelemetry GenAI spans: one trace with an
+ * `invoke_agent` span and, under it, 6 `chat` and 9 `execute_tool` spans,
+ * as the run of `benchRun` reports 6 LLM and 9 tool calls.
+ */
+function benchTraceSpans(): PlainSpan[] {
+  const n = serial++;
+  const traceId = `${process.pid.toString(16).padStart(8, '0')}${n.toString(16).padStart(24, '0')}`.slice(
+    -32,
+  );
+  const agentId = `a${n.toString(16).padStart(15, '0')}`.slice(-16);
+  const start = BigInt(Date.parse('2026-11-01T00:00:00Z') + (n % 86_400) * 1_000) * 1_000_000n;
+  const model = ['bench-sonnet', 'bench-opus', 'bench-haiku'][n % 3] as string;
+  const child = (index: number, attributes: PlainSpan['attributes']): PlainSpan => ({
+    traceId,
+    spanId: `${index.toString(16).padStart(2, '0')}${n.toString(16).padStart(14, '0')}`.slice(-16),
+    parentSpanId: agentId,
+    name: String(attributes['gen_ai.operation.name']),
+    startTimeUnixNano: start + BigInt(index) * 1_000_000_000n,
+    endTimeUnixNano: start + BigInt(index + 1) * 1_000_000_000n,
+    attributes,
+  });
+  return [
+    ...Array.from({ length: 6 }, (_, index) =>
+      child(index + 1, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': model,
+        'gen_ai.usage.input_tokens': 5_000 + (n % 900),
+        'gen_ai.usage.cache_read.input_tokens': 1_700,
+        'gen_ai.usage.output_tokens': 350,
+      }),
+    ),
+    ...Array.from({ length: 9 }, (_, index) => child(index + 7, { 'gen_ai.operation.name': 'execute_tool' })),
+    {
+      traceId,
+      spanId: agentId,
+      name: 'invoke_agent fixer',
+      startTimeUnixNano: start,
+      endTimeUnixNano: start + 120_000_000_000n,
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'fixer.files_modified': n % 4 },
+      ...(n % 5 === 0 ? { error: { message: 'expected 2, got 3 in test_parser.py::test_edge' } } : {}),
+    },
+  ];
 }
 
 interface PhaseResult {
@@ -182,7 +235,7 @@ const DYNAMODB_PUT_HEADERS = {
 function httpJsonPoster(
   url: string,
   sockets: number,
-): (body: string, headers: Record<string, string>) => Promise<{ status: number; body: string }> {
+): (body: string | Buffer, headers: Record<string, string>) => Promise<{ status: number; body: string }> {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   const target = new URL(url);
   return (body, headers) =>
@@ -207,6 +260,16 @@ function httpJsonPoster(
 function httpPoster(url: string, concurrency: number): Poster {
   const post = httpJsonPoster(new URL('/api/executions', url).href, concurrency);
   return (body) => post(body, { 'content-type': 'application/json' });
+}
+
+type TracesPoster = (
+  body: Buffer,
+  headers: Record<string, string>,
+) => Promise<{ status: number; body: string }>;
+
+function httpTracesPoster(url: string, concurrency: number): TracesPoster {
+  const post = httpJsonPoster(new URL('/v1/traces', url).href, concurrency);
+  return (body, headers) => post(body, headers);
 }
 
 /** Fallback while local/main.ts is missing: the handler called in this process with API Gateway v2 events. */
@@ -323,7 +386,36 @@ export async function run(flags: string[]): Promise<void> {
     notes.push(await waitForPoller(url, written));
     const batched = await ingestPhase(`POST batch of ${batchSize}`, batchSize);
     results.push(batched);
-    notes.push('');
+    notes.push(await waitForPoller(url, written));
+
+    // OTLP: exports of `batchSize` whole traces (16 spans each), as the SDK's serializers write them.
+    const tracesPhase = async (name: string, encoding: 'json' | 'protobuf', gzip: boolean) => {
+      if (url === undefined) return undefined;
+      const post = httpTracesPoster(url, concurrency);
+      return measure(name, concurrency, seconds * 1000, async () => {
+        const spans = Array.from({ length: batchSize }, benchTraceSpans).flat().map(readableSpan);
+        const serializer = encoding === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+        const bytes = Buffer.from(serializer.serializeRequest(spans) as Uint8Array);
+        const answer = await post(gzip ? gzipSync(bytes) : bytes, {
+          'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        });
+        if (answer.status !== 200)
+          return { runs: 0, ok: false, detail: `${answer.status} ${answer.body.slice(0, 200)}` };
+        // Each run writes its trace's spans item and the run itself.
+        written += 2 * batchSize;
+        return { runs: batchSize, ok: true };
+      });
+    };
+    for (const [name, encoding, gzip] of [
+      [`OTLP JSON, ${batchSize} traces`, 'json', false],
+      [`OTLP protobuf+gzip, ${batchSize}`, 'protobuf', true],
+    ] as const) {
+      const result = await tracesPhase(name, encoding, gzip);
+      if (result === undefined) continue;
+      results.push(result);
+      notes.push(await waitForPoller(url, written));
+    }
 
     const through = viaHttp
       ? `through the local HTTP runtime (local/main.ts --no-demo, child process, stream poller on)`
