@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeOtlpProtobufResponse } from '../../../functions/domain/otlp-protobuf';
 import { httpEvent, lambdaContext } from '../../support/events';
@@ -217,6 +218,57 @@ describe('POST /v1/traces', () => {
     expect(answer.headers?.['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(answer.body ?? '')).toMatchObject({ error, message: expect.stringMatching(message) });
     expect(storedIds()).toEqual([]);
+  });
+
+  it('answers any hostile export with a 200 or a 4xx naming what is wrong, never a 5xx', async () => {
+    const hostileValue = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.constantFrom('__proto__', 'constructor', '\u202e', 'x'.repeat(5_000), -1, 2 ** 64, 1e308, ''),
+    );
+    const span = fc.record(
+      {
+        traceId: fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), hostileValue),
+        spanId: fc.oneof(fc.stringMatching(/^[0-9a-f]{16}$/), hostileValue),
+        parentSpanId: hostileValue,
+        startTimeUnixNano: fc.oneof(fc.constant('1793527200000000000'), hostileValue),
+        endTimeUnixNano: fc.oneof(fc.constant('1793527201000000000'), hostileValue),
+        attributes: fc.oneof(
+          fc.array(
+            fc.record({
+              key: fc.constantFrom(
+                'gen_ai.operation.name',
+                'gen_ai.usage.input_tokens',
+                'gen_ai.request.model',
+              ),
+              value: fc.oneof(
+                fc.record({ stringValue: fc.constantFrom('invoke_agent', 'chat', 'execute_tool') }),
+                fc.record({ intValue: hostileValue }),
+                hostileValue,
+              ),
+            }),
+            { maxLength: 4 },
+          ),
+          hostileValue,
+        ),
+        status: hostileValue,
+      },
+      { requiredKeys: ['traceId', 'spanId'] },
+    );
+    const body = fc.oneof(
+      fc.array(span, { maxLength: 4 }).map((spans) => ({ resourceSpans: [{ scopeSpans: [{ spans }] }] })),
+      fc.record({ resourceSpans: hostileValue }),
+      fc.record({ resourceSpans: fc.array(fc.record({ scopeSpans: hostileValue }), { maxLength: 2 }) }),
+      hostileValue,
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (export_) => {
+        const answer = await postTraces(JSON.stringify(export_));
+        expect(answer.status === 200 || (answer.status >= 400 && answer.status < 500)).toBe(true);
+        if (answer.status !== 200) expect(answer.body.message).toEqual(expect.any(String));
+        if (answer.body.partialSuccess) expect(answer.body.partialSuccess.errorMessage).toMatch(/\S/);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('names the field of a hostile span in the 400 of a malformed export', async () => {
