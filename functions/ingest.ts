@@ -13,6 +13,7 @@ import {
   ATTR,
   executionIdOf,
   type GenAiSpan,
+  isGenAiSpan,
   parseOtlpJsonExport,
   planTraceRuns,
   type RejectedSpan,
@@ -148,6 +149,14 @@ export function createIngestHandler(options: IngestOptions = {}) {
     const arrivedAgents = new Set(
       arrived.filter((span) => span.attributes.get(ATTR.operationName) === 'invoke_agent').map(executionIdOf),
     );
+    const totals = { accepted: 0, duplicates: 0 };
+    // A trace with no GenAI span so far (an app's other spans) is not kept. A
+    // span linking a chat span to its agent span ends after the chat span, so
+    // it arrives when the trace is already kept.
+    if (!arrived.some(isGenAiSpan)) {
+      const stored = await readTraceSpans(config.EXECUTIONS_TABLE_NAME, traceId, retry);
+      if (stored.version === 0) return { ...totals, rejected: [] };
+    }
     let trace: TraceSpans;
     try {
       trace = await addTraceSpans(config.EXECUTIONS_TABLE_NAME, traceId, arrived, nowMs, retry);
@@ -157,7 +166,6 @@ export function createIngestHandler(options: IngestOptions = {}) {
       logger.warn('trace too large to keep', { traceId, spans: arrived.length });
       trace = { spans: arrived, version: -1 };
     }
-    const totals = { accepted: 0, duplicates: 0 };
     let rejected: RejectedSpan[] = [];
     for (let round = 0; round < 3; round++) {
       const plan = planTraceRuns(trace.spans, plausibility);

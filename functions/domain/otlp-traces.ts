@@ -183,6 +183,10 @@ export function executionIdOf(span: Pick<GenAiSpan, 'traceId' | 'spanId'>): stri
 }
 
 const operationOf = (span: GenAiSpan) => span.attributes.get(ATTR.operationName);
+
+const GEN_AI_OPERATIONS = new Set<unknown>(['invoke_agent', 'chat', 'execute_tool']);
+/** An agent, chat or tool span: what a run is made of. */
+export const isGenAiSpan = (span: GenAiSpan) => GEN_AI_OPERATIONS.has(operationOf(span));
 const key = (traceId: string, spanId: string) => `${traceId}:${spanId}`;
 
 function tokens(span: GenAiSpan, name: string): number {

@@ -349,6 +349,24 @@ describe('POST /v1/traces: a trace over several exports', () => {
     expect(table.get('spans#5b8efff798038103d269b633813fc60c')).toMatchObject({ version: 3 });
   });
 
+  it('keeps no spans of a trace that has no GenAI span, and links a late span into a kept trace', async () => {
+    const http = {
+      traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      spanId: 'bbbbbbbbbbbbbbbb',
+      startTimeUnixNano: '1793527200000000000',
+      endTimeUnixNano: '1793527201000000000',
+      attributes: [{ key: 'http.request.method', value: { stringValue: 'GET' } }],
+    };
+    expect(await postTraces(exportOf([http]))).toMatchObject({ status: 200, body: {} });
+    expect([...table.keys()]).toEqual([]);
+
+    // The chat under the tool span arrives first; the tool span (no GenAI attributes needed to link) later.
+    await postTraces(exportOf([goldenSpans[3]]));
+    await postTraces(exportOf([{ ...goldenSpans[2], attributes: [] }]));
+    await postTraces(exportOf([goldenSpans[0]]));
+    expect(storedRun(FIXER)).toMatchObject({ llmCalls: 1, inputTokens: 2000 });
+  });
+
   it('keeps only the attributes a run is made from while spans wait', async () => {
     const chat = structuredClone(goldenSpans[1]) as { attributes: unknown[] };
     chat.attributes.push({ key: 'gen_ai.prompt', value: { stringValue: 'x'.repeat(10_000) } });
