@@ -169,8 +169,13 @@ export function createIngestHandler(options: IngestOptions = {}) {
     let rejected: RejectedSpan[] = [];
     for (let round = 0; round < 3; round++) {
       const plan = planTraceRuns(trace.spans, plausibility);
-      // Rejections are reported to the export that sent the agent span, not to later ones.
-      rejected = plan.rejected.filter((entry) => arrivedAgents.has(entry.span));
+      // Rejections are reported to the export that sent the agent span, not to later ones;
+      // an agent span whose only fault is no model yet waits for a chat span to name it.
+      rejected = plan.rejected.filter(
+        (entry) =>
+          arrivedAgents.has(entry.span) &&
+          !(trace.version > 0 && entry.errors.every((error) => error.path === 'model')),
+      );
       const stored = await store(plan.toStore, context, {
         received: arrived.length,
         rejected: rejected.length,
