@@ -65,7 +65,7 @@ export const bodyTimeoutMs = 10_000;
  */
 const ownHost = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 
-export function isOwnHost(host: string | undefined): boolean {
+function isOwnHost(host: string | undefined): boolean {
   return host !== undefined && ownHost.test(host);
 }
 

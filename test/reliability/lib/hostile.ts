@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import type { HttpAnswer, HttpRequest } from './http';
-import { makeRun } from './runs';
+import { makeRun, makeRuns, RUN_WINDOW } from './runs';
 
 export interface HostileRequest {
   /** Which rule the request breaks, for failure messages and the tally. */
@@ -671,4 +671,177 @@ export function rawViolation(answer: { status: number; head: string; body: strin
   } catch {
     return `body is not JSON: ${answer.body.slice(0, 100)}`;
   }
+}
+
+/**
+ * One fixed case of issue 12 (hardening): a request the contract refuses
+ * with `status`, whose answer must name `field` (a query parameter, a run
+ * field, `body` or `Host`).
+ */
+export interface NamedCase {
+  readonly kind: string;
+  readonly request: HttpRequest;
+  readonly status: number;
+  readonly field: string;
+}
+
+/** Runs of the oversized-CSV case: 1,000 failures on RUN_WINDOW's first day with 2,000-character CJK messages. */
+export const CSV_DAY = RUN_WINDOW.from;
+export function oversizedCsvRuns(first: number, count: number): Record<string, unknown>[] {
+  return makeRuns('hostile-csv', first, count, 0, { hours: 24 }).map((run) => ({
+    ...run,
+    status: 'failure',
+    errorType: 'ToolError',
+    errorMessage: '漢字かな交じり文'.repeat(250),
+    filesModified: 0,
+  }));
+}
+
+/** A valid run's JSON, cut where `r\xC3\x28` (C3 opens a two-byte sequence, 28 cannot continue it) goes into its executionId. */
+const invalidUtf8Halves = JSON.stringify(makeRun('hostile', 8)).split('hostile-8');
+const runWith = (fields: Record<string, unknown>) =>
+  post(JSON.stringify({ ...makeRun('hostile', 7), ...fields }));
+const HOUR = 3_600_000;
+
+/** Every fixed case of issue 12 that an ordinary HTTP client can send. */
+export function namedCases(nowMs: number): NamedCase[] {
+  const calendar = EVERY_GET.flatMap((path) =>
+    (
+      [
+        ['to=9999-12-31', 'to'],
+        ['from=9999-12-31T00:00:00Z&to=9999-12-31T23:00:00Z', 'from'],
+        ['from=0001-01-01', 'from'],
+        ['from=0001-01-01T00:00:00Z&to=0001-01-01T05:00:00Z', 'from'],
+      ] as const
+    ).map(([query, field]) => ({
+      kind: `year ${query.includes('9999') ? 9999 : '0001'} on ${path}`,
+      request: { method: 'GET', path: `${path}?${query}` },
+      status: 400,
+      field,
+    })),
+  );
+  const start = nowMs - 2 * HOUR;
+  const at = (ms: number) => new Date(ms).toISOString();
+  return [
+    ...calendar,
+    {
+      kind: 'read budget: 50 models × 400 days in Kolkata',
+      request: {
+        method: 'GET',
+        path: `/api/timeseries?from=2025-10-01&to=2026-11-04&tz=Asia%2FKolkata&granularity=day&model=${Array.from({ length: 50 }, (_, index) => `m${index}`).join(',')}`,
+      },
+      status: 400,
+      field: 'model',
+    },
+    {
+      kind: 'invalid UTF-8 inside a string',
+      request: post(
+        Buffer.concat([
+          Buffer.from(invalidUtf8Halves[0] ?? ''),
+          Buffer.from([0x72, 0xc3, 0x28]),
+          Buffer.from(invalidUtf8Halves[1] ?? ''),
+        ]),
+      ),
+      status: 400,
+      field: 'body',
+    },
+    {
+      kind: 'endTime a day in the future',
+      request: runWith({ startTime: at(start), endTime: at(nowMs + 24 * HOUR) }),
+      status: 400,
+      field: 'endTime',
+    },
+    {
+      kind: 'a 30-day run',
+      request: runWith({ startTime: at(start - 30 * 24 * HOUR), endTime: at(start) }),
+      status: 400,
+      field: 'endTime',
+    },
+    { kind: 'cost of $1,000,000', request: runWith({ costUsd: 1_000_000 }), status: 400, field: 'costUsd' },
+    {
+      kind: 'tokens near 2^53',
+      request: runWith({ inputTokens: 2 ** 52 }),
+      status: 400,
+      field: 'inputTokens',
+    },
+    {
+      kind: 'bidi override in a model',
+      request: runWith({ model: 'claude\u202Eevil' }),
+      status: 400,
+      field: 'model',
+    },
+    {
+      kind: 'zero-width space in a model',
+      request: runWith({ model: 'claude-sonnet-4\u200B' }),
+      status: 400,
+      field: 'model',
+    },
+    {
+      kind: 'bidi isolate in an errorType',
+      request: runWith({ status: 'failure', errorType: '\u2066ToolError' }),
+      status: 400,
+      field: 'errorType',
+    },
+    {
+      kind: 'tab in an errorType',
+      request: runWith({ status: 'failure', errorType: '\t=1+1' }),
+      status: 400,
+      field: 'errorType',
+    },
+    { kind: 'comma in a model', request: runWith({ model: 'gpt,claude' }), status: 400, field: 'model' },
+    {
+      kind: 'CSV over 5.5 MB',
+      request: { method: 'GET', path: `/api/runs?format=csv&from=${CSV_DAY}&to=${CSV_DAY}` },
+      status: 400,
+      field: 'to',
+    },
+    {
+      kind: 'foreign Host (DNS rebinding)',
+      request: { method: 'GET', path: '/api/summary', headers: { host: 'metrics.attacker.example' } },
+      status: 421,
+      field: 'Host',
+    },
+  ];
+}
+
+/** Cases only raw bytes can carry, each with the status it must get. */
+export const rawNamedCases: readonly { kind: string; bytes: string; status: number; field: string }[] = [
+  {
+    kind: 'no Host',
+    bytes: 'GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n',
+    status: 400,
+    field: 'Host',
+  },
+  {
+    kind: '2,001 header fields, Host last',
+    bytes: `GET /api/health HTTP/1.1\r\n${'x-a: 1\r\n'.repeat(2_000)}Host: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    status: 431,
+    field: 'header',
+  },
+];
+
+/** Requests that stall: headers never finished, a body never finished. Each must get a 408 JSON error. */
+export const stalledRequests: readonly { kind: string; bytes: string }[] = [
+  { kind: 'headers never finished', bytes: 'GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n' },
+  {
+    kind: 'body never finished',
+    bytes:
+      'POST /api/executions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"executionId":',
+  },
+];
+
+/** Why a 4xx JSON body does not name `field`, or null when it does (an issue path, a rejected run's error path, or the message). */
+export function fieldNotNamed(bodyText: string, field: string): string | null {
+  let body: { message?: string; issues?: { path?: string }[]; rejected?: { errors?: { path?: string }[] }[] };
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return `body is not JSON: ${bodyText.slice(0, 200)}`;
+  }
+  const paths = [
+    ...(body.issues ?? []).map((issue) => issue.path),
+    ...(body.rejected ?? []).flatMap((run) => (run.errors ?? []).map((error) => error.path)),
+  ];
+  if (paths.includes(field) || (body.message ?? '').includes(field)) return null;
+  return `does not name ${field}: ${bodyText.slice(0, 300)}`;
 }

@@ -10,12 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RuntimeProcess, startRuntime } from '../../support/runtime-harness';
 import {
   brokenFraming,
+  CSV_DAY,
   connectRequest,
   contractViolation,
   describeRequest,
+  fieldNotNamed,
   type HostileRequest,
   hostileRequest,
+  namedCases,
+  oversizedCsvRuns,
+  rawNamedCases,
   rawViolation,
+  stalledRequests,
 } from '../lib/hostile';
 import { ConnectionError, type HttpAnswer, HttpClient, parseRawResponse, sendRaw } from '../lib/http';
 import { percentile, runPool } from '../lib/load';
@@ -40,6 +46,8 @@ export interface HostileScale {
 /** Requests per property run, sent at once. */
 const GROUP = 8;
 const SEED_RUNS = 400;
+/** Runs that make the CSV of CSV_DAY pass 5.5 MB: ~6.1 KB of row each. */
+const CSV_RUNS = 1_000;
 
 export function hostileSuite(scale: HostileScale): void {
   describe(`the local runtime under hostile input (${scale.requests} generated requests)`, () => {
@@ -60,8 +68,12 @@ export function hostileSuite(scale: HostileScale): void {
         const answer = await http.postRuns({ executions: makeRuns('hostile-seed', first, 100) });
         expect(answer.status).toBe(202);
       }
+      for (let first = 0; first < CSV_RUNS; first += 100) {
+        const answer = await http.postRuns({ executions: oversizedCsvRuns(first, 100) });
+        expect(answer.status, answer.body.slice(0, 300)).toBe(202);
+      }
       const settled = await settleAggregates(http, dynamo, { timeoutMs: 60_000 });
-      expect(settled.api.executions).toBe(SEED_RUNS);
+      expect(settled.api.executions).toBe(SEED_RUNS + CSV_RUNS);
       before = { api: settled.api, stored: await countStoredRuns(dynamo) };
     });
     afterAll(async () => {
@@ -150,6 +162,78 @@ export function hostileSuite(scale: HostileScale): void {
 
       // Assess
       expect(rawViolation(answer)).toBeNull();
+    });
+
+    /** GET /api/health, which must answer 200 at once (a 5 s timeout stands for "never"). */
+    async function healthAnswers(): Promise<string | null> {
+      try {
+        const health = await http.send({ method: 'GET', path: '/api/health', timeoutMs: 5_000 });
+        return health.status === 200 ? null : `health answered ${health.status}`;
+      } catch (error) {
+        return `health did not answer: ${(error as Error).message}`;
+      }
+    }
+
+    it('answers each hardening case (issue 12) with a 4xx JSON error naming the field, and health right after', async () => {
+      // Prepare
+      const cases = namedCases(Date.now());
+      const problems: string[] = [];
+
+      // Act
+      for (const hostile of cases) {
+        const answer = await http.send(hostile.request);
+        const problem =
+          contractViolation(
+            { kind: hostile.kind, request: hostile.request, expectedStatus: hostile.status },
+            answer,
+          ) ??
+          fieldNotNamed(answer.body, hostile.field) ??
+          (await healthAnswers());
+        if (problem) problems.push(`[${hostile.kind}] ${problem}`);
+      }
+      for (const hostile of rawNamedCases) {
+        const answer = parseRawResponse(await sendRaw(runtime.port, hostile.bytes));
+        const problem =
+          rawViolation(answer) ??
+          (answer?.status === hostile.status
+            ? null
+            : `status ${answer?.status}, expected ${hostile.status}`) ??
+          fieldNotNamed(answer?.body ?? '', hostile.field) ??
+          (await healthAnswers());
+        if (problem) problems.push(`[${hostile.kind}] ${problem}`);
+      }
+
+      // Assess
+      expect(problems).toEqual([]);
+      expect(cases.length).toBeGreaterThanOrEqual(40);
+    });
+
+    it('answers stalled headers and bodies with 408 JSON, serving health meanwhile', async () => {
+      // Act: the stalled requests stay open while health is asked.
+      const stalled = Promise.all(
+        stalledRequests.map(async ({ kind, bytes }) => {
+          const answer = parseRawResponse(await sendRaw(runtime.port, bytes, 30_000));
+          return { kind, status: answer?.status, problem: rawViolation(answer) };
+        }),
+      );
+      const healthMeanwhile = await healthAnswers();
+      const answers = await stalled;
+
+      // Assess
+      expect(healthMeanwhile).toBeNull();
+      expect(answers).toEqual(stalledRequests.map(({ kind }) => ({ kind, status: 408, problem: null })));
+      expect(await healthAnswers()).toBeNull();
+    });
+
+    it('answers HEAD on /api/* like GET, without a body', async () => {
+      // Act
+      const head = await http.send({ method: 'HEAD', path: `/api/summary?from=${CSV_DAY}&to=${CSV_DAY}` });
+      const get = await http.send({ method: 'GET', path: `/api/summary?from=${CSV_DAY}&to=${CSV_DAY}` });
+
+      // Assess
+      expect(head.status).toBe(200);
+      expect(head.body).toBe('');
+      expect(head.headers['content-length']).toBe(get.headers['content-length']);
     });
 
     it('stays up and healthy, and logs no unhandled error', async () => {
