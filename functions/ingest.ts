@@ -172,9 +172,7 @@ export function createIngestHandler(options: IngestOptions = {}) {
       // Rejections are reported to the export that sent the agent span, not to later ones;
       // an agent span whose only fault is no model yet waits for a chat span to name it.
       rejected = plan.rejected.filter(
-        (entry) =>
-          arrivedAgents.has(entry.span) &&
-          !(trace.version > 0 && entry.errors.every((error) => error.path === 'model')),
+        (entry) => arrivedAgents.has(entry.span) && !(trace.version > 0 && entry.noModelYet === true),
       );
       const stored = await store(plan.toStore, context, {
         received: arrived.length,

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import {
   describeReceived,
+  ERROR_MESSAGE_MAX_CHARS,
   type ExecutionInput,
   type FieldError,
   type Plausibility,
@@ -93,6 +94,8 @@ export interface RejectedSpan {
   /** `resourceSpans.0.scopeSpans.1.spans.2` for a span that could not be read, else the span's ids. */
   readonly span: string;
   readonly errors: FieldError[];
+  /** An agent span that names no model and has no chat span naming one (yet). */
+  readonly noModelYet?: boolean;
 }
 
 export type ParsedExport =
@@ -300,12 +303,15 @@ export function planTraceRuns(spans: readonly GenAiSpan[], plausibility?: Plausi
   // byKey holds the last copy of a span sent twice, so each agent span gives one run.
   for (const [index, span] of [...byKey.values()].entries()) {
     if (operationOf(span) !== 'invoke_agent') continue;
-    const result = validateExecution(
-      runOf(span, children.get(key(span.traceId, span.spanId)) ?? []),
-      plausibility,
-    );
+    const run = runOf(span, children.get(key(span.traceId, span.spanId)) ?? []);
+    const result = validateExecution(run, plausibility);
     if (result.ok) toStore.push({ index, record: result.record });
-    else rejected.push({ span: executionIdOf(span), errors: result.errors });
+    else
+      rejected.push({
+        span: executionIdOf(span),
+        errors: result.errors,
+        ...(run.model === '' ? { noModelYet: true } : {}),
+      });
   }
   return { toStore, rejected };
 }
@@ -328,6 +334,12 @@ type StoredSpan = [
 
 const RUN_ATTRIBUTES = new Set<string>(Object.values(ATTR));
 
+/**
+ * Longest attribute text kept while spans wait: longer than any valid model
+ * or error type, so a run made from the kept spans is refused just the same.
+ */
+const MAX_STORED_TEXT = 1_000;
+
 /** At most this many spans of one trace are kept waiting: the trace's item stays under DynamoDB's 400 KB. */
 export const MAX_SPANS_PER_TRACE = 1_000;
 
@@ -340,9 +352,15 @@ export function serializeTraceSpans(spans: readonly GenAiSpan[]): string {
         span.parentSpanId ?? '',
         String(span.startTimeUnixNano),
         String(span.endTimeUnixNano),
-        [...span.attributes].filter(([name]) => RUN_ATTRIBUTES.has(name)),
+        [...span.attributes]
+          .filter(([name]) => RUN_ATTRIBUTES.has(name))
+          .map(([name, value]) => [
+            name,
+            typeof value === 'string' ? value.slice(0, MAX_STORED_TEXT) : value,
+          ]),
         span.failed ? 1 : 0,
-        span.failed ? (span.statusMessage ?? '') : '',
+        // The run keeps the first ERROR_MESSAGE_MAX_CHARS code points; so does the stored span.
+        span.failed ? [...(span.statusMessage ?? '')].slice(0, ERROR_MESSAGE_MAX_CHARS).join('') : '',
       ],
     ),
   );

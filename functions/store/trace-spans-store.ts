@@ -25,6 +25,8 @@ import { type RetryOptions, withRetry } from './retry';
 export const TRACE_SPANS_KIND = 'traceSpans';
 /** How long a trace's spans wait for more: exporters send every few seconds, so a day is ample. */
 export const TRACE_SPANS_TTL_SECONDS = 86_400;
+/** The stored spans' size limit: a DynamoDB item holds at most 400 KB. */
+const MAX_TRACE_SPANS_BYTES = 350_000;
 /** Merges retried after losing a race to another writer of the same trace. */
 const MAX_MERGE_ATTEMPTS = 8;
 
@@ -98,6 +100,11 @@ export async function addTraceSpans(
       throw new TraceTooLargeError(`trace ${traceId} has more than ${MAX_SPANS_PER_TRACE} spans`);
     }
     const text = serializeTraceSpans(spans);
+    if (Buffer.byteLength(text) > MAX_TRACE_SPANS_BYTES) {
+      throw new TraceTooLargeError(
+        `trace ${traceId}: its spans take more than ${MAX_TRACE_SPANS_BYTES} bytes`,
+      );
+    }
     // A re-sent export (an exporter retrying) adds nothing: no write, same version.
     if (text === stored.text) return stored;
     const version = stored.version + 1;

@@ -371,6 +371,25 @@ describe('POST /v1/traces: a trace over several exports', () => {
     expect(storedRun(FIXER)).toMatchObject({ llmCalls: 1, inputTokens: 2000 });
   });
 
+  it('answers a trace too large to keep with the runs of its export alone, never a 5xx', async () => {
+    // 300 agent spans with a 2 KB error message each: past the 350 KB a waiting-spans item may hold.
+    const spans = Array.from({ length: 300 }, (_, index) => ({
+      ...goldenSpans[5],
+      spanId: `c${String(index).padStart(15, '0')}`,
+      status: { code: 2, message: 'm'.repeat(2_000) },
+    }));
+    const answer = await postTraces(exportOf(spans));
+    expect([answer.status, answer.body]).toEqual([200, {}]);
+    expect(storedIds()).toHaveLength(300);
+    expect(table.has('spans#5b8efff798038103d269b633813fc60c')).toBe(false);
+
+    const huge = structuredClone(goldenSpans[5]) as { attributes: { key: string; value: unknown }[] };
+    huge.attributes.push({ key: 'gen_ai.response.model', value: { stringValue: 'x'.repeat(500_000) } });
+    const refused = await postTraces(exportOf([huge]));
+    expect(refused.status).toBe(200);
+    expect(refused.body.partialSuccess.errorMessage).toContain('model');
+  });
+
   it('keeps only the attributes a run is made from while spans wait', async () => {
     const chat = structuredClone(goldenSpans[1]) as { attributes: unknown[] };
     chat.attributes.push({ key: 'gen_ai.prompt', value: { stringValue: 'x'.repeat(10_000) } });
