@@ -37,7 +37,7 @@ export interface LocalHttpServerOptions {
   getHandlers: () => ApiHandlers | undefined;
   /** The built dashboard; when absent a small page says how to build it. */
   getStaticRoot: () => string | undefined;
-  /** Extra figures merged into GET /api/health as `local` (poller status, dead letters). */
+  /** Extra figures merged into a 200 of GET /api/health as `local` (poller status, dead letters); errors stay as they are. */
   getHealthExtras?: () => Record<string, unknown>;
   log?: (line: string) => void;
   /** How long a request body may take to arrive; @default bodyTimeoutMs */
@@ -391,7 +391,7 @@ async function handleRequest(
       `http: ${method} ${rawPath} answered ${result.statusCode}: ${result.body.toString('utf8').slice(0, 500)}`,
     );
 
-  if (route.routeKey === 'GET /api/health' && options.getHealthExtras)
+  if (route.routeKey === 'GET /api/health' && result.statusCode === 200 && options.getHealthExtras)
     result = withHealthExtras(result, options.getHealthExtras());
 
   const headers: Record<string, string | string[]> = {

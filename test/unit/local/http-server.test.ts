@@ -10,6 +10,12 @@ import { createLocalHttpServer, type HttpHandler, staticFilePath } from '../../.
 const received: APIGatewayProxyEventV2[] = [];
 const echo: HttpHandler = async (event) => {
   received.push(event);
+  if (event.rawPath === '/api/health' && event.queryStringParameters?.to)
+    return {
+      statusCode: 400,
+      headers: { 'content-type': 'application/json' },
+      body: '{"error":"invalid_query","message":"to is outside"}',
+    };
   if (event.rawPath === '/api/health')
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
   if (event.headers['x-test-fail'] === 'throw') throw new Error('handler bug');
@@ -81,9 +87,11 @@ describe('local HTTP server', () => {
     expect(received.at(-1)?.routeKey).toBe('POST /api/executions');
   });
 
-  it('adds the runtime figures to GET /api/health as "local"', async () => {
+  it('adds the runtime figures to a 200 of GET /api/health as "local", not to an error', async () => {
     const response = await fetch(`${baseUrl}/api/health`);
     expect(await response.json()).toEqual({ status: 'ok', local: { deadLetters: [] } });
+    const refused = await fetch(`${baseUrl}/api/health?to=9999-12-31`);
+    expect(await refused.json()).toEqual({ error: 'invalid_query', message: 'to is outside' });
   });
 
   it.each([
