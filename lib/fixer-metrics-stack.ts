@@ -106,6 +106,9 @@ export class FixerMetricsStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'SuccessRateAlarmName', { value: this.alarms.successRate.alarmName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.aggregation.deadLetterQueue.queueUrl });
+    // What `npm run rebuild` needs against this stack (docs/REBUILD.md).
+    new CfnOutput(this, 'ExecutionsTableName', { value: this.tables.executions.tableName });
+    new CfnOutput(this, 'AggregatesTableName', { value: this.tables.aggregates.tableName });
     if (this.auth.userPool && this.auth.userPoolClient) {
       new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });

@@ -1,0 +1,477 @@
+/**
+ * Recovery: recompute the aggregate items of whole UTC days from the runs in
+ * the Executions table, while the stream keeps writing them
+ * (`npm run rebuild`, bin/rebuild.ts; the argument is in docs/REBUILD.md).
+ *
+ * The runs of a day are read from the `byStartTime` index (one partition per
+ * day) and turned into figures by the aggregate handler's own code: each
+ * item is read as an INSERT's new image (store/stream-records.ts), the
+ * BatchAccumulator of domain/deltas.ts sums it into its hour and day items,
+ * and the store's merge packs the sums. So a rebuilt item is what the stream
+ * would have built from the same runs.
+ *
+ * Safety with the stream running, per item X:
+ * - X is written only if it was quiet for a whole settle window: its version
+ *   `v` (which every stream write changes) and its recomputed figures were the
+ *   same at both ends of the window, and the write is conditioned on that `v`.
+ *   If the stream applies every change within the window (its lag, retries
+ *   included, is shorter), then every run change made before the window began
+ *   was applied to X before it began, and none was applied since; the figures
+ *   read from the table in the window are therefore exactly those X's
+ *   watermarks stand for, and changes made later are applied on top by the
+ *   stream as usual (their sequence numbers are above the watermarks, which
+ *   the rebuild keeps).
+ * - Anything else is "live": retried in the next round, and reported if it
+ *   never settles. Nothing is written for it.
+ * - Idempotent: an item whose stored figures equal the recomputation is not
+ *   written at all, so a second run writes nothing.
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { type AttributeDeltas, BatchAccumulator, sumContributions } from '../domain/deltas';
+import { type Histogram, mergeHistogram, packHistogram } from '../domain/sketch';
+import {
+  type AggregateKey,
+  aggregateKey,
+  aggregateSeriesPk,
+  COUNTERS_ATTRIBUTE,
+  combineAmounts,
+  type Granularity,
+  HISTOGRAM_ATTRIBUTES,
+  itemSizeBytes,
+  keyId,
+  MODELS_PK,
+  mergeCounters,
+  packCounters,
+  paddedSequence,
+  RUN_STATUSES,
+  splitHistogramDeltas,
+  VERSION_ATTRIBUTE,
+} from './aggregate-keys';
+import { readStreamRecord } from './stream-records';
+import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
+
+/** When an item was last rebuilt (ISO time); readers ignore it. */
+export const REBUILT_AT_ATTRIBUTE = 'rb';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+/** Runs summed per BatchAccumulator, so memory follows the items, not the runs. */
+const CHUNK = 1_000;
+
+export interface RebuildTables {
+  readonly client: DynamoDBClient;
+  readonly executionsTable: string;
+  readonly aggregatesTable: string;
+  /** The Executions index keyed by start day. @default 'byStartTime' */
+  readonly indexName?: string;
+}
+
+export interface RebuildOptions extends RebuildTables {
+  /** UTC days `YYYY-MM-DD`, in order. */
+  readonly days: readonly string[];
+  /** The quiet window an item must pass before it is written; longer than the stream's lag. */
+  readonly settleMs: number;
+  /** Settle rounds per day before the items still changing are given up on. */
+  readonly rounds: number;
+  /** Report differences, write nothing. */
+  readonly checkOnly?: boolean;
+  readonly log?: (line: string) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The packed figures of an item: what a rebuild sets and compares. */
+export interface PackedFigures {
+  readonly c: string;
+  readonly hs: string;
+  readonly hf: string;
+}
+
+interface ItemTarget {
+  readonly key: AggregateKey;
+  readonly figures: PackedFigures;
+}
+
+export interface DayReport {
+  readonly day: string;
+  /** Run items read from the index (last read). */
+  readonly runs: number;
+  /** Items of the index that are not runs (the stream dead-letters them too); not counted. */
+  readonly notRuns: number;
+  /** Aggregate items whose stored figures equalled the recomputation. */
+  readonly unchanged: number;
+  /** Aggregate items written (or, with checkOnly, found different). */
+  readonly rewritten: readonly string[];
+  /** Aggregate items that kept changing: not written; run again later. */
+  readonly live: readonly string[];
+  /** UNWRITTEN entries of the day cleared (their items are rebuilt). */
+  readonly unwrittenCleared: number;
+  /** UNWRITTEN entries left (newer than the rebuild, or the day was not finished). */
+  readonly unwrittenLeft: number;
+  /** Size of the largest item written, in bytes. */
+  readonly largestItemBytes: number;
+}
+
+const EMPTY: PackedFigures = { c: '', hs: '', hf: '' };
+
+/** Packs summed deltas exactly as the stream writer merges them into an empty item. */
+export function packFigures(deltas: AttributeDeltas): PackedFigures {
+  const { additions, histograms } = splitHistogramDeltas(deltas);
+  const counters = mergeCounters(new Map(), additions);
+  const packed = (histogram: Histogram) => packHistogram(mergeHistogram(new Map(), histogram));
+  const c = packCounters(counters);
+  return {
+    c: c === '{}' ? '' : c,
+    hs: packed(histograms.success),
+    hf: packed(histograms.failure),
+  };
+}
+
+/** The figures a stored item holds, in the same form (a legacy number attribute makes it differ). */
+function storedFigures(
+  item: Record<string, AttributeValue> | undefined,
+): PackedFigures & { legacy: string[] } {
+  if (!item) return { ...EMPTY, legacy: [] };
+  const c = item[COUNTERS_ATTRIBUTE]?.S ?? '';
+  return {
+    c: c === '{}' ? '' : c,
+    hs: item[HISTOGRAM_ATTRIBUTES.success]?.S ?? '',
+    hf: item[HISTOGRAM_ATTRIBUTES.failure]?.S ?? '',
+    legacy: Object.keys(item).filter((name) => item[name]?.N !== undefined),
+  };
+}
+
+const sameFigures = (a: PackedFigures, b: PackedFigures) => a.c === b.c && a.hs === b.hs && a.hf === b.hf;
+
+function addAll(into: AttributeDeltas, deltas: AttributeDeltas): void {
+  for (const [name, amount] of deltas) {
+    const before = into.get(name);
+    into.set(name, before === undefined ? amount : combineAmounts(name, before, amount));
+  }
+}
+
+/** Every item of the index's partition `day`. */
+async function* runsOfDay(
+  tables: RebuildTables,
+  day: string,
+): AsyncGenerator<Record<string, AttributeValue>> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await tables.client.send(
+      new QueryCommand({
+        TableName: tables.executionsTable,
+        IndexName: tables.indexName ?? 'byStartTime',
+        KeyConditionExpression: 'startDay = :day',
+        ExpressionAttributeValues: { ':day': { S: day } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/**
+ * The figures of every hour and day item of `day`, recomputed from its runs
+ * by the handler's own code, and the models seen.
+ */
+export async function recomputeDay(
+  tables: RebuildTables,
+  day: string,
+): Promise<{ targets: Map<string, ItemTarget>; models: Set<string>; runs: number; notRuns: number }> {
+  const sums = new Map<string, { key: AggregateKey; deltas: AttributeDeltas }>();
+  const models = new Set<string>();
+  let runs = 0;
+  let notRuns = 0;
+  let accumulator = new BatchAccumulator();
+  let inChunk = 0;
+  const flush = () => {
+    for (const item of accumulator.pendingItems()) {
+      const id = keyId(item.key);
+      const sum = sums.get(id) ?? { key: item.key, deltas: new Map() };
+      addAll(sum.deltas, sumContributions(item));
+      sums.set(id, sum);
+      models.add(item.model);
+    }
+    accumulator = new BatchAccumulator();
+    inChunk = 0;
+  };
+  for await (const image of runsOfDay(tables, day)) {
+    const sequence = String(runs + notRuns + 1);
+    const record: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: { SequenceNumber: sequence, NewImage: image as never },
+    };
+    const { change, poisonReason } = readStreamRecord(record);
+    // A run started on `day` sits in that day's partition, so it touches only that day's items.
+    if (!change?.newRun || poisonReason !== undefined) {
+      notRuns++;
+      continue;
+    }
+    runs++;
+    accumulator.add(paddedSequence(sequence), change);
+    if (++inChunk >= CHUNK) flush();
+  }
+  flush();
+  const targets = new Map<string, ItemTarget>();
+  for (const [id, { key, deltas }] of sums) targets.set(id, { key, figures: packFigures(deltas) });
+  return { targets, models, runs, notRuns };
+}
+
+/** Registered model names (the MODELS partition). */
+async function registeredModels(tables: RebuildTables): Promise<Set<string>> {
+  const models = new Set<string>();
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await tables.client.send(
+      new QueryCommand({
+        TableName: tables.aggregatesTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: MODELS_PK } },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) if (item.sk?.S) models.add(item.sk.S);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return models;
+}
+
+/** The stored hour and day items of `day` for `models`, by keyId (strongly consistent). */
+async function storedItemsOfDay(
+  tables: RebuildTables,
+  day: string,
+  models: Iterable<string>,
+): Promise<Map<string, Record<string, AttributeValue>>> {
+  const items = new Map<string, Record<string, AttributeValue>>();
+  const series: [Granularity, string, string, string][] = [];
+  for (const model of models) {
+    series.push(['hour', model, `${day}T00`, `${day}T23`], ['day', model, day, day]);
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < series.length) {
+      const [granularity, model, from, to] = series[next++] as [Granularity, string, string, string];
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await tables.client.send(
+          new QueryCommand({
+            TableName: tables.aggregatesTable,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': { S: aggregateSeriesPk(granularity, model) },
+              ':from': { S: from },
+              ':to': { S: to },
+            },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? [])
+          items.set(keyId(aggregateKey(granularity, model, item.sk?.S ?? '')), item);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return items;
+}
+
+/** `pk/sk` of a keyId, for reports. */
+const describeKey = (id: string) => id.replace('\u0000', '/');
+
+/**
+ * Writes `figures` into the item, on condition that it is still as read
+ * (`stored`), keeping its watermarks and giving it a new version.
+ */
+async function writeItem(
+  tables: RebuildTables,
+  key: AggregateKey,
+  figures: PackedFigures,
+  stored: Record<string, AttributeValue> | undefined,
+  version: string,
+): Promise<'written' | 'changed'> {
+  const names: Record<string, string> = {
+    '#c': COUNTERS_ATTRIBUTE,
+    '#v': VERSION_ATTRIBUTE,
+    '#rb': REBUILT_AT_ATTRIBUTE,
+  };
+  const values: Record<string, AttributeValue> = {
+    ':c': { S: figures.c === '' ? '{}' : figures.c },
+    ':next': { S: version },
+    ':rb': { S: new Date().toISOString() },
+  };
+  const sets = ['#c = :c', '#v = :next', '#rb = :rb'];
+  const removes: string[] = [];
+  for (const status of RUN_STATUSES) {
+    const attribute = HISTOGRAM_ATTRIBUTES[status];
+    const packed = status === 'success' ? figures.hs : figures.hf;
+    names[`#${attribute}`] = attribute;
+    if (packed !== '') {
+      values[`:${attribute}`] = { S: packed };
+      sets.push(`#${attribute} = :${attribute}`);
+    } else if (stored?.[attribute] !== undefined) removes.push(`#${attribute}`);
+  }
+  // Figures of the layout before packing: the packed ones now hold them all.
+  storedFigures(stored).legacy.forEach((name, index) => {
+    names[`#n${index}`] = name;
+    removes.push(`#n${index}`);
+  });
+  let condition: string;
+  if (stored === undefined) condition = 'attribute_not_exists(pk)';
+  else if (stored[VERSION_ATTRIBUTE]?.S !== undefined) {
+    condition = '#v = :v0';
+    values[':v0'] = { S: stored[VERSION_ATTRIBUTE].S };
+  } else condition = 'attribute_exists(pk) AND attribute_not_exists(#v)';
+  for (const name of Object.keys(names))
+    if (!`${sets} ${removes} ${condition}`.includes(name)) delete names[name];
+  try {
+    await tables.client.send(
+      new UpdateItemCommand({
+        TableName: tables.aggregatesTable,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return 'written';
+  } catch (error) {
+    if (
+      error instanceof ConditionalCheckFailedException ||
+      (error as Error).name === 'ConditionalCheckFailedException'
+    )
+      return 'changed';
+    throw error;
+  }
+}
+
+/** The days from `from` to `to`, inclusive. */
+export function daysBetween(from: string, to: string): string[] {
+  if (!DAY.test(from) || !DAY.test(to)) throw new RangeError('days are YYYY-MM-DD');
+  const first = Date.parse(`${from}T00:00:00Z`);
+  const last = Date.parse(`${to}T00:00:00Z`);
+  if (Number.isNaN(first) || Number.isNaN(last)) throw new RangeError('days are YYYY-MM-DD');
+  if (last < first) throw new RangeError('--to is before --from');
+  const days: string[] = [];
+  for (let ms = first; ms <= last; ms += DAY_MS) days.push(new Date(ms).toISOString().slice(0, 10));
+  return days;
+}
+
+/** The first day whose runs may already have been deleted by TTL (`retentionDays` after the run started). */
+export function firstExpiredDay(nowMs: number, retentionDays: number): string {
+  return new Date(nowMs - retentionDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Rebuilds (or, with checkOnly, checks) one day; see the module comment for when an item is written. */
+export async function rebuildDay(options: RebuildOptions, day: string): Promise<DayReport> {
+  const sleep = options.sleep ?? defaultSleep;
+  const log = options.log ?? (() => {});
+  const rewritten: string[] = [];
+  let unchanged = 0;
+  let largestItemBytes = 0;
+  let pending: Set<string> | undefined; // undefined: every item of the day
+  let runs = 0;
+  let notRuns = 0;
+  let firstRoundStart = '';
+  for (let round = 1; round <= options.rounds; round++) {
+    const roundStart = new Date().toISOString();
+    if (round === 1) firstRoundStart = roundStart;
+    const registered = await registeredModels(options);
+    const before = await storedItemsOfDay(options, day, registered);
+    const first = await recomputeDay(options, day);
+    await sleep(options.settleMs);
+    const second = await recomputeDay(options, day);
+    const after = await storedItemsOfDay(options, day, new Set([...registered, ...second.models]));
+    runs = second.runs;
+    notRuns = second.notRuns;
+    // Models first, as the handler does: counters are never readable before their model is listed.
+    if (!options.checkOnly)
+      for (const model of second.models)
+        if (!registered.has(model))
+          await options.client.send(
+            new PutItemCommand({
+              TableName: options.aggregatesTable,
+              Item: { pk: { S: MODELS_PK }, sk: { S: model } },
+            }),
+          );
+    const ids = new Set([
+      ...before.keys(),
+      ...after.keys(),
+      ...first.targets.keys(),
+      ...second.targets.keys(),
+    ]);
+    const live: string[] = [];
+    for (const id of ids) {
+      if (pending && !pending.has(id)) continue;
+      const target = second.targets.get(id)?.figures ?? EMPTY;
+      const settled =
+        sameFigures(first.targets.get(id)?.figures ?? EMPTY, target) &&
+        before.has(id) === after.has(id) &&
+        before.get(id)?.[VERSION_ATTRIBUTE]?.S === after.get(id)?.[VERSION_ATTRIBUTE]?.S;
+      if (!settled) {
+        live.push(id);
+        continue;
+      }
+      const stored = after.get(id);
+      const storedNow = storedFigures(stored);
+      if (sameFigures(storedNow, target) && storedNow.legacy.length === 0) {
+        unchanged++;
+        continue;
+      }
+      if (stored === undefined && sameFigures(target, EMPTY)) continue;
+      if (options.checkOnly) {
+        rewritten.push(describeKey(id));
+        continue;
+      }
+      const [pk = '', sk = ''] = id.split('\u0000');
+      const version = `rb-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+      const outcome = await writeItem(options, { pk, sk }, target, stored, version);
+      if (outcome === 'changed') {
+        live.push(id);
+        continue;
+      }
+      rewritten.push(describeKey(id));
+      const written = { ...(stored ?? {}), c: { S: target.c }, hs: { S: target.hs }, hf: { S: target.hf } };
+      largestItemBytes = Math.max(largestItemBytes, itemSizeBytes(written));
+    }
+    log(
+      `${day} round ${round}: ${runs} runs, ${ids.size} items, ${rewritten.length} ${options.checkOnly ? 'differ' : 'rewritten'} so far, ${live.length} still changing`,
+    );
+    pending = new Set(live);
+    if (live.length === 0) break;
+  }
+  const live = [...(pending ?? [])].map(describeKey);
+  // An UNWRITTEN entry older than the first round names changes the recomputation read.
+  let unwrittenCleared = 0;
+  const entries = await listUnwrittenItems(options.client, options.aggregatesTable, day);
+  if (!options.checkOnly && live.length === 0) {
+    for (const entry of entries) {
+      if (entry.at >= firstRoundStart) continue;
+      await clearUnwrittenItem(options.client, options.aggregatesTable, entry.sk);
+      unwrittenCleared++;
+    }
+  }
+  return {
+    day,
+    runs,
+    notRuns,
+    unchanged,
+    rewritten,
+    live,
+    unwrittenCleared,
+    unwrittenLeft: entries.length - unwrittenCleared,
+    largestItemBytes,
+  };
+}
