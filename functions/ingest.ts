@@ -37,6 +37,7 @@ import { toRunItem } from './store/run-item';
 import {
   addTraceSpans,
   readTraceSpans,
+  TraceContendedError,
   type TraceSpans,
   TraceTooLargeError,
 } from './store/trace-spans-store';
@@ -161,6 +162,12 @@ export function createIngestHandler(options: IngestOptions = {}) {
     try {
       trace = await addTraceSpans(config.EXECUTIONS_TABLE_NAME, traceId, arrived, nowMs, retry);
     } catch (error) {
+      if (error instanceof TraceContendedError) {
+        throw new ServiceUnavailableError(
+          `${error.message}; re-send the export after ${RETRY_AFTER_SECONDS} s`,
+          RETRY_AFTER_SECONDS,
+        );
+      }
       if (!(error instanceof TraceTooLargeError)) throw error;
       // Too large to keep waiting: its runs come from this export's spans alone.
       logger.warn('trace too large to keep', { traceId, spans: arrived.length });

@@ -2,7 +2,7 @@
  * Writes and reads of the Executions table.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './clients';
 import { type RetryOptions, withRetry } from './retry';
 import type { RunItem } from './run-item';
@@ -27,28 +27,30 @@ export async function putRunIfChanged(
   item: RunItem,
   retry?: RetryOptions,
 ): Promise<PutOutcome> {
+  const written = await putIf(
+    {
+      TableName: tableName,
+      Item: item,
+      ConditionExpression:
+        'attribute_not_exists(executionId) OR attribute_not_exists(contentHash) OR contentHash <> :hash',
+      ExpressionAttributeValues: { ':hash': item.contentHash },
+    },
+    retry,
+  );
+  return written ? 'stored' : 'duplicate';
+}
+
+/** One conditional PutItem, retried on throttling: true when written, false when its condition failed. */
+export async function putIf(input: PutCommandInput, retry?: RetryOptions): Promise<boolean> {
   try {
-    await withRetry(
-      (abortSignal) =>
-        documentClient.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: item,
-            ConditionExpression:
-              'attribute_not_exists(executionId) OR attribute_not_exists(contentHash) OR contentHash <> :hash',
-            ExpressionAttributeValues: { ':hash': item.contentHash },
-          }),
-          { abortSignal },
-        ),
-      retry,
-    );
-    return 'stored';
+    await withRetry((abortSignal) => documentClient.send(new PutCommand(input), { abortSignal }), retry);
+    return true;
   } catch (error) {
     if (
       error instanceof ConditionalCheckFailedException ||
       (error as Error).name === 'ConditionalCheckFailedException'
     ) {
-      return 'duplicate';
+      return false;
     }
     throw error;
   }

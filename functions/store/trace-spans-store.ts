@@ -9,8 +9,7 @@
  * put it back on condition that its `version` is still the one they read.
  * Spans already stored as they are cost no write.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   deserializeTraceSpans,
   type GenAiSpan,
@@ -19,6 +18,7 @@ import {
   serializeTraceSpans,
 } from '../domain/otlp-traces';
 import { documentClient } from './clients';
+import { putIf } from './executions-store';
 import { type RetryOptions, withRetry } from './retry';
 
 /** Marks the item as a trace's spans, not a run. */
@@ -48,10 +48,6 @@ export class TraceTooLargeError extends Error {
 export class TraceContendedError extends Error {
   override name = 'TraceContendedError';
 }
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
-  (error as Error).name === 'ConditionalCheckFailedException';
 
 /** The trace's stored spans and their version (0 and none when nothing is stored). */
 export async function readTraceSpans(
@@ -108,35 +104,28 @@ export async function addTraceSpans(
     // A re-sent export (an exporter retrying) adds nothing: no write, same version.
     if (text === stored.text) return stored;
     const version = stored.version + 1;
-    try {
-      await withRetry(
-        (abortSignal) =>
-          documentClient.send(
-            new PutCommand({
-              TableName: tableName,
-              Item: {
-                executionId: traceSpansKey(traceId),
-                kind: TRACE_SPANS_KIND,
-                spans: text,
-                version,
-                expiresAt: Math.floor(nowMs / 1000) + TRACE_SPANS_TTL_SECONDS,
-              },
-              ...(stored.version === 0
-                ? { ConditionExpression: 'attribute_not_exists(executionId)' }
-                : {
-                    ConditionExpression: '#version = :version',
-                    ExpressionAttributeNames: { '#version': 'version' },
-                    ExpressionAttributeValues: { ':version': stored.version },
-                  }),
+    const written = await putIf(
+      {
+        TableName: tableName,
+        Item: {
+          executionId: traceSpansKey(traceId),
+          kind: TRACE_SPANS_KIND,
+          spans: text,
+          version,
+          expiresAt: Math.floor(nowMs / 1000) + TRACE_SPANS_TTL_SECONDS,
+        },
+        ...(stored.version === 0
+          ? { ConditionExpression: 'attribute_not_exists(executionId)' }
+          : {
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':version': stored.version },
             }),
-            { abortSignal },
-          ),
-        retry,
-      );
-      return { spans, version };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      },
+      retry,
+    );
+    if (written) return { spans, version };
+    // Not written: another writer of the trace won; read its spans and merge again.
   }
   throw new TraceContendedError(`trace ${traceId}: ${MAX_MERGE_ATTEMPTS} concurrent writers in a row`);
 }

@@ -390,6 +390,14 @@ describe('POST /v1/traces: a trace over several exports', () => {
     expect(refused.body.partialSuccess.errorMessage).toContain('model');
   });
 
+  it('answers 503 with retry-after when other writers of the trace keep winning', async () => {
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    const answer = await postTraces(exportOf([goldenSpans[1]]));
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('2');
+    expect(answer.body.message).toMatch(/concurrent writers/);
+  });
+
   it('keeps only the attributes a run is made from while spans wait', async () => {
     const chat = structuredClone(goldenSpans[1]) as { attributes: unknown[] };
     chat.attributes.push({ key: 'gen_ai.prompt', value: { stringValue: 'x'.repeat(10_000) } });
