@@ -1,25 +1,30 @@
 /**
  * Aggregation bench: what the stream handler costs per run, how big its
- * items get, how fresh the dashboard is, and what a million runs cost.
+ * items get, how fresh the dashboard is, and what a million runs cost, with
+ * the stream as N shards (`npm run bench -- aggregate --shards 4`).
  *
  * - Write cost: 6,000 runs over 6 hours (5 models, 20 % failures, six error
- *   types, log-normal durations) as stream INSERTs in batches of 100 through
- *   the real handler into DynamoDB Local; write requests and the
- *   ReturnConsumedCapacity units are counted at the shared client.
- * - Item size: the hour and day items afterwards, sized with DynamoDB's rules.
- * - Freshness: the local runtime (startLocalRuntime: HTTP server, stream
- *   poller with its batching window, handlers): POST one run, then GET
- *   /api/summary every 5 ms until it counts it.
+ *   types, log-normal durations) POSTed 100 at a time to the local runtime,
+ *   whose stream runs as `--shards` shards (hash of executionId, each with its
+ *   own poller, as a table with that many partitions has in AWS). Every
+ *   aggregate UpdateItem is counted at the shared client: requests, the ones
+ *   that succeeded (the rest failed their condition and were sent again), and
+ *   write units as DynamoDB bills an UpdateItem: the item's size rounded up to
+ *   1 KB, for a failed condition too (sizes from the items written / refused).
+ * - Item size: the largest item written, the hour and day items afterwards,
+ *   and the most `w:<shard>` watermarks one item carries.
+ * - Freshness: on the idle runtime, POST one run, then GET /api/summary every
+ *   5 ms until it counts it.
  * - Cost per million runs: bench/cost-model.ts with the measured units and
  *   the prices in bench/prices.ts.
  *
- * Flags: --freshness-samples N (default 40), --hours N (default 6).
+ * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6).
  */
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import type { ExecutionRecord } from '../functions/domain/execution';
+import { itemSizeBytes } from '../functions/store/aggregate-keys';
 import { toRunItem } from '../functions/store/run-item';
 import { startLocalRuntime } from '../local/runtime';
 import { seededRandom } from '../test/support/run-dataset';
@@ -39,22 +44,7 @@ const ERROR_TYPES = [
 ];
 const RUNS_PER_HOUR = 1_000;
 const BATCH_SIZE = 100;
-const SHARD_ID = 'shardId-00000001700000000000-bench001';
 const HOUR_MS = 3_600_000;
-
-/** Item size as DynamoDB charges it: names plus values (numbers: 1 byte per 2 significant digits + 1). */
-export function itemSizeBytes(item: Record<string, AttributeValue>): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) {
-    size += Buffer.byteLength(name);
-    if (value.S !== undefined) size += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) {
-      const digits = value.N.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
-      size += Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-    } else size += Buffer.byteLength(JSON.stringify(value));
-  }
-  return size;
-}
 
 /** `count` runs starting in order over `hours` hours from `startMs`. */
 function steadyLoad(count: number, hours: number, startMs: number): ExecutionRecord[] {
@@ -86,63 +76,93 @@ function steadyLoad(count: number, hours: number, startMs: number): ExecutionRec
 
 interface WriteFigures {
   readonly runs: number;
-  readonly batches: number;
+  /** UpdateItem requests on aggregate items, condition failures included. */
   readonly updateRequests: number;
-  readonly capacityUnits: number;
+  /** UpdateItems that succeeded. */
+  readonly successfulUpdates: number;
+  /** Write units as DynamoDB bills them: ⌈item size / 1 KB⌉ per request, failed conditions included. */
+  readonly writeUnits: number;
   readonly registryPuts: number;
-  readonly handlerSeconds: number[];
+  /** Largest aggregate item written (its new image). */
+  readonly largestItemBytes: number;
+  /** Most `w:<shard>` watermark attributes on one item, and their bytes. */
+  readonly mostWatermarks: number;
+  readonly watermarkBytes: number;
   readonly hourItemBytes: number[];
   readonly dayItemBytes: number[];
   readonly executionsItemBytes: number;
+  readonly catchUpSeconds: number;
 }
 
-async function measureWrites(hours: number): Promise<WriteFigures> {
-  const [{ dynamodb }, { createAggregateHandler }] = await Promise.all([
-    import('../functions/store/clients'),
-    import('../functions/aggregate'),
-  ]);
-  const handler = createAggregateHandler({
-    aggregatesTableName: 'Aggregates',
-    publishMetrics: async () => undefined,
-  });
+/** A size in 1 KB write units, as DynamoDB rounds it. */
+const writeUnitsOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/**
+ * The steady load through the running system: POSTs of 100 runs to the local
+ * runtime, the stream as `shards` shards, the real handler. Every aggregate
+ * UpdateItem is counted at the shared client; each is charged by the size of
+ * the item it wrote (its new image, asked for with ReturnValues ALL_NEW) or,
+ * for a failed condition, of the item it was refused on (ALL_OLD).
+ */
+async function measureWrites(url: string, hours: number, waitUntilCaughtUp: () => Promise<void>) {
+  const { dynamodb } = await import('../functions/store/clients');
   let updateRequests = 0;
-  let capacityUnits = 0;
+  let successfulUpdates = 0;
+  let writeUnits = 0;
   let registryPuts = 0;
-  const send = dynamodb.send.bind(dynamodb) as (command: unknown) => Promise<unknown>;
-  const counting = async (command: { constructor: { name: string } }) => {
-    const output = (await send(command)) as { ConsumedCapacity?: { CapacityUnits?: number } };
-    if (command.constructor.name === 'UpdateItemCommand') {
+  let largestItemBytes = 0;
+  let mostWatermarks = 0;
+  let watermarkBytes = 0;
+  const send = dynamodb.send.bind(dynamodb) as (command: unknown, options?: unknown) => Promise<unknown>;
+  const counting = async (
+    command: { constructor: { name: string }; input: { TableName?: string; ReturnValues?: string } },
+    options?: unknown,
+  ) => {
+    const isUpdate =
+      command.constructor.name === 'UpdateItemCommand' && command.input.TableName === 'Aggregates';
+    if (isUpdate) {
       updateRequests++;
-      capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-    } else if (command.constructor.name === 'PutItemCommand') registryPuts++;
-    return output;
+      command.input.ReturnValues = 'ALL_NEW';
+    } else if (command.constructor.name === 'PutItemCommand' && command.input.TableName === 'Aggregates')
+      registryPuts++;
+    try {
+      const output = (await send(command, options)) as { Attributes?: Record<string, AttributeValue> };
+      if (isUpdate && output.Attributes) {
+        successfulUpdates++;
+        const bytes = itemSizeBytes(output.Attributes);
+        writeUnits += writeUnitsOf(bytes);
+        largestItemBytes = Math.max(largestItemBytes, bytes);
+        const watermarks = Object.entries(output.Attributes).filter(([name]) => name.startsWith('w:'));
+        if (watermarks.length > mostWatermarks) {
+          mostWatermarks = watermarks.length;
+          watermarkBytes = itemSizeBytes(Object.fromEntries(watermarks));
+        }
+      }
+      return output;
+    } catch (error) {
+      const refused = (error as { Item?: Record<string, AttributeValue> }).Item;
+      if (isUpdate) writeUnits += writeUnitsOf(refused ? itemSizeBytes(refused) : 0);
+      throw error;
+    }
   };
   (dynamodb as unknown as { send: typeof counting }).send = counting;
 
   const runs = steadyLoad(RUNS_PER_HOUR * hours, hours, Date.parse('2026-10-01T00:00:00Z'));
-  const images = runs.map((run) => marshall(toRunItem(run, 90), { removeUndefinedValues: true }));
-  const handlerSeconds: number[] = [];
+  const began = performance.now();
   try {
-    for (let start = 0; start < images.length; start += BATCH_SIZE) {
-      const records = images.slice(start, start + BATCH_SIZE).map(
-        (image, offset): DynamoDBRecord => ({
-          eventID: `bench-${start + offset}`,
-          eventName: 'INSERT',
-          eventSource: 'aws:dynamodb',
-          dynamodb: {
-            SequenceNumber: `1${String(start + offset).padStart(20, '0')}`,
-            NewImage: image as never,
-            StreamViewType: 'NEW_AND_OLD_IMAGES',
-          },
-        }),
-      );
-      const began = performance.now();
-      await handler({ Records: records, shardId: SHARD_ID });
-      handlerSeconds.push((performance.now() - began) / 1000);
+    for (let start = 0; start < runs.length; start += BATCH_SIZE) {
+      const response = await fetch(`${url}/api/executions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ executions: runs.slice(start, start + BATCH_SIZE) }),
+      });
+      if (!response.ok) throw new Error(`POST /api/executions answered ${response.status}`);
     }
+    await waitUntilCaughtUp();
   } finally {
     (dynamodb as unknown as { send: typeof send }).send = send;
   }
+  const catchUpSeconds = (performance.now() - began) / 1000;
 
   const hourItemBytes: number[] = [];
   const dayItemBytes: number[] = [];
@@ -159,17 +179,22 @@ async function measureWrites(hours: number): Promise<WriteFigures> {
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey);
 
-  return {
+  const image = marshall(toRunItem(runs[0] as ExecutionRecord, 90), { removeUndefinedValues: true });
+  const figures: WriteFigures = {
     runs: runs.length,
-    batches: handlerSeconds.length,
     updateRequests,
-    capacityUnits,
+    successfulUpdates,
+    writeUnits,
     registryPuts,
-    handlerSeconds,
+    largestItemBytes,
+    mostWatermarks,
+    watermarkBytes,
     hourItemBytes,
     dayItemBytes,
-    executionsItemBytes: itemSizeBytes(images[0] ?? {}),
+    executionsItemBytes: itemSizeBytes(image),
+    catchUpSeconds,
   };
+  return figures;
 }
 
 async function measureFreshness(url: string, samples: number): Promise<number[]> {
@@ -232,27 +257,44 @@ function printTable(rows: readonly (readonly string[])[]): void {
 export async function run(flags: string[]): Promise<void> {
   const samples = flagNumber(flags, '--freshness-samples', 40);
   const hours = flagNumber(flags, '--hours', 6);
+  const shards = flagNumber(flags, '--shards', 1);
+  const handlerSeconds: number[] = [];
+  const recordsPerInvocation: number[] = [];
   const runtime = await startLocalRuntime({
     port: 0,
     demo: false,
     quiet: true,
     buildFrontend: false,
+    streamShards: shards,
     log: () => {},
+    wrapAggregateHandler: (handler) => async (event) => {
+      const began = performance.now();
+      const result = await handler(event);
+      if (event.Records.length > 0) {
+        handlerSeconds.push((performance.now() - began) / 1000);
+        recordsPerInvocation.push(event.Records.length);
+      }
+      return result;
+    },
   });
   try {
     const freshness = await measureFreshness(runtime.url, samples);
-    const writes = await measureWrites(hours);
+    handlerSeconds.length = 0;
+    recordsPerInvocation.length = 0;
+    const writes = await measureWrites(runtime.url, hours, () => runtime.poller.waitUntilCaughtUp(600_000));
 
     const writesPerRun = writes.updateRequests / writes.runs;
-    const unitsPerRun = writes.capacityUnits / writes.runs;
-    const unitsPerUpdate = writes.capacityUnits / writes.updateRequests;
+    const attemptsPerWrite = writes.updateRequests / writes.successfulUpdates;
+    const unitsPerRun = writes.writeUnits / writes.runs;
+    const unitsPerUpdate = writes.writeUnits / writes.updateRequests;
     const executionsWru = 2 * Math.ceil(writes.executionsItemBytes / 1024); // the table and its ALL-projection index
-    const batchSeconds = percentile(writes.handlerSeconds, 0.5);
+    const batchSeconds = percentile(handlerSeconds, 0.5);
+    const runsPerBatch = writes.runs / Math.max(1, recordsPerInvocation.length);
     const batched: MeasuredUnits = {
       executionsWruPerRun: executionsWru,
       aggregatesWruPerRun: unitsPerRun,
       aggregateBatchSeconds: batchSeconds,
-      runsPerStreamBatch: assumptions.runsPerStreamBatch,
+      runsPerStreamBatch: runsPerBatch,
       runsPerIngestRequest: assumptions.runsPerIngestRequest,
     };
     // A trickle of single-run POSTs: every stream batch holds one run and touches its hour and day items.
@@ -267,14 +309,28 @@ export async function run(flags: string[]): Promise<void> {
     const trickleLines = costPerMillionRuns(trickle);
 
     console.log(
-      `steady load: ${writes.runs} runs over ${hours} h, ${MODELS.length} models, ${writes.batches} stream batches of ${BATCH_SIZE}; ` +
-        `freshness: ${samples} single-run POSTs through the local runtime (poller batching window included)`,
+      `steady load: ${writes.runs} runs over ${hours} h, ${MODELS.length} models, POSTed ${BATCH_SIZE} at a time ` +
+        `through the local runtime, stream as ${shards} shard${shards === 1 ? '' : 's'} (hash of executionId), ` +
+        `${recordsPerInvocation.length} invocations (${runsPerBatch.toFixed(1)} records each on average), ` +
+        `caught up ${writes.catchUpSeconds.toFixed(1)} s after the first POST; ` +
+        `freshness: ${samples} single-run POSTs on the idle runtime (poller batching window included)`,
     );
     printTable([
       ['figure', 'measured', 'goal'],
-      ['aggregate write requests per run', writesPerRun.toFixed(3), '≤ 0.1'],
-      ['aggregate write units per run (ReturnConsumedCapacity)', unitsPerRun.toFixed(3), 'reported'],
+      ['aggregate write requests (UpdateItem) per run', writesPerRun.toFixed(3), '≤ 0.1'],
+      [
+        'attempts per successful write (condition failures included)',
+        `${attemptsPerWrite.toFixed(3)} (${writes.updateRequests} / ${writes.successfulUpdates})`,
+        '≤ 1.2 at 4 shards',
+      ],
+      ['aggregate write units per run (⌈item size / 1 KB⌉ per request)', unitsPerRun.toFixed(3), 'reported'],
       ['write units per UpdateItem', unitsPerUpdate.toFixed(2), ''],
+      ['largest aggregate item written', kb(writes.largestItemBytes), '≤ 64 KB'],
+      [
+        'most watermarks on one item (their bytes)',
+        `${writes.mostWatermarks} (${kb(writes.watermarkBytes)})`,
+        '',
+      ],
       ['model-registry PutItems (once per model per container)', String(writes.registryPuts), ''],
       [
         'hour item size p50 / max',
@@ -287,7 +343,7 @@ export async function run(flags: string[]): Promise<void> {
         '',
       ],
       ['Executions item size (+ same in the byStartTime index)', kb(writes.executionsItemBytes), ''],
-      ['aggregate handler time per batch p50 (local)', `${(batchSeconds * 1000).toFixed(0)} ms`, ''],
+      ['aggregate handler time per invocation p50 (local)', `${(batchSeconds * 1000).toFixed(0)} ms`, ''],
       [
         'POST-to-summary freshness p50 / p95 (local)',
         `${(percentile(freshness, 0.5) * 1000).toFixed(0)} / ${(percentile(freshness, 0.95) * 1000).toFixed(0)} ms`,
