@@ -48,7 +48,7 @@ import {
   withinReadBudget,
 } from './store/aggregates-reader';
 import { readAlarmState } from './store/cloudwatch-alarm';
-import { readRunsPage, runsNewestFirst } from './store/runs-reader';
+import { ReadBudgetSpentError, readRunsPage, runsNewestFirst } from './store/runs-reader';
 
 const config = loadQueryConfig();
 const logger = new Logger({ serviceName: 'fixer-metrics-query' });
@@ -232,31 +232,46 @@ async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
     let body = csvHeader();
     let bytes = jsonStringBytes(body);
     let count = 0;
-    for await (const run of runsNewestFirst(table.executions, filter, meter)) {
-      const row = csvRow(run.view);
-      body += row;
-      bytes += jsonStringBytes(row);
-      count++;
-      if (bytes > MAX_CSV_BYTES) {
-        throw new InvalidQueryError([
-          {
-            path: 'to',
-            message: `the CSV of this range passes the ${MAX_CSV_BYTES / 1e6} MB a response can carry after ${count} runs; narrow from..to or filter by model, status or errorType`,
-          },
-        ]);
+    try {
+      for await (const run of runsNewestFirst(table.executions, filter, meter)) {
+        const row = csvRow(run);
+        body += row;
+        bytes += jsonStringBytes(row);
+        count++;
+        if (bytes > MAX_CSV_BYTES) {
+          throw new InvalidQueryError([
+            {
+              path: 'to',
+              message: `the CSV of this range passes the ${MAX_CSV_BYTES / 1e6} MB a response can carry after ${count} runs; narrow from..to or filter by model, status or errorType`,
+            },
+          ]);
+        }
       }
+    } catch (error) {
+      if (!(error instanceof ReadBudgetSpentError)) throw error;
+      throw new InvalidQueryError([
+        {
+          path: 'to',
+          message: `the CSV of this range needs more than the ${error.budget.items} index items one export may read (${error.runsRead} runs found); narrow from..to, or page through it with format=json`,
+        },
+      ]);
     }
     return new CsvDownload(body, `runs-${range.from}-${range.to}.csv`);
   }
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (query.cursor !== undefined && after === undefined)
     throw new InvalidQueryError([{ path: 'cursor', message: 'cursor is not one this API returned' }]);
-  if (after && (cursorStartMs(after) < range.startMs || cursorStartMs(after) >= range.endMs))
+  if (after && (cursorStartMs(after) < range.startMs || cursorStartMs(after) > range.endMs))
     throw new InvalidQueryError([
       { path: 'cursor', message: 'cursor belongs to another range; keep from and to' },
     ]);
   const page = await readRunsPage(table.executions, filter, meter, { limit: query.limit, after });
-  return { runs: page.runs, nextCursor: page.next ? encodeCursor(page.next) : null };
+  return {
+    runs: page.runs,
+    nextCursor: page.next ? encodeCursor(page.next) : null,
+    // Where the page stopped reading: runs before this instant are still to come.
+    searchedTo: new Date(page.next ? cursorStartMs(page.next) : range.startMs).toISOString(),
+  };
 }
 
 /**

@@ -3,8 +3,8 @@
  * the Executions table, while the stream keeps writing them
  * (`npm run rebuild`, bin/rebuild.ts; the argument is in docs/REBUILD.md).
  *
- * The runs of a day are read from the `byStartTime` index (one partition per
- * day) and turned into figures by the aggregate handler's own code: each
+ * The runs of a day are read from the `byStartTime` index (the day's
+ * RUN_INDEX_SHARDS partitions) and turned into figures by the aggregate handler's own code: each
  * item is read as an INSERT's new image (store/stream-records.ts), the
  * BatchAccumulator of domain/deltas.ts sums it into its hour and day items,
  * and the store's merge packs the sums. So a rebuilt item is what the stream
@@ -55,6 +55,7 @@ import {
   splitHistogramDeltas,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
+import { RUN_INDEX_SHARDS, startShardKey } from './run-item';
 import { readStreamRecord } from './stream-records';
 import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
 
@@ -157,25 +158,27 @@ function addAll(into: AttributeDeltas, deltas: AttributeDeltas): void {
   }
 }
 
-/** Every item of the index's partition `day`. */
+/** Every item of the day `day` in the index: its RUN_INDEX_SHARDS partitions, one after the other. */
 async function* runsOfDay(
   tables: RebuildTables,
   day: string,
 ): AsyncGenerator<Record<string, AttributeValue>> {
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await tables.client.send(
-      new QueryCommand({
-        TableName: tables.executionsTable,
-        IndexName: tables.indexName ?? 'byStartTime',
-        KeyConditionExpression: 'startDay = :day',
-        ExpressionAttributeValues: { ':day': { S: day } },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (let shard = 0; shard < RUN_INDEX_SHARDS; shard++) {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await tables.client.send(
+        new QueryCommand({
+          TableName: tables.executionsTable,
+          IndexName: tables.indexName ?? 'byStartTime',
+          KeyConditionExpression: 'startShard = :part',
+          ExpressionAttributeValues: { ':part': { S: startShardKey(day, shard) } },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield* page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
 }
 
 /**

@@ -28,6 +28,21 @@ export class ReadMeter {
   }
 }
 
+/** One page of a Query: at most `input.Limit` items or 1 MB, after `input.ExclusiveStartKey`. */
+export async function queryPage(
+  meter: ReadMeter,
+  input: QueryCommandInput,
+): Promise<{ items: Item[]; lastEvaluatedKey?: Item }> {
+  const output = await withRetry(() =>
+    dynamodb.send(new QueryCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' })),
+  );
+  meter.record(output);
+  return {
+    items: output.Items ?? [],
+    ...(output.LastEvaluatedKey ? { lastEvaluatedKey: output.LastEvaluatedKey } : {}),
+  };
+}
+
 /**
  * The pages of a Query, in order, starting after `input.ExclusiveStartKey`.
  * Each page is at most `input.Limit` items or 1 MB.
@@ -38,14 +53,9 @@ export async function* queryPages(
 ): AsyncGenerator<{ items: Item[]; lastEvaluatedKey?: Item }> {
   let exclusiveStartKey = input.ExclusiveStartKey;
   do {
-    const output = await withRetry(() =>
-      dynamodb.send(
-        new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }),
-      ),
-    );
-    meter.record(output);
-    exclusiveStartKey = output.LastEvaluatedKey;
-    yield { items: output.Items ?? [], lastEvaluatedKey: exclusiveStartKey };
+    const page = await queryPage(meter, { ...input, ExclusiveStartKey: exclusiveStartKey });
+    exclusiveStartKey = page.lastEvaluatedKey;
+    yield page;
   } while (exclusiveStartKey);
 }
 

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { paddedMs } from '../domain/cursor';
 import { durationMsOf, type ExecutionRecord, type ExecutionView } from '../domain/execution';
 import { nanosToUsd, usdToNanos } from '../domain/money';
 import { utcDayKey } from '../domain/time';
@@ -32,10 +33,13 @@ export interface RunItem {
   durationMs: number;
   /** Derived: startTime as epoch milliseconds, for bucketing without re-parsing. */
   startMs: number;
-  /** Index keys of `byStartTime` (see tables.ts). */
-  startDay: string;
+  /** Index keys of `byStartTime` (see tables.ts): `<UTC day>#<shard>` and `<startMs>#<executionId>`. */
+  startShard: string;
   startKey: string;
-  /** TTL: epoch seconds after which DynamoDB may delete the raw run. */
+  /**
+   * TTL: epoch seconds after which DynamoDB may delete the raw run, counted
+   * from the write (ingest time), or from the start when that is later.
+   */
   expiresAt: number;
   /** Hash of the validated record; an identical re-send leaves the item untouched. */
   contentHash: string;
@@ -43,7 +47,26 @@ export interface RunItem {
 
 /** Zero-padded so that index sort keys order by time as strings. */
 export function startKeyOf(startMs: number, executionId: string): string {
-  return `${String(startMs).padStart(15, '0')}#${executionId}`;
+  return `${paddedMs(startMs)}#${executionId}`;
+}
+
+/**
+ * Write shards of each UTC day in the `byStartTime` index. A GSI partition
+ * takes at most 1,000 WCU/s and a rising sort key always writes at its end,
+ * so one partition per day capped ingest near 500 runs/s (2 WCU items);
+ * 16 shards take 16,000 WCU/s. Readers query all shards of a day and merge.
+ * Changing it moves runs to other partitions: see docs/RUNS.md first.
+ */
+export const RUN_INDEX_SHARDS = 16;
+
+/** The shard of a run: a hash of its executionId, so a correction stays in its shard. */
+export function runShardOf(executionId: string): number {
+  return createHash('sha256').update(executionId).digest().readUInt32BE(0) % RUN_INDEX_SHARDS;
+}
+
+/** The index partition of one shard of one UTC day, `2026-11-01#7`. */
+export function startShardKey(day: string, shard: number): string {
+  return `${day}#${shard}`;
 }
 
 /** Stable hash of a validated record: key order and defaults cannot change it. */
@@ -54,7 +77,8 @@ export function contentHashOf(record: ExecutionRecord): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 32);
 }
 
-export function toRunItem(record: ExecutionRecord, rawRetentionDays: number): RunItem {
+/** `nowMs`: when the run is written; retention counts from it. */
+export function toRunItem(record: ExecutionRecord, rawRetentionDays: number, nowMs = Date.now()): RunItem {
   const startMs = Date.parse(record.startTime);
   const item: RunItem = {
     executionId: record.executionId,
@@ -71,11 +95,13 @@ export function toRunItem(record: ExecutionRecord, rawRetentionDays: number): Ru
     filesModified: record.filesModified,
     durationMs: durationMsOf(record),
     startMs,
-    startDay: utcDayKey(startMs),
+    startShard: startShardKey(utcDayKey(startMs), runShardOf(record.executionId)),
     startKey: startKeyOf(startMs, record.executionId),
-    // Retention counts from the start of the run, so a late report of an old
-    // run does not live longer than its peers.
-    expiresAt: Math.floor(startMs / 1000) + rawRetentionDays * DAY_SECONDS,
+    // Retention counts from the write, not from the run's start: a backfill
+    // or a correction of an old run is kept (and deduplicated) for the whole
+    // retention, like any other. From the start when that is later (clock
+    // skew), so a run never expires before rawRetentionDays after its start.
+    expiresAt: Math.floor(Math.max(nowMs, startMs) / 1000) + rawRetentionDays * DAY_SECONDS,
     contentHash: contentHashOf(record),
   };
   if (record.costUsd !== null) item.costNanos = usdToNanos(record.costUsd);

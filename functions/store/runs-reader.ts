@@ -1,17 +1,20 @@
 /**
  * Reads of individual runs through the Executions table's `byStartTime`
- * index, never a scan: one Query per UTC day partition (`startDay`), newest
- * first, with `startKey BETWEEN` bounding the range within the day.
+ * index, never a scan. Each UTC day is spread over RUN_INDEX_SHARDS write
+ * shards (`<day>#<shard>`): a page queries the shards of a day in parallel,
+ * newest first, with `startKey BETWEEN` bounding the range, and merges them
+ * (functions/domain/shard-merge.ts) under a read budget. docs/RUNS.md.
  */
 import type { AttributeValue, QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { RunCursor } from '../domain/cursor';
+import { paddedMs, type RunCursor } from '../domain/cursor';
 import { UNKNOWN_ERROR_TYPE } from '../domain/deltas';
 import type { ExecutionView } from '../domain/execution';
 import { DAY_MS } from '../domain/local-time';
+import { type Keyed, mergeNewestFirst, type ShardGroup } from '../domain/shard-merge';
 import { utcDayKey } from '../domain/time';
-import { type Item, queryPages, type ReadMeter } from './query-pages';
-import { type RunImage, runImageSchema, toExecutionView } from './run-item';
+import { type Item, queryPage, type ReadMeter } from './query-pages';
+import { RUN_INDEX_SHARDS, runImageSchema, startShardKey, toExecutionView } from './run-item';
 import { executionsTable } from './tables';
 
 const [byStartTime] = executionsTable.globalSecondaryIndexes;
@@ -25,10 +28,8 @@ export interface RunFilter {
   readonly errorType?: string;
 }
 
-const padded = (epochMs: number) => String(epochMs).padStart(15, '0');
-
-/** The UTC day partitions that hold runs of [startMs, endMs), newest first. */
-export function dayPartitionsNewestFirst(startMs: number, endMs: number): string[] {
+/** The UTC days that hold runs of [startMs, endMs), newest first. */
+function dayPartitionsNewestFirst(startMs: number, endMs: number): string[] {
   const days: string[] = [];
   for (
     let day = Math.floor((endMs - 1) / DAY_MS) * DAY_MS;
@@ -80,112 +81,173 @@ function filterExpressionOf(filter: RunFilter) {
       };
 }
 
-/** The Query of one day partition, newest first, bounded to [startMs, endMs) and filtered. */
-function dayQueryInput(tableName: string, day: string, filter: RunFilter): QueryCommandInput {
+/**
+ * How much one request may read. A page always reads one Query per shard of
+ * its first day whatever the budget, so it always moves on.
+ */
+export interface ReadBudget {
+  /** Query calls (one per shard and page of a shard). */
+  readonly queries: number;
+  /** Items read, matching the filter or not (what DynamoDB bills). */
+  readonly items: number;
+}
+
+/** Read budget of one drill-down page: 8 days of shards, ~5.6 MB at 1.4 KB a run (docs/RUNS.md). */
+export const RUNS_PAGE_BUDGET: ReadBudget = { queries: 8 * RUN_INDEX_SHARDS, items: 4_000 };
+
+/** Read budget of a whole CSV export (docs/RUNS.md). */
+const RUNS_CSV_BUDGET: ReadBudget = { queries: 100 * RUN_INDEX_SHARDS, items: 60_000 };
+
+/** The Query of one shard of one day, newest first, bounded to [low, high] and filtered. */
+function shardQueryInput(
+  tableName: string,
+  partition: string,
+  low: string,
+  high: string,
+  filter: RunFilter,
+): QueryCommandInput {
   const filterParts = filterExpressionOf(filter);
   return {
     TableName: tableName,
     IndexName: byStartTime.indexName,
-    KeyConditionExpression: '#day = :day AND #key BETWEEN :low AND :high',
+    KeyConditionExpression: '#part = :part AND #key BETWEEN :low AND :high',
     ...filterParts,
     ExpressionAttributeNames: {
       ...filterParts.ExpressionAttributeNames,
-      '#day': byStartTime.partitionKey.name,
+      '#part': byStartTime.partitionKey.name,
       '#key': byStartTime.sortKey.name,
     },
     ExpressionAttributeValues: {
       ...filterParts.ExpressionAttributeValues,
-      ':day': { S: day },
-      // Keys are `<15 digits>#<id>`: every key of the range is ≥ low, and
-      // every one below endMs sorts below the bare digits of endMs.
-      ':low': { S: padded(filter.startMs) },
-      ':high': { S: padded(filter.endMs) },
+      ':part': { S: partition },
+      ':low': { S: low },
+      ':high': { S: high },
     },
     ScanIndexForward: false,
   };
 }
 
-interface DayQuery {
-  readonly day: string;
-  readonly exclusiveStartKey?: Item;
-}
-
-/** The day partitions to read, newest first, resuming after `after` when given. */
-function dayQueries(filter: RunFilter, after?: RunCursor): DayQuery[] {
-  const days = dayPartitionsNewestFirst(filter.startMs, filter.endMs);
-  if (!after) return days.map((day) => ({ day }));
-  return days
-    .filter((day) => day <= after.startDay)
-    .map((day) =>
-      day === after.startDay
-        ? {
-            day,
-            exclusiveStartKey: {
-              startDay: { S: after.startDay },
-              startKey: { S: after.startKey },
-              executionId: { S: after.startKey.slice(16) },
-            },
-          }
-        : { day },
-    );
-}
-
-function toRun(
-  item: Item,
-): { view: ExecutionView; image: RunImage; startDay: string; startKey: string } | null {
+function toRun(item: Item): Keyed<ExecutionView> | null {
   const plain = unmarshall(item);
   const parsed = runImageSchema.safeParse(plain);
-  if (!parsed.success) return null; // not a run (written by hand); the aggregates skip it too
-  return {
-    view: toExecutionView(parsed.data),
-    image: parsed.data,
-    startDay: plain.startDay,
-    startKey: plain.startKey,
-  };
+  // Not a run (written by hand): the aggregates skip it too.
+  if (!parsed.success || typeof plain.startKey !== 'string') return null;
+  return { key: plain.startKey, value: toExecutionView(parsed.data) };
 }
 
 /**
- * Runs of the filter, newest first, day partition by day partition, page by
- * page. `pageSize` caps the items DynamoDB reads per request.
+ * The days to read below the position `below`, newest first, each as its
+ * shards. Keys are `<15 digits>#<id>`: every key of the range is ≥ the bare
+ * digits of its start, and every one below endMs sorts below the bare digits
+ * of endMs. The top bound is inclusive, so a page read from a run's key reads
+ * that run again and the merge drops it: one item, where a synthetic
+ * ExclusiveStartKey per shard would name an item the shard does not hold.
+ */
+function* dayGroups(
+  tableName: string,
+  filter: RunFilter,
+  meter: ReadMeter,
+  below: string,
+): Generator<ShardGroup<ExecutionView>> {
+  const belowMs = Number(below.slice(0, 15));
+  // A bare position is an instant: the runs below it started before it.
+  const topMs = below.includes('#') ? belowMs : belowMs - 1;
+  for (const day of dayPartitionsNewestFirst(filter.startMs, Math.min(filter.endMs, topMs + 1))) {
+    const low = paddedMs(Math.max(filter.startMs, Date.parse(`${day}T00:00:00.000Z`)));
+    const resume: (Item | undefined)[] = [];
+    yield {
+      floor: low,
+      read: async (shard, pageSize) => {
+        const output = await queryPage(meter, {
+          ...shardQueryInput(tableName, startShardKey(day, shard), low, below, filter),
+          ...(resume[shard] ? { ExclusiveStartKey: resume[shard] } : {}),
+          Limit: pageSize,
+        });
+        resume[shard] = output.lastEvaluatedKey;
+        const lastKey = output.lastEvaluatedKey?.startKey?.S;
+        return {
+          entries: output.items.map(toRun).filter((run) => run !== null),
+          ...(lastKey === undefined ? {} : { lastKey }),
+        };
+      },
+    };
+  }
+}
+
+const isFiltered = (filter: RunFilter) =>
+  filter.models.length > 0 || filter.status !== undefined || filter.errorType !== undefined;
+
+/**
+ * One page of runs, newest first, and the cursor it ends at (undefined when
+ * the range is read out). The page holds `limit` runs, or fewer when the read
+ * budget ran out first, even none: its cursor then still lies below the
+ * incoming one, so following the cursors always reaches the end.
+ */
+export async function readRunsPage(
+  tableName: string,
+  filter: RunFilter,
+  meter: ReadMeter,
+  options: { limit: number; after?: RunCursor; budget?: ReadBudget },
+): Promise<{ runs: ExecutionView[]; next?: RunCursor; budgetSpent: boolean }> {
+  const budget = options.budget ?? RUNS_PAGE_BUDGET;
+  const startQueries = meter.queries;
+  const startItems = meter.items;
+  // Filters apply after DynamoDB reads, so filtered pages read more per shard.
+  const spread = isFiltered(filter) ? 4 : 1;
+  const below = options.after?.position ?? paddedMs(filter.endMs);
+  const page = await mergeNewestFirst(dayGroups(tableName, filter, meter, below), {
+    limit: options.limit,
+    shards: RUN_INDEX_SHARDS,
+    below,
+    pageSize: (wanted, shardsToRead) => {
+      const itemsLeft = Math.floor((budget.items - (meter.items - startItems)) / shardsToRead);
+      const share = spread * (Math.ceil(wanted / RUN_INDEX_SHARDS) + 1);
+      return Math.max(2, Math.min(1000, share, itemsLeft));
+    },
+    mayRead: (reads) =>
+      meter.queries - startQueries + reads <= budget.queries && meter.items - startItems < budget.items,
+  });
+  return {
+    runs: page.entries,
+    ...(page.next === undefined ? {} : { next: { position: page.next } }),
+    budgetSpent: page.budgetSpent,
+  };
+}
+
+/** A whole walk (the CSV export) would read more than its budget. */
+export class ReadBudgetSpentError extends Error {
+  constructor(
+    readonly budget: ReadBudget,
+    readonly runsRead: number,
+  ) {
+    super(`read budget of ${budget.queries} queries and ${budget.items} items spent after ${runsRead} runs`);
+  }
+}
+
+/**
+ * Every run of the filter, newest first, page after page, within `budget`
+ * for the whole walk; throws ReadBudgetSpentError when it would need more.
  */
 export async function* runsNewestFirst(
   tableName: string,
   filter: RunFilter,
   meter: ReadMeter,
-  options: { after?: RunCursor; pageSize?: number } = {},
-): AsyncGenerator<{ view: ExecutionView; image: RunImage; startDay: string; startKey: string }> {
-  for (const { day, exclusiveStartKey } of dayQueries(filter, options.after)) {
-    const pages = queryPages(meter, {
-      ...dayQueryInput(tableName, day, filter),
-      ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-      ...(options.pageSize ? { Limit: options.pageSize } : {}),
-    });
-    for await (const page of pages) {
-      for (const item of page.items) {
-        const run = toRun(item);
-        if (run) yield run;
-      }
-    }
-  }
-}
-
-/** One page of runs and the cursor after its last run (undefined when there are no more). */
-export async function readRunsPage(
-  tableName: string,
-  filter: RunFilter,
-  meter: ReadMeter,
-  options: { limit: number; after?: RunCursor },
-): Promise<{ runs: ExecutionView[]; next?: RunCursor }> {
-  const runs: ExecutionView[] = [];
-  let last: RunCursor | undefined;
-  // One run more than asked for tells whether a next page exists. Filters are
-  // applied after DynamoDB reads, so read in bigger pages when they are set.
-  const filtered = filter.models.length > 0 || filter.status !== undefined || filter.errorType !== undefined;
-  const pageSize = Math.min(1000, filtered ? (options.limit + 1) * 4 : options.limit + 1);
-  for await (const run of runsNewestFirst(tableName, filter, meter, { after: options.after, pageSize })) {
-    if (runs.length === options.limit) return { runs, next: last };
-    runs.push(run.view);
-    last = { startDay: run.startDay, startKey: run.startKey };
-  }
-  return { runs };
+  budget: ReadBudget = RUNS_CSV_BUDGET,
+): AsyncGenerator<ExecutionView> {
+  const startQueries = meter.queries;
+  const startItems = meter.items;
+  let after: RunCursor | undefined;
+  let runsRead = 0;
+  do {
+    const left = {
+      queries: budget.queries - (meter.queries - startQueries),
+      items: budget.items - (meter.items - startItems),
+    };
+    // A page reads a round of shards whatever its budget: stop before it would pass the walk's.
+    if (left.queries < RUN_INDEX_SHARDS || left.items <= 0) throw new ReadBudgetSpentError(budget, runsRead);
+    const page = await readRunsPage(tableName, filter, meter, { limit: 1000, after, budget: left });
+    yield* page.runs;
+    runsRead += page.runs.length;
+    after = page.next;
+  } while (after);
 }

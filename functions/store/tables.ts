@@ -32,10 +32,13 @@ export interface TableDefinition extends KeyDefinition {
  * Executions: one item per run, keyed by executionId (the idempotency key).
  *
  * The `byStartTime` index serves drill-down (GET /api/runs) newest first
- * without a table scan. Its partition key is the UTC day the run started
- * (`startDay`), so one busy day never becomes one hot partition for the whole
- * table's history; its sort key `startKey` is `<startTime UTC ms>#<executionId>`
- * so that ordering is total and a cursor is stable under concurrent writes.
+ * without a table scan. Its partition key `startShard` is the UTC day the run
+ * started and one of RUN_INDEX_SHARDS write shards picked by a hash of the
+ * executionId (`2026-11-01#7`, see run-item.ts), so a day's writes spread
+ * over that many partitions instead of one; its sort key `startKey` is
+ * `<startTime UTC ms>#<executionId>` so that ordering is total and a cursor is
+ * stable under concurrent writes. Readers merge the shards (runs-reader.ts);
+ * the throughput math is in docs/RUNS.md.
  */
 export const executionsTable = {
   logicalName: 'Executions',
@@ -43,7 +46,7 @@ export const executionsTable = {
   globalSecondaryIndexes: [
     {
       indexName: 'byStartTime',
-      partitionKey: { name: 'startDay', type: 'S' },
+      partitionKey: { name: 'startShard', type: 'S' },
       sortKey: { name: 'startKey', type: 'S' },
       projection: 'ALL',
     },

@@ -2,7 +2,7 @@
  * Where the spans of a trace wait for the rest of it: one item per trace in
  * the Executions table, keyed `spans#<traceId>` (`#` is not allowed in an
  * executionId, so no run can have that key), with a short TTL. It has no
- * `startDay`, so it is never in the `byStartTime` index, and the stream
+ * `startShard`, so it is never in the `byStartTime` index, and the stream
  * reader skips it (store/stream-records.ts): it is never counted as a run.
  *
  * Writers merge under optimistic locking: read the item, add their spans,

@@ -1,37 +1,34 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvCell, csvHeader, csvRow } from '../../../functions/domain/csv';
-import { decodeCursor, encodeCursor } from '../../../functions/domain/cursor';
+import { cursorStartMs, decodeCursor, encodeCursor } from '../../../functions/domain/cursor';
 
 describe('run cursor', () => {
-  it('decodes what it encodes', () => {
+  it('decodes what it encodes, run keys and bare instants', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 86_400_000, max: 4_102_444_800_000 }),
-        fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
+        fc.option(fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/)),
         (startMs, executionId) => {
-          const cursor = {
-            startDay: new Date(startMs).toISOString().slice(0, 10),
-            startKey: `${String(startMs).padStart(15, '0')}#${executionId}`,
-          };
+          const digits = String(startMs).padStart(15, '0');
+          const cursor = { position: executionId === null ? digits : `${digits}#${executionId}` };
           expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
+          expect(cursorStartMs(cursor)).toBe(startMs);
         },
       ),
     );
   });
 
   it('rejects anything it did not make', () => {
-    const good = {
-      startDay: '2026-11-01',
-      startKey: `${String(Date.parse('2026-11-01T10:00:00Z')).padStart(15, '0')}#r-1`,
-    };
+    const good = { position: `${String(Date.parse('2026-11-01T10:00:00Z')).padStart(15, '0')}#r-1` };
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     expect(decodeCursor('not a cursor!')).toBeUndefined();
-    expect(decodeCursor(Buffer.from('{"v":1').toString('base64url'))).toBeUndefined();
-    expect(decodeCursor(forged({ v: 2, d: good.startDay, k: good.startKey }))).toBeUndefined();
-    expect(decodeCursor(forged({ v: 1, d: '2026-11-02', k: good.startKey }))).toBeUndefined();
-    expect(decodeCursor(forged({ v: 1, d: good.startDay, k: 'r-1' }))).toBeUndefined();
-    expect(decodeCursor(forged({ v: 1, d: good.startDay, k: good.startKey }))).toEqual(good);
+    expect(decodeCursor(Buffer.from('{"v":2').toString('base64url'))).toBeUndefined();
+    expect(decodeCursor(forged({ v: 1, p: good.position }))).toBeUndefined();
+    expect(decodeCursor(forged({ v: 2, p: 'r-1' }))).toBeUndefined();
+    expect(decodeCursor(forged({ v: 2, p: `${good.position}#` }))).toBeUndefined();
+    expect(decodeCursor(forged({ v: 2, p: '12345' }))).toBeUndefined();
+    expect(decodeCursor(forged({ v: 2, p: good.position }))).toEqual(good);
   });
 });
 

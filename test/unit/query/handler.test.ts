@@ -40,7 +40,7 @@ async function get(path: string, query: Record<string, string> = {}, method = 'G
 
 const cursorAt = (iso: string) => {
   const startMs = Date.parse(iso);
-  return encodeCursor({ startDay: iso.slice(0, 10), startKey: `${String(startMs).padStart(15, '0')}#r-1` });
+  return encodeCursor({ position: `${String(startMs).padStart(15, '0')}#r-1` });
 };
 
 describe('GET /api/* bad queries', () => {
