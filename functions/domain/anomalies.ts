@@ -9,6 +9,11 @@
  * With fewer than MIN_BASELINE_VALUES values there is no baseline and nothing
  * is flagged. A baseline with zero deviation flags any different value: after
  * two quiet weeks, the first failure-laden day is news.
+ *
+ * Nothing is judged before a full baseline exists: a bucket is judged only
+ * when all BASELINE_BUCKETS buckets before it come after the first bucket
+ * with data (`since`). Otherwise the empty days before data begins (zero
+ * runs, zero cost) would make the first days of data look anomalous.
  */
 
 export const BASELINE_BUCKETS = 14;
@@ -18,26 +23,50 @@ export const ANOMALY_SIGMAS = 2;
 /** Relative tolerance that keeps float noise in sums from counting as a deviation. */
 const EPSILON = 1e-9;
 
-/** True when `value` lies more than ANOMALY_SIGMAS population standard deviations from the baseline's mean. */
-export function isAnomalous(value: number | null, baseline: readonly (number | null)[]): boolean {
-  if (value === null) return false;
+/**
+ * The baseline's mean when `value` lies more than ANOMALY_SIGMAS population
+ * standard deviations from it, else null (not anomalous, or no baseline).
+ */
+export function anomalyBaseline(value: number | null, baseline: readonly (number | null)[]): number | null {
+  if (value === null) return null;
   const values = baseline.filter((entry): entry is number => entry !== null);
-  if (values.length < MIN_BASELINE_VALUES) return false;
+  if (values.length < MIN_BASELINE_VALUES) return null;
   const mean = values.reduce((sum, entry) => sum + entry, 0) / values.length;
   const variance = values.reduce((sum, entry) => sum + (entry - mean) ** 2, 0) / values.length;
   const tolerance = EPSILON * Math.max(1, Math.abs(mean));
-  return Math.abs(value - mean) > ANOMALY_SIGMAS * Math.sqrt(variance) + tolerance;
+  return Math.abs(value - mean) > ANOMALY_SIGMAS * Math.sqrt(variance) + tolerance ? mean : null;
+}
+
+/** True when `value` lies more than ANOMALY_SIGMAS population standard deviations from the baseline's mean. */
+export function isAnomalous(value: number | null, baseline: readonly (number | null)[]): boolean {
+  return anomalyBaseline(value, baseline) !== null;
 }
 
 /**
- * For each value from index `firstJudged` on, whether it is anomalous against
- * the BASELINE_BUCKETS values before it.
+ * For each value from index `firstJudged` on, the mean of the BASELINE_BUCKETS
+ * values before it when it is anomalous against them, else null. Values with
+ * fewer than BASELINE_BUCKETS buckets between `since` (the first bucket with
+ * data) and themselves have no full baseline and are not judged.
  */
-export function anomalousFlags(values: readonly (number | null)[], firstJudged: number): boolean[] {
-  const flags: boolean[] = [];
+export function anomalyBaselines(
+  values: readonly (number | null)[],
+  firstJudged: number,
+  since = 0,
+): (number | null)[] {
+  const found: (number | null)[] = [];
   for (let index = firstJudged; index < values.length; index++) {
+    const full = since >= 0 && index - BASELINE_BUCKETS >= since;
     const baseline = values.slice(Math.max(0, index - BASELINE_BUCKETS), index);
-    flags.push(isAnomalous(values[index] ?? null, baseline));
+    found.push(full ? anomalyBaseline(values[index] ?? null, baseline) : null);
   }
-  return flags;
+  return found;
+}
+
+/** For each value from index `firstJudged` on, whether it is anomalous (see anomalyBaselines). */
+export function anomalousFlags(
+  values: readonly (number | null)[],
+  firstJudged: number,
+  since = 0,
+): boolean[] {
+  return anomalyBaselines(values, firstJudged, since).map((mean) => mean !== null);
 }

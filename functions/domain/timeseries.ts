@@ -2,7 +2,7 @@
  * GET /api/timeseries: one row per bucket, every bucket present, with the
  * anomalies of each. Pure.
  */
-import { anomalousFlags } from './anomalies';
+import { anomalyBaselines } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
 
@@ -53,6 +53,9 @@ const figureOf: Record<AnomalyFigure, (row: BucketRow) => number | null> = {
 /**
  * The response body. `baseline` are the buckets just before the range (only
  * used to judge anomalies), `buckets` the range's own, each with its totals.
+ * Each bucket lists its anomalous figures and, in `baselines`, the baseline
+ * mean each was judged against. Buckets are judged only once a full baseline
+ * exists after the first bucket with runs (see anomalies.ts).
  */
 export function timeseriesBody(
   granularity: Granularity,
@@ -61,15 +64,23 @@ export function timeseriesBody(
   buckets: readonly { bucket: TimeBucket; totals: Totals }[],
 ) {
   const rows = [...baseline, ...buckets].map(({ bucket, totals }) => bucketRow(bucket.label, totals));
+  const since = rows.findIndex((row) => row.executions > 0);
   const anomalies = buckets.map((): AnomalyFigure[] => []);
+  const baselines = buckets.map((): Partial<Record<AnomalyFigure, number>> => ({}));
   for (const figure of ANOMALY_FIGURES) {
-    anomalousFlags(rows.map(figureOf[figure]), baseline.length).forEach((flagged, index) => {
-      if (flagged) anomalies[index]?.push(figure);
+    anomalyBaselines(rows.map(figureOf[figure]), baseline.length, since).forEach((mean, index) => {
+      if (mean === null) return;
+      anomalies[index]?.push(figure);
+      baselines[index]![figure] = mean;
     });
   }
   return {
     granularity,
     tz,
-    buckets: rows.slice(baseline.length).map((row, index) => ({ ...row, anomalies: anomalies[index] ?? [] })),
+    buckets: rows.slice(baseline.length).map((row, index) => ({
+      ...row,
+      anomalies: anomalies[index] ?? [],
+      baselines: baselines[index] ?? {},
+    })),
   };
 }

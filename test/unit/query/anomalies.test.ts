@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anomalousFlags, isAnomalous } from '../../../functions/domain/anomalies';
+import { anomalousFlags, anomalyBaselines, isAnomalous } from '../../../functions/domain/anomalies';
 import type { TimeBucket } from '../../../functions/domain/query-range';
 import { emptyCounters, emptyTotals } from '../../../functions/domain/rates';
 import { timeseriesBody } from '../../../functions/domain/timeseries';
@@ -26,6 +26,18 @@ describe('isAnomalous', () => {
   it('slides the 14-bucket baseline along the series', () => {
     const values = [...Array(14).fill(5), 5, 50, 5];
     expect(anomalousFlags(values, 14)).toEqual([false, true, false]);
+    expect(anomalyBaselines(values, 14)).toEqual([null, 5, null]);
+  });
+
+  it('judges nothing before a full baseline after the first bucket with data', () => {
+    // Data begins at index 3: the zeros before it are not a baseline.
+    const values = [0, 0, 0, ...Array(20).fill(5)];
+    values[10] = 50;
+    values[20] = 50;
+    const flags = anomalousFlags(values, 0, 3);
+    expect(flags.slice(0, 17).some(Boolean)).toBe(false);
+    expect(flags[20]).toBe(true);
+    expect(anomalousFlags(values, 0, -1).some(Boolean)).toBe(false);
   });
 });
 
@@ -54,6 +66,22 @@ describe('timeseriesBody', () => {
     expect(body.buckets.map((row) => row.start)).toEqual(['b14', 'b15', 'b16']);
     expect(body.buckets[0]?.anomalies).toEqual([]);
     expect(body.buckets[1]?.anomalies).toEqual(['executions', 'successRate']);
+    expect(body.buckets[1]?.baselines).toEqual({ executions: 10, successRate: 1 });
+    expect(body.buckets[0]?.baselines).toEqual({});
     expect(body.buckets[2]).toMatchObject({ executions: 0, successRate: null, costPerRunUsd: null });
+  });
+
+  it('flags nothing in the first 14 buckets of data, though the baseline before them is empty', () => {
+    const baseline = Array.from({ length: 14 }, (_, index) => ({
+      bucket: bucket(index),
+      totals: emptyTotals(),
+    }));
+    const buckets = Array.from({ length: 16 }, (_, index) => ({
+      bucket: bucket(14 + index),
+      totals: withExecutions(index === 15 ? 60 : 10, 10),
+    }));
+    const body = timeseriesBody('hour', 'UTC', baseline, buckets);
+    expect(body.buckets.slice(0, 14).every((row) => row.anomalies.length === 0)).toBe(true);
+    expect(body.buckets[15]?.anomalies).toContain('executions');
   });
 });
