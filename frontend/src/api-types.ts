@@ -60,6 +60,8 @@ export interface Bucket extends RowFigures {
   start: string;
   llmCalls: number;
   anomalies: AnomalyFigure[];
+  /** The baseline (mean of the buckets before) of each figure in `anomalies`. */
+  baselines: Partial<Record<AnomalyFigure, number>>;
 }
 
 export type Granularity = 'hour' | 'day';

@@ -17,8 +17,7 @@ import {
   type Tab,
   type ViewState,
 } from './state';
-import { EfficiencyTab } from './tabs/efficiency';
-import { ErrorsTab } from './tabs/errors';
+import { EfficiencyTab, ErrorsTab } from './tabs/lazy-tabs';
 import { OverviewTab } from './tabs/overview';
 import type { TabProps } from './tabs/shared';
 import { applyTheme, palettes, rememberTheme, storedTheme, systemTheme, type Theme } from './theme';

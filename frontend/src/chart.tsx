@@ -2,14 +2,13 @@
  * The one uPlot wrapper. It creates the plot in an effect and destroys it on
  * unmount; new data goes through setData and a new box size through setSize,
  * so only a change of options (theme, zone, granularity) rebuilds the plot.
- * Every render runs in uPlot's immediate mode (batch), so it is timed alone
- * (performance.measure 'chart-render') rather than together with whatever
- * else shares its microtask; the first one sets the 'first-chart' mark.
- * `npm run bench` reads both.
+ * Every render runs in uPlot's immediate mode (batch) inside timedRender, so
+ * render-timing.ts can time it alone for `npm run bench`.
  */
 import { useEffect, useId, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import type { ChartOptions } from './chart-options';
+import type { ChartOptions } from './chart-kit';
+import { timedRender } from './render-timing';
 
 export interface ChartProps {
   /** Names the plot for assistive technology and the timing marks. */
@@ -45,15 +44,6 @@ function drawPartial(plot: uPlot, index: number | null | undefined): void {
   ctx.textBaseline = 'top';
   ctx.fillText('so far', right - 4 * devicePixelRatio, bbox.top + 4 * devicePixelRatio);
   ctx.restore();
-}
-
-/** Runs one synchronous render of a chart and records how long it took. */
-function timedRender(title: string, render: () => void): void {
-  const start = performance.now();
-  render();
-  const end = performance.now();
-  performance.measure('chart-render', { start, end, detail: { chart: title } });
-  if (performance.getEntriesByName('first-chart', 'mark').length === 0) performance.mark('first-chart');
 }
 
 export function Chart({ title, options, data, height = 220, onPick, summary, partial }: ChartProps) {

@@ -55,7 +55,6 @@ export const hints = {
   duration: 'Duration includes non-LLM time: tool calls, test runs and waiting on rate limits.',
   successRate: `On-call is paged when the rate over the last hour falls below ${formatPercent(SUCCESS_RATE_TARGET, 0)}.`,
   cache: `Cache reads cost a fraction of fresh input tokens; the target is above ${formatPercent(CACHE_HIT_TARGET, 0)}.`,
-  scatter: 'Each point is one time bucket. Points on a tight line mean LLM calls drive cost.',
   errors: 'Share is of all failures in the range, so shares add up to 100 % with "Other".',
 } as const;
 

@@ -1,15 +1,13 @@
-/** Efficiency tab: where can we save? */
-import { useMemo } from 'preact/hooks';
+import { CACHE_HIT_TARGET } from '../../../functions/domain/targets';
 import type { ModelStats, ModelsResponse, Summary } from '../api-types';
-import { Chart } from '../chart';
-import { scatterOptions } from '../chart-options';
+import { cacheHitRateChart } from '../charts/efficiency';
 import { BarList, Card, EmptyState, KpiCard } from '../components';
 import { formatChange, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
-import { chartSubtitle, emptySuggestion, hints } from '../literacy';
-import { CACHE_HIT_TARGET, scatterModel } from '../series';
+import { chartSubtitle, emptySuggestion } from '../literacy';
 import type { ViewState } from '../state';
 import { type Loadable, useApi } from '../use-api';
 import { ModelTable } from './model-table';
+import { ScatterCard } from './scatter-card';
 import { hasRuns, Loaded, type TabProps, TimeChartCard, useTimeseries } from './shared';
 
 /** The /api/models rows the view's model filter selects (the request itself spans every model). */
@@ -22,8 +20,6 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
   // The charts' data first: requests leave in hook order.
   const series = useTimeseries(props);
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
-  const scatter = useMemo(() => (series.data ? scatterModel(series.data.buckets) : null), [series.data]);
-  const scatterOpts = useMemo(() => scatterOptions(props.palette), [props.palette]);
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
   const models = props.models.data ? selectedModels(props.models.data.models, view) : [];
   const modelCsv = {
@@ -99,14 +95,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         }}
       />
       <div class="grid">
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="cacheHitRate"
-          title="Cache hit rate"
-          measure="Cache reads over all prompt tokens"
-          hint={hints.cache}
-        />
+        <TimeChartCard {...props} series={series} chart={cacheHitRateChart} />
         <Card
           title="Cache efficiency by model"
           subtitle={chartSubtitle('Cache hit rate per model', undefined, view)}
@@ -142,39 +131,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         >
           <Loaded source={props.models} render={() => <ModelTable models={models} />} />
         </Card>
-        <Card
-          title="LLM calls against cost"
-          subtitle={chartSubtitle('One point per bucket', series.data?.granularity, view)}
-          hint={hints.scatter}
-          csv={
-            scatter
-              ? {
-                  title: 'LLM calls against cost',
-                  header: scatter.csvHeader,
-                  rows: scatter.csvRows,
-                  ...range,
-                }
-              : undefined
-          }
-        >
-          <Loaded
-            source={series}
-            render={(s) =>
-              scatter ? (
-                <Chart
-                  title="LLM calls against cost"
-                  options={scatterOpts}
-                  data={scatter.data}
-                  summary={scatter.summary}
-                  onPick={(index) => {
-                    const bucket = scatter.buckets[index];
-                    if (bucket) props.onPick(bucket, s.granularity);
-                  }}
-                />
-              ) : null
-            }
-          />
-        </Card>
+        <ScatterCard {...props} series={series} />
       </div>
     </>
   );

@@ -1,5 +1,7 @@
 /** Errors tab: why do runs fail? */
+
 import type { ErrorsResponse, RunsResponse } from '../api-types';
+import { failuresChart } from '../charts/errors';
 import { BarList, Card, EmptyState, RunsTable } from '../components';
 import { formatCount, formatPercent } from '../format';
 import { chartSubtitle, emptySuggestion, hints } from '../literacy';
@@ -41,6 +43,8 @@ export function ErrorsTab(props: TabProps) {
   const maxFailures = Math.max(1, ...byModel.map((m) => m.failures));
   return (
     <div class="grid">
+      {/* The trend across the page, then the two bar lists side by side: no half-empty card. */}
+      <TimeChartCard {...props} series={series} chart={failuresChart} wide />
       <Card
         title="Top 10 error types"
         subtitle={chartSubtitle(
@@ -71,14 +75,6 @@ export function ErrorsTab(props: TabProps) {
           }
         />
       </Card>
-      <TimeChartCard
-        {...props}
-        series={series}
-        kind="failures"
-        title="Failure trend"
-        measure="Failed runs, anomalies marked"
-        hint="A marker flags a bucket more than 2 standard deviations from its trailing baseline (volume, success rate, cost or duration)."
-      />
       <Card
         title="Failures by model"
         subtitle={chartSubtitle('Failed runs and failure rate per model', undefined, view)}

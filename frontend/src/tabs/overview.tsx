@@ -1,5 +1,7 @@
 /** Overview tab: is the agent healthy? */
+
 import type { Summary } from '../api-types';
+import { overviewCharts } from '../charts/overview';
 import { EmptyState, KpiCard } from '../components';
 import {
   formatChange,
@@ -9,8 +11,9 @@ import {
   formatUsd,
   formatUsdOrNA,
 } from '../format';
-import { emptySuggestion, hints } from '../literacy';
+import { emptySuggestion } from '../literacy';
 import { useApi } from '../use-api';
+import { WeekOverWeekCard } from './lazy-tabs';
 import { Loaded, type TabProps, TimeChartCard, useTimeseries } from './shared';
 
 export function OverviewTab(props: TabProps) {
@@ -23,45 +26,12 @@ export function OverviewTab(props: TabProps) {
     <>
       <Loaded source={summary} height={96} render={(s) => <OverviewKpis summary={s} />} />
       <div class="grid">
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="executions"
-          title="Executions"
-          measure="Successful and failed runs"
-        />
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="successRate"
-          title="Success rate"
-          measure="Share of runs that succeeded"
-          hint={hints.successRate}
-        />
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="cost"
-          title="Cost and cost per run"
-          measure="Total cost (left) and cost per run (right)"
-          hint={hints.cost}
-        />
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="tokens"
-          title="Token usage"
-          measure="Input, output, cache read and cache write tokens"
-          hint={hints.tokens}
-        />
-        <TimeChartCard
-          {...props}
-          series={series}
-          kind="duration"
-          title="Duration"
-          measure="Average, p50, p95 and p99 run duration"
-          hint={hints.duration}
-        />
+        <TimeChartCard {...props} series={series} chart={overviewCharts.executions} />
+        <TimeChartCard {...props} series={series} chart={overviewCharts.successRate} />
+        <TimeChartCard {...props} series={series} chart={overviewCharts.cost} />
+        <TimeChartCard {...props} series={series} chart={overviewCharts.tokens} />
+        <TimeChartCard {...props} series={series} chart={overviewCharts.duration} />
+        <WeekOverWeekCard {...props} />
       </div>
     </>
   );

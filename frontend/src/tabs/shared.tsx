@@ -1,11 +1,10 @@
 /** What the three tabs share: their props, the loading wrapper and the time-chart card. */
-import { useMemo } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
 import type { Bucket, Granularity, Timeseries } from '../api-types';
 import { Chart } from '../chart';
-import { timeChartOptions } from '../chart-options';
+import { ANOMALY_RULE, type ChartDef, chartModel, chartOptions, type ModelSource } from '../chart-kit';
 import { Card, ErrorBox, Skeleton } from '../components';
 import { chartSubtitle } from '../literacy';
-import { type TimeChartKind, timeChartModel } from '../series';
 import type { ViewState } from '../state';
 import type { Palette } from '../theme';
 import { type Loadable, useApi } from '../use-api';
@@ -35,68 +34,79 @@ export function Loaded<T>({
 }
 
 export interface TimeChartCardProps extends TabProps {
-  kind: TimeChartKind;
-  title: string;
-  measure: string;
-  hint?: string;
+  /** The chart's definition, from the chart table (frontend/src/charts/). */
+  chart: ChartDef;
   series: Loadable<Timeseries>;
+  /** Spans the whole grid row. */
+  wide?: boolean;
 }
 
+/** One chart of the chart table: title, hint, CSV, summary, anomaly key and drill-down all from its definition. */
 export function TimeChartCard({
-  kind,
-  title,
-  measure,
-  hint,
+  chart: def,
   series,
   view,
   palette,
   range,
   onPick,
+  wide,
 }: TimeChartCardProps) {
   const data = series.data;
   const granularity = data?.granularity ?? 'day';
+  const source = useRef<ModelSource>({ current: null }).current;
   const model = useMemo(
     () =>
       data
-        ? timeChartModel(kind, data.buckets, {
-            granularity: data.granularity,
-            tz: data.tz,
-            nowMs: Date.now(),
-          })
+        ? chartModel(def, data.buckets, { granularity: data.granularity, tz: data.tz, nowMs: Date.now() })
         : null,
-    [data, kind],
+    [data, def],
   );
+  source.current = model;
   const options = useMemo(
-    () => timeChartOptions(kind, palette, view.tz, granularity),
-    [kind, palette, view.tz, granularity],
+    () => chartOptions(def, palette, view.tz, granularity, source),
+    [def, palette, view.tz, granularity, source],
   );
+  const marksAnomalies = def.series.some((s) => s.anomaly);
   return (
     <Card
-      title={title}
-      subtitle={chartSubtitle(measure, data?.granularity, view)}
-      hint={hint}
-      csv={model ? { title, header: model.csvHeader, rows: model.csvRows, ...range } : undefined}
+      title={def.title}
+      subtitle={chartSubtitle(def.measure, data?.granularity, view)}
+      hint={def.hint}
+      csv={model ? { title: def.title, header: model.csvHeader, rows: model.csvRows, ...range } : undefined}
+      wide={wide}
     >
       <Loaded
         source={series}
         render={() =>
           model ? (
-            <Chart
-              title={title}
-              options={options}
-              data={model.data}
-              summary={model.summary}
-              partial={model.partial}
-              onPick={(index) => {
-                const bucket = model.buckets[index];
-                if (bucket) onPick(bucket, granularity);
-              }}
-            />
+            <>
+              <Chart
+                title={def.title}
+                options={options}
+                data={model.data}
+                summary={model.summary}
+                partial={model.partial}
+                onPick={pickBucket(model.buckets, onPick, granularity)}
+              />
+              {marksAnomalies && model.anomalies.length > 0 ? (
+                <p class="hint" data-anomaly-key>
+                  <span aria-hidden="true">● </span>Anomaly ({ANOMALY_RULE}): {model.anomalies.join('; ')}.
+                </p>
+              ) : null}
+            </>
           ) : null
         }
       />
     </Card>
   );
+}
+
+/** A chart's onPick: the drill-down of the bucket at a data index. */
+export function pickBucket(buckets: Bucket[], onPick: TabProps['onPick'], granularity: Granularity) {
+  return (index: number) => {
+    const bucket = buckets[index];
+    if (bucket) onPick(bucket, granularity);
+  };
 }
 
 export function hasRuns(series: Timeseries | undefined): boolean {

@@ -15,6 +15,7 @@ export function bucket(start: string, override: Partial<Bucket> = {}): Bucket {
     durationMs: { avg: 60_000, p50: 50_000, p95: 120_000, p99: 150_000 },
     llmCalls: 40,
     anomalies: [],
+    baselines: {},
     ...override,
   };
 }
