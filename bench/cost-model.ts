@@ -1,8 +1,12 @@
 /**
- * Cost per million runs from measured units. Pure: the figures go in, a table
- * of line items comes out; prices and assumptions live in bench/prices.ts.
+ * Cost models. Pure: the figures go in, line items come out; prices and
+ * assumptions live in bench/prices.ts.
+ * - `monthlyCost`: the full model of `npm run bench -- cost` (bench/cost.ts
+ *   measures its inputs): USD per month of a scenario, every line counted.
+ * - `costPerMillionRuns`: the aggregate bench's quick per-million view from
+ *   its own write figures (no storage, logs or dashboards).
  */
-import { assumptions, prices } from './prices';
+import { assumptions, deployment, morePrices, prices } from './prices';
 
 export interface MeasuredUnits {
   /** Write units one run costs in the Executions table, its index included. */
@@ -69,4 +73,157 @@ export function costPerMillionRuns(units: MeasuredUnits): CostLine[] {
 
 export function totalOf(lines: readonly CostLine[]): number {
   return lines.reduce((sum, line) => sum + line.usdPerMillionRuns, 0);
+}
+
+/** Figures `npm run bench -- cost` measures with the real handlers on DynamoDB Local (bench/cost.ts). */
+export interface Measured {
+  /** Executions item size by DynamoDB's rules (bytes, mean): one write to the table, one to the index. */
+  readonly executionItemBytes: number;
+  /** PutItem calls per run posted (re-sends included) and the share of them that wrote. */
+  readonly putAttemptsPerRun: number;
+  readonly putStoredShare: number;
+  /** Aggregate write units per run, by runs per stream batch. */
+  readonly aggregateWruPerRun: (runsPerBatch: number) => number;
+  /** Billed seconds of one aggregate invocation, by runs per stream batch. */
+  readonly aggregateSecondsPerBatch: (runsPerBatch: number) => number;
+  /** Billed seconds of one ingest request, by runs per POST. */
+  readonly ingestSecondsPerRequest: (runsPerPost: number) => number;
+  /** Log bytes the handlers write per invocation (Lambda's own lines excluded). */
+  readonly ingestLogBytesPerRequest: number;
+  readonly aggregateLogBytesPerBatch: number;
+  /** PutMetricData calls per stream batch, and the EMF bytes the same metrics take in a log. */
+  readonly metricCallsPerBatch: number;
+  readonly metricEmfBytesPerBatch: number;
+  /** Aggregate bytes stored per run (hour and day items, all models), at the scenario's density. */
+  readonly aggregateBytesPerRun: (runsPerMonth: number) => number;
+  /** Read units per aggregate item read, and billed seconds per query request. */
+  readonly readUnitsPerItemRead: number;
+  readonly querySecondsPerRequest: number;
+  readonly queryLogBytesPerRequest: number;
+}
+
+export interface Scenario {
+  readonly runsPerMonth: number;
+  readonly runsPerPost: number;
+  /** Dashboards open in live mode all month. */
+  readonly liveDashboards: number;
+}
+
+export interface MonthLine {
+  readonly item: string;
+  readonly usdPerMonth: number;
+}
+
+/**
+ * Runs per stream batch: a POST's runs reach the stream together and split
+ * over the shards; runs of separate POSTs share a batch when they arrive
+ * within the batching window on the same shard.
+ */
+export function runsPerStreamBatch(scenario: Scenario, shards: number, windowSeconds: number): number {
+  const runsPerSecond = scenario.runsPerMonth / (deployment.daysPerMonth * 86_400);
+  const perPost = scenario.runsPerPost / shards;
+  return Math.min(deployment.streamBatchSize, Math.max(1, perPost, (runsPerSecond / shards) * windowSeconds));
+}
+
+/** USD per month of one scenario, line by line. */
+export function monthlyCost(scenario: Scenario, measured: Measured): MonthLine[] {
+  const runs = scenario.runsPerMonth;
+  const posts = runs / scenario.runsPerPost;
+  const perBatch = runsPerStreamBatch(scenario, deployment.streamShards, deployment.streamWindowSeconds);
+  const batches = runs / perBatch;
+  const wruPerItem = Math.ceil(measured.executionItemBytes / 1024);
+  const lambda = (invocations: number, seconds: number, memoryGb: number) =>
+    (invocations * prices.lambdaPerMillionRequests) / MILLION +
+    invocations * Math.ceil(seconds * 1000) * 0.001 * memoryGb * prices.lambdaArmPerGbSecond;
+  const gb = (bytes: number) => bytes / 1024 ** 3;
+  // Raw runs stay rawRetentionDays: at a steady rate that many days of runs, in the table and the index.
+  const rawStoredGb =
+    gb(
+      runs *
+        (deployment.rawRetentionDays / deployment.daysPerMonth) *
+        (measured.executionItemBytes + deployment.itemOverheadBytes),
+    ) * 2;
+  // Aggregates are kept forever: the table after one year.
+  const aggregateGbAfterAYear = gb(runs * 12 * measured.aggregateBytesPerRun(runs));
+  const tableGb = rawStoredGb / 2 + aggregateGbAfterAYear;
+  const logBytes =
+    posts * (measured.ingestLogBytesPerRequest + deployment.platformLogBytesPerInvocation) +
+    batches * (measured.aggregateLogBytesPerBatch + deployment.platformLogBytesPerInvocation);
+  const refreshes =
+    scenario.liveDashboards * ((deployment.daysPerMonth * 86_400) / deployment.dashboardRefreshSeconds);
+  const dashboardRequests = refreshes * deployment.dashboardRequestsPerRefresh;
+  return [
+    { item: 'HTTP API, ingest requests', usdPerMonth: (posts * prices.httpApiPerMillionRequests) / MILLION },
+    {
+      item: 'ingest Lambda',
+      usdPerMonth: lambda(
+        posts,
+        measured.ingestSecondsPerRequest(scenario.runsPerPost),
+        deployment.ingestMemoryGb,
+      ),
+    },
+    {
+      item: `Executions writes (${wruPerItem} WRU × attempts)`,
+      usdPerMonth:
+        (runs * measured.putAttemptsPerRun * wruPerItem * prices.dynamoWritePerMillionWru) / MILLION,
+    },
+    {
+      item: 'byStartTime index writes (16 shards: same count)',
+      usdPerMonth:
+        (runs *
+          measured.putAttemptsPerRun *
+          measured.putStoredShare *
+          wruPerItem *
+          prices.dynamoWritePerMillionWru) /
+        MILLION,
+    },
+    {
+      item: 'aggregate Lambda',
+      usdPerMonth: lambda(batches, measured.aggregateSecondsPerBatch(perBatch), deployment.aggregateMemoryGb),
+    },
+    {
+      item: 'Aggregates writes',
+      usdPerMonth: (runs * measured.aggregateWruPerRun(perBatch) * prices.dynamoWritePerMillionWru) / MILLION,
+    },
+    {
+      item: 'PutMetricData (one call per batch)',
+      usdPerMonth:
+        (batches * measured.metricCallsPerBatch * prices.cloudwatchPerThousandPutMetricData) / 1_000,
+    },
+    {
+      item: 'CloudWatch Logs (handlers + Lambda lines)',
+      usdPerMonth: gb(logBytes) * morePrices.logsIngestPerGb,
+    },
+    {
+      item: 'storage: raw runs + index (90 days), aggregates (1 year)',
+      usdPerMonth: (rawStoredGb + aggregateGbAfterAYear) * morePrices.dynamoStoragePerGbMonth,
+    },
+    { item: 'PITR (both tables)', usdPerMonth: tableGb * morePrices.pitrPerGbMonth },
+    {
+      item: `live dashboards (${scenario.liveDashboards}: 7 requests every 30 s)`,
+      usdPerMonth:
+        (dashboardRequests * (prices.httpApiPerMillionRequests + morePrices.cloudfrontPerMillionHttps)) /
+          MILLION +
+        lambda(dashboardRequests, measured.querySecondsPerRequest, deployment.queryMemoryGb) +
+        (refreshes *
+          deployment.dashboardItemsPerLoad *
+          measured.readUnitsPerItemRead *
+          prices.dynamoReadPerMillionRru) /
+          MILLION +
+        (refreshes * morePrices.cloudwatchApiPerThousand) / 1_000 + // DescribeAlarms of /api/alarm
+        gb(
+          dashboardRequests * (measured.queryLogBytesPerRequest + deployment.platformLogBytesPerInvocation),
+        ) *
+          morePrices.logsIngestPerGb,
+    },
+  ];
+}
+
+/** What an EMF log line costs instead of PutMetricData, per month (for comparison). */
+export function emfInsteadOfPutMetricData(scenario: Scenario, measured: Measured): number {
+  const perBatch = runsPerStreamBatch(scenario, deployment.streamShards, deployment.streamWindowSeconds);
+  return (
+    ((scenario.runsPerMonth / perBatch) * measured.metricEmfBytesPerBatch * morePrices.logsIngestPerGb) /
+    1024 ** 3
+  );
 }

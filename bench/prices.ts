@@ -33,3 +33,52 @@ export const assumptions = {
   /** Runs per stream batch at steady load with batched ingest (the mapping's batch size). */
   runsPerStreamBatch: 100,
 } as const;
+
+/**
+ * Prices of the full cost model (bench/cost.ts, `npm run bench -- cost`):
+ * us-east-1 list prices, on-demand, no free tier, as published after
+ * DynamoDB's November 2024 on-demand price cut (the latest this offline
+ * repository could check; re-check https://aws.amazon.com/pricing before
+ * quoting them).
+ */
+export const PRICE_DATE = 'us-east-1 list prices as of 2025 (DynamoDB after its Nov 2024 cut)';
+
+export const morePrices = {
+  /** DynamoDB standard table class: USD per GB-month stored (base table and each GSI). */
+  dynamoStoragePerGbMonth: 0.25,
+  /** Continuous backups (PITR): USD per GB-month of table size. */
+  pitrPerGbMonth: 0.2,
+  /** CloudWatch Logs: USD per GB ingested (standard class) and per GB-month stored. */
+  logsIngestPerGb: 0.5,
+  logsStoragePerGbMonth: 0.03,
+  /** CloudFront: USD per million HTTPS requests (North America). */
+  cloudfrontPerMillionHttps: 1.0,
+  /** CloudWatch GetMetricData/DescribeAlarms style API calls: USD per 1,000. */
+  cloudwatchApiPerThousand: 0.01,
+} as const;
+
+/** What the deployed stack is (lib/constructs), and how DynamoDB bills. */
+export const deployment = {
+  /** Function memory in GB: ingest (HouseFunction default), aggregate and query (lib/constructs). */
+  ingestMemoryGb: 0.25,
+  aggregateMemoryGb: 0.5,
+  queryMemoryGb: 0.5,
+  /** Stream shards of the Executions table (a new on-demand table has ~4 partitions). */
+  streamShards: 4,
+  /** The event source's MaximumBatchingWindow (s) and BatchSize. */
+  streamWindowSeconds: 1,
+  streamBatchSize: 100,
+  /** Days a raw run is kept (rawRetentionDays). */
+  rawRetentionDays: 90,
+  /** DynamoDB per-item storage overhead (bytes), base table and GSI alike. */
+  itemOverheadBytes: 100,
+  /** Lambda's START, END and REPORT lines per invocation (bytes): their usual size, an estimate. */
+  platformLogBytesPerInvocation: 330,
+  /** A live dashboard re-reads its 7 requests every 30 s (frontend/src/app.tsx LIVE_INTERVAL_MS). */
+  dashboardRefreshSeconds: 30,
+  dashboardRequestsPerRefresh: 7,
+  /** Items a 30-day dashboard load reads with every (hour, model) item present: docs/QUERY.md, 100 k runs. */
+  dashboardItemsPerLoad: 1_034,
+  /** Days in the billing month. */
+  daysPerMonth: 30,
+} as const;

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SUITES = ['ingest', 'aggregate', 'query', 'dashboard'] as const;
+const SUITES = ['ingest', 'aggregate', 'query', 'dashboard', 'cost'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
