@@ -324,7 +324,7 @@ export async function run(flags: string[]): Promise<void> {
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   const { handler } = await import('../functions/query');
   const { createAggregateHandler } = await import('../functions/aggregate');
-  const aggregateHandler = createAggregateHandler({ publishMetrics: async () => undefined });
+  const aggregateHandler = createAggregateHandler({ emfSink: () => undefined });
   const baseline = pgUrl ? await pgBaseline(pgUrl) : undefined;
 
   const report: Record<string, unknown> = {};

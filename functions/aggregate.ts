@@ -4,17 +4,13 @@
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  CloudWatchClient,
-  PutMetricDataCommand,
-  type PutMetricDataCommandInput,
-} from '@aws-sdk/client-cloudwatch';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
 import { BatchAccumulator } from './domain/deltas';
 import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
+import { type EmfSink, MetricsEmitter } from './store/metrics-emitter';
 import type { RetryOptions } from './store/retry';
 import { type ReadRecord, readStreamRecord } from './store/stream-records';
 import { recordUnwrittenItem } from './store/unwritten-items';
@@ -26,15 +22,17 @@ export type AggregateEvent = DynamoDBStreamEvent & { shardId?: string };
 export type AggregateResponse = DynamoDBBatchResponse & { state?: Record<string, unknown> };
 
 export interface AggregateDependencies {
-  /** Sends one PutMetricData call; failures are logged, never fatal. */
-  readonly publishMetrics: (input: PutMetricDataCommandInput) => Promise<void>;
   readonly aggregatesTableName?: string;
   readonly metricsNamespace?: string;
+  /** `Stage` dimension of the metrics. @default 'local' (with aggregatesTableName) */
+  readonly stage?: string;
+  /** Where the batch's EMF documents go. @default stdout (see metrics-emitter.ts) */
+  readonly emfSink?: EmfSink;
   /** Backoff of the DynamoDB writes; tests pass one that does not sleep. @default AGGREGATE_WRITE_RETRY */
   readonly retry?: RetryOptions;
 }
 
-/** Time kept back from the invocation's deadline for the metrics call and the response. */
+/** Time kept back from the invocation's deadline for the response. */
 const DEADLINE_MARGIN_MS = 5_000;
 
 /** Thrown when records arrive without the shard they came from. */
@@ -65,9 +63,16 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
       ? {
           AGGREGATES_TABLE_NAME: dependencies.aggregatesTableName,
           METRICS_NAMESPACE: dependencies.metricsNamespace ?? 'FixerAgent',
+          STAGE: dependencies.stage ?? 'local',
         }
       : loadAggregateConfig();
   const tableName = config.AGGREGATES_TABLE_NAME;
+  const metrics = new MetricsEmitter({
+    namespace: config.METRICS_NAMESPACE,
+    stage: config.STAGE,
+    logger,
+    ...(dependencies.emfSink ? { sink: dependencies.emfSink } : {}),
+  });
   const knownModels = new Set<string>();
 
   const baseRetry = dependencies.retry ?? AGGREGATE_WRITE_RETRY;
@@ -151,14 +156,8 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     const appliedHours = results
       .filter((result) => result.item.granularity === 'hour')
       .map((result) => ({ model: result.item.model, deltas: result.applied }));
-    const metricData = batchMetrics(appliedHours, config.METRICS_NAMESPACE, new Date());
-    if (metricData) {
-      try {
-        await dependencies.publishMetrics(metricData);
-      } catch (error) {
-        logger.warn('PutMetricData failed; counters are unaffected', { error: (error as Error).message });
-      }
-    }
+    // Never throws: a metric that cannot be emitted is logged and counted, and the counters stand.
+    metrics.emit(batchMetrics(appliedHours));
     logger.info('batch aggregated', {
       shardId,
       records: records.length,
@@ -176,10 +175,4 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
   };
 }
 
-const cloudwatch = new CloudWatchClient({});
-
-export const handler = createAggregateHandler({
-  publishMetrics: async (input) => {
-    await cloudwatch.send(new PutMetricDataCommand(input));
-  },
-});
+export const handler = createAggregateHandler({});

@@ -7,6 +7,12 @@ import { runLimitsSchema } from './domain/execution';
 
 const tableName = z.string().min(1);
 
+/** Namespace and `Stage` dimension of the custom metrics (EMF) every function emits. */
+const metricsEnvironment = {
+  METRICS_NAMESPACE: z.string().min(1).default('FixerAgent'),
+  STAGE: z.string().min(1).default('local'),
+};
+
 const ingestEnvironment = z.object({
   EXECUTIONS_TABLE_NAME: tableName,
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
@@ -23,11 +29,12 @@ const ingestEnvironment = z.object({
       }
     })
     .pipe(runLimitsSchema),
+  ...metricsEnvironment,
 });
 
 const aggregateEnvironment = z.object({
   AGGREGATES_TABLE_NAME: tableName,
-  METRICS_NAMESPACE: z.string().min(1).default('FixerAgent'),
+  ...metricsEnvironment,
 });
 
 const queryEnvironment = z.object({
@@ -35,6 +42,7 @@ const queryEnvironment = z.object({
   AGGREGATES_TABLE_NAME: tableName,
   /** Name of the CloudWatch success-rate alarm; absent locally. */
   ALARM_NAME: z.string().min(1).optional(),
+  ...metricsEnvironment,
 });
 
 function load<T extends z.ZodType>(schema: T, name: string): z.output<T> {

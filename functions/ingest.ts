@@ -22,6 +22,7 @@ import {
 import { BatchTooLargeError, HttpError, ServiceUnavailableError, ValidationFailedError } from './http/errors';
 import {
   allowMethods,
+  countServerErrors,
   type HttpEvent,
   type HttpResult,
   httpErrors,
@@ -32,6 +33,7 @@ import { type OtlpEvent, otlpBody } from './http/otlp-body';
 import { jsonResponse, protobufResponse } from './http/response';
 import { TRACES_PATH } from './http/routes';
 import { type PutOutcome, putRunIfChanged } from './store/executions-store';
+import { type EmfSink, MetricsEmitter } from './store/metrics-emitter';
 import { RetriesExhaustedError, type RetryOptions } from './store/retry';
 import { toRunItem } from './store/run-item';
 import {
@@ -53,6 +55,8 @@ export interface IngestOptions {
   /** Retry policy of each write; tests pass a `sleep` that returns at once. */
   readonly retry?: RetryOptions;
   readonly logger?: Logger;
+  /** Where EMF metric documents go. @default stdout (see metrics-emitter.ts) */
+  readonly emfSink?: EmfSink;
 }
 
 /** Adds the request id to every log line and logs each request's outcome once, without its payload. */
@@ -93,6 +97,12 @@ function deadlineOf(context: Context | undefined): number | undefined {
 /** Builds the handler; `handler` below is the one Lambda runs. */
 export function createIngestHandler(options: IngestOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: 'fixer-metrics-ingest' });
+  const metrics = new MetricsEmitter({
+    namespace: config.METRICS_NAMESPACE,
+    stage: config.STAGE,
+    logger,
+    ...(options.emfSink ? { sink: options.emfSink } : {}),
+  });
 
   /** Stores each run once; answers 503 (by throwing) when the store gave up on some. */
   async function store(toStore: readonly AcceptedItem[], context: Context, counts: Record<string, number>) {
@@ -271,6 +281,7 @@ export function createIngestHandler(options: IngestOptions = {}) {
       // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the payload is never logged.
       .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .use(requestLog(logger))
+      .use(countServerErrors(metrics, 'ingest'))
       .use(httpHeaderNormalizer())
       .use(httpErrors(logger))
       .use(allowMethods(['POST']))

@@ -31,7 +31,7 @@ import {
 import { summaryBody } from './domain/summary';
 import { signedTotalsPerSpan, timeseriesBody } from './domain/timeseries';
 import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/errors';
-import { type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
+import { countServerErrors, type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
 import { csvResponse, jsonResponse } from './http/response';
 import type { HEALTH_PATH, ReadPath } from './http/routes';
 import type { RunStatus } from './store/aggregate-keys';
@@ -48,10 +48,12 @@ import {
   withinReadBudget,
 } from './store/aggregates-reader';
 import { readAlarmState } from './store/cloudwatch-alarm';
+import { MetricsEmitter } from './store/metrics-emitter';
 import { ReadBudgetSpentError, readRunsPage, runsNewestFirst } from './store/runs-reader';
 
 const config = loadQueryConfig();
 const logger = new Logger({ serviceName: 'fixer-metrics-query' });
+const metrics = new MetricsEmitter({ namespace: config.METRICS_NAMESPACE, stage: config.STAGE, logger });
 const table = { aggregates: config.AGGREGATES_TABLE_NAME, executions: config.EXECUTIONS_TABLE_NAME };
 
 /**
@@ -367,6 +369,7 @@ async function route(event: HttpEvent): Promise<HttpResult> {
 
 export const handler = middy<HttpEvent, HttpResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(countServerErrors(metrics, 'query'))
   .use(httpHeaderNormalizer())
   .use(httpErrors(logger))
   .handler(route);

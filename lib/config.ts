@@ -10,7 +10,7 @@ export type Stage = 'dev' | 'prod';
 /**
  * Every deploy-time choice, read once from CDK context (cdk.json or `-c key=value`)
  * and validated, so that a typo fails the synth instead of deploying something else.
- * docs/DEPLOY.md lists each key with its default.
+ * The README's deploy table lists each key with its default.
  */
 export interface MetricsConfig {
   readonly stage: Stage;
@@ -32,10 +32,22 @@ export interface MetricsConfig {
   readonly oidcClientId?: string;
   /** Prefix of the Cognito hosted sign-in domain; only with auth=cognito. */
   readonly cognitoDomainPrefix?: string;
-  /** Steady-state requests per second for the whole HTTP API stage. */
+  /** Steady-state requests per second of a route without a limit of its own (the stage default). */
   readonly throttleRateLimit: number;
-  /** Burst bucket size for the whole HTTP API stage. */
+  /** Burst of a route without a limit of its own. */
   readonly throttleBurstLimit: number;
+  /** Limits of POST /api/executions and, apart, of POST /v1/traces: the agents. */
+  readonly ingestThrottle: RouteThrottle;
+  /** Limits of each dashboard read route (GET /api/summary, /api/runs, ...), each route on its own. */
+  readonly readThrottle: RouteThrottle;
+  /** Limits of the open GET /api/health: probes need a few requests a minute. */
+  readonly healthThrottle: RouteThrottle;
+  /**
+   * Reserved concurrency of the query function: readers never hold more
+   * instances than this, so they cannot take the account's concurrency from
+   * ingest and aggregation. `undefined` (context `none`) reserves nothing.
+   */
+  readonly queryReservedConcurrency: number | undefined;
   /** Custom domain for the dashboard; needs certificateArn. */
   readonly domainName?: string;
   /** ACM certificate in us-east-1 covering domainName. */
@@ -44,7 +56,15 @@ export interface MetricsConfig {
   readonly webAclArn?: string;
 }
 
-/** Defaults for every optional key; docs/DEPLOY.md repeats them. */
+/** API Gateway token bucket of one route. */
+export interface RouteThrottle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Bucket size: requests allowed at once above the steady rate. */
+  readonly burstLimit: number;
+}
+
+/** Defaults for every optional key; the README's deploy table repeats them. */
 export const configDefaults = {
   stage: 'dev',
   rawRetentionDays: 90,
@@ -52,6 +72,17 @@ export const configDefaults = {
   auth: 'cognito',
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
+  // 50 POSTs of up to 100 runs each: 5,000 runs/s, well above one agent fleet's needs.
+  ingestRateLimit: 50,
+  ingestBurstLimit: 100,
+  // A dashboard refresh is one request per read route; 10/s per route serves dozens of open dashboards.
+  readRateLimit: 10,
+  readBurstLimit: 20,
+  // Probes: one request every few seconds is plenty.
+  healthRateLimit: 2,
+  healthBurstLimit: 5,
+  // ~10 concurrent reads × a few hundred ms each ≈ 30–100 reads/s; see the README's deploy table.
+  queryReservedConcurrency: 10,
 } as const;
 
 /** A context value that cannot be used as given. */
@@ -109,6 +140,19 @@ export function readConfig(node: ContextReader): MetricsConfig {
       1,
       5000,
     ),
+    ingestThrottle: routeThrottle(get, 'ingest'),
+    readThrottle: routeThrottle(get, 'read'),
+    healthThrottle: routeThrottle(get, 'health'),
+    queryReservedConcurrency:
+      get('queryReservedConcurrency') === 'none'
+        ? undefined
+        : integer(
+            get('queryReservedConcurrency'),
+            configDefaults.queryReservedConcurrency,
+            'queryReservedConcurrency',
+            1,
+            1000,
+          ),
     domainName: optionalString(get('domainName'), 'domainName'),
     certificateArn: optionalString(get('certificateArn'), 'certificateArn'),
     webAclArn: optionalString(get('webAclArn'), 'webAclArn'),
@@ -145,6 +189,16 @@ export function readConfig(node: ContextReader): MetricsConfig {
     throw new ConfigError('cognitoDomainPrefix: lowercase letters, digits and hyphens only');
   }
   return config;
+}
+
+/** Context keys `<route>RateLimit` and `<route>BurstLimit`. */
+function routeThrottle(get: (key: string) => unknown, route: 'ingest' | 'read' | 'health'): RouteThrottle {
+  const rateKey = `${route}RateLimit` as const;
+  const burstKey = `${route}BurstLimit` as const;
+  return {
+    rateLimit: integer(get(rateKey), configDefaults[rateKey], rateKey, 1, 10000),
+    burstLimit: integer(get(burstKey), configDefaults[burstKey], burstKey, 1, 5000),
+  };
 }
 
 function runLimits(value: unknown): RunLimits {

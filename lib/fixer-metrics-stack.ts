@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { MetricsConfig } from './config';
@@ -35,10 +35,13 @@ export class FixerMetricsStack extends Stack {
     this.config = config;
     const prod = config.stage === 'prod';
     const logRetention = retentionDays(config.logRetentionDays);
+    // Logs are evidence after an incident: prod keeps them when the stack goes.
+    const logRemovalPolicy = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.tables = new DataTables(this, 'data', { protectData: prod });
 
     this.alarms = new Alarms(this, 'alarms', {
+      stage: config.stage,
       emails: config.alarmEmails,
       pagerUrls: config.pagerUrls,
       protectKey: prod,
@@ -67,15 +70,22 @@ export class FixerMetricsStack extends Stack {
       runLimits: config.runLimits,
       readAuthorizer: this.auth.authorizer,
       successRateAlarm: { name: this.alarms.successRate.alarmName, arn: this.alarms.successRate.alarmArn },
-      throttleRateLimit: config.throttleRateLimit,
-      throttleBurstLimit: config.throttleBurstLimit,
+      defaultThrottle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
+      ingestThrottle: config.ingestThrottle,
+      readThrottle: config.readThrottle,
+      healthThrottle: config.healthThrottle,
+      queryReservedConcurrency: config.queryReservedConcurrency,
       logRetention,
+      logRemovalPolicy,
+      stage: config.stage,
     });
 
     this.aggregation = new Aggregation(this, 'aggregation', {
       executions: this.tables.executions,
       aggregates: this.tables.aggregates,
       logRetention,
+      logRemovalPolicy,
+      stage: config.stage,
     });
 
     this.alarms.addDeadLetterAlarm(this.aggregation.deadLetterQueue);
@@ -84,6 +94,15 @@ export class FixerMetricsStack extends Stack {
     this.alarms.addErrorsAlarm('aggregate', this.aggregation.aggregateFunction);
     this.alarms.addErrorsAlarm('query', this.api.queryFunction);
     this.alarms.addCostAnomalyAlarm();
+    this.alarms.addApiServerErrorsAlarm(this.api.httpApi);
+    this.alarms.addApiClientErrorRateAlarm(this.api.httpApi);
+    this.alarms.addHandlerServerErrorsAlarm('ingest');
+    this.alarms.addHandlerServerErrorsAlarm('query');
+    this.alarms.addMetricsLostAlarm(
+      [this.api.ingestFunction, this.api.queryFunction, this.aggregation.aggregateFunction].map(
+        (fn) => fn.logGroup,
+      ),
+    );
 
     this.site = new DashboardSite(this, 'dashboard', {
       apiDomain: this.api.endpointDomain,

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { aggregatesTable, executionsTable, tableDefinitions } from '../functions/store/tables.js';
@@ -79,26 +78,35 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-/** Stands in for CloudWatch PutMetricData: keeps what the aggregate handler would have published. */
+/**
+ * Stands in for CloudWatch Logs' metric extraction: receives the Embedded
+ * Metric Format lines the handlers write to stdout in Lambda, counts them for
+ * /api/health and keeps the latest. A line per batch on the terminal would
+ * bury the runtime's own output, so they are printed only with EMF_STDOUT=1.
+ */
 export class MetricsSink {
-  calls = 0;
+  documents = 0;
   datapoints = 0;
-  lastCallAt: string | undefined;
-  readonly recent: PutMetricDataCommandInput[] = [];
+  lastEmittedAt: string | undefined;
+  readonly recent: Record<string, unknown>[] = [];
 
-  publish = async (input: PutMetricDataCommandInput): Promise<void> => {
-    this.calls++;
-    this.datapoints += input.MetricData?.length ?? 0;
-    this.lastCallAt = new Date().toISOString();
-    this.recent.push(input);
+  constructor(private readonly echo?: (line: string) => void) {}
+
+  write = (line: string): void => {
+    this.echo?.(line);
+    const document = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: unknown[] }[] } };
+    this.documents++;
+    this.datapoints += document._aws.CloudWatchMetrics.reduce((sum, entry) => sum + entry.Metrics.length, 0);
+    this.lastEmittedAt = new Date().toISOString();
+    this.recent.push(document);
     if (this.recent.length > 50) this.recent.shift();
   };
 
   summary() {
     return {
-      putMetricDataCalls: this.calls,
+      emfDocuments: this.documents,
       datapoints: this.datapoints,
-      lastCallAt: this.lastCallAt ?? null,
+      lastEmittedAt: this.lastEmittedAt ?? null,
     };
   }
 }
@@ -144,22 +152,22 @@ async function importHandlers(dynamoEndpoint: string, metricsSink: MetricsSink) 
   configureHandlerEnvironment(dynamoEndpoint);
   handlersBoundTo = dynamoEndpoint;
   const load = (name: string) => import(pathToFileURL(join(repoRoot, 'functions', `${name}.ts`)).href);
-  const [ingest, query, aggregate, clients] = await Promise.all([
+  const [ingest, query, aggregate, clients, emitter] = await Promise.all([
     load('ingest'),
     load('query'),
     load('aggregate'),
     load('store/clients'),
+    load('store/metrics-emitter'),
   ]);
+  // Every handler's EMF documents, the HTTP handlers' 5xx counts included.
+  emitter.setDefaultEmfSink(metricsSink.write);
   // Each handler's DynamoDB calls are held to its role, as in AWS.
   installPermissionGuard(clients.dynamodb, localAwsSettings.region);
   const api: ApiHandlers = {
     ingest: asFunction('ingest', ingest.handler),
     query: asFunction('query', query.handler),
   };
-  const aggregateHandler: StreamHandler = asFunction(
-    'aggregate',
-    aggregate.createAggregateHandler({ publishMetrics: metricsSink.publish }),
-  );
+  const aggregateHandler: StreamHandler = asFunction('aggregate', aggregate.createAggregateHandler({}));
   return { api, aggregateHandler };
 }
 
@@ -208,7 +216,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let handlers: ApiHandlers | undefined;
   let staticRoot: string | undefined;
   let poller: StreamPoller | undefined;
-  const metricsSink = new MetricsSink();
+  const metricsSink = new MetricsSink(process.env.EMF_STDOUT === '1' ? log : undefined);
   const server = createLocalHttpServer({
     getHandlers: () => handlers,
     getStaticRoot: () => staticRoot,

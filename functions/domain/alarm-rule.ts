@@ -16,14 +16,34 @@ export const alarmRule = {
   minExecutions: 10,
 } as const;
 
-/** CloudWatch namespace and metric names the aggregate function publishes. */
+/**
+ * CloudWatch namespace, metric and dimension names the functions emit (as
+ * Embedded Metric Format, functions/store/metrics-emitter.ts) and the alarms
+ * read (lib/constructs/alarms.ts). Every custom metric carries the `service`
+ * dimension (Powertools adds it) and the `Stage` dimension, so the stages of
+ * one account never count into each other's alarms.
+ */
 export const metricNames = {
   namespace: 'FixerAgent',
+  /** Value of the `service` dimension; also POWERTOOLS_SERVICE_NAME of every function. */
+  service: 'fixer-agent-metrics',
+  serviceDimension: 'service',
+  stageDimension: 'Stage',
   executions: 'Executions',
   failures: 'Failures',
   costUsd: 'CostUsd',
   modelDimension: 'Model',
+  /** 5xx answers the HTTP handlers give themselves, by `Function` (ingest, query). */
+  serverErrors: 'ServerErrorResponses',
+  functionDimension: 'Function',
+  /** Metric documents a function could not build or write (logged as well). */
+  emitFailures: 'MetricsEmitFailures',
 } as const;
+
+/** The dimensions every custom metric of `stage` carries, as the alarms select them. */
+export function stageDimensions(stage: string): Record<string, string> {
+  return { [metricNames.serviceDimension]: metricNames.service, [metricNames.stageDimension]: stage };
+}
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 

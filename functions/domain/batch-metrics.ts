@@ -1,24 +1,28 @@
 /**
  * The CloudWatch metrics of one batch, built from the counter deltas that were
- * actually applied, so a replayed batch does not page anyone twice.
- * Returns the PutMetricData input as plain data (no SDK import here).
+ * actually applied, so a replayed batch does not page anyone twice. Returns
+ * plain data; functions/store/metrics-emitter.ts writes it as Embedded Metric
+ * Format, with the stage dimension every custom metric carries.
  */
 import { counterAttribute } from '../store/aggregate-keys';
 import { metricNames } from './alarm-rule';
 import type { AttributeDeltas } from './deltas';
 import { nanosToUsd } from './money';
 
-export interface MetricDatum {
-  MetricName: string;
-  Dimensions?: { Name: string; Value: string }[];
-  Timestamp: Date;
-  Value: number;
-  Unit: 'Count' | 'None';
+export interface MetricSample {
+  readonly name: string;
+  readonly unit: 'Count' | 'None';
+  readonly value: number;
 }
 
-export interface MetricBatch {
-  Namespace: string;
-  MetricData: MetricDatum[];
+/**
+ * One EMF document: samples that share one set of dimensions (besides the
+ * service and stage ones every document has). EMF gives each metric name one
+ * value per document, so overall and per-model totals are separate documents.
+ */
+export interface MetricDocument {
+  readonly dimensions?: Readonly<Record<string, string>>;
+  readonly samples: readonly MetricSample[];
 }
 
 interface Totals {
@@ -30,14 +34,12 @@ interface Totals {
 const amount = (deltas: AttributeDeltas, attribute: string) => deltas.get(attribute) ?? 0;
 
 /**
- * One datum per metric overall and per model; null when nothing was applied.
+ * One document overall and one per model; empty when nothing was applied.
  * `applied` holds the deltas applied to hour items (day items repeat them).
  */
 export function batchMetrics(
   applied: readonly { model: string; deltas: AttributeDeltas }[],
-  namespace: string,
-  timestamp: Date,
-): MetricBatch | null {
+): MetricDocument[] {
   const byModel = new Map<string, Totals>();
   for (const { model, deltas } of applied) {
     if (deltas.size === 0) continue;
@@ -50,41 +52,23 @@ export function batchMetrics(
       BigInt(amount(deltas, counterAttribute('failure', 'costNanos')));
     byModel.set(model, totals);
   }
-  if (byModel.size === 0) return null;
+  if (byModel.size === 0) return [];
   const overall: Totals = { executions: 0, failures: 0, costNanos: 0n };
   for (const totals of byModel.values()) {
     overall.executions += totals.executions;
     overall.failures += totals.failures;
     overall.costNanos += totals.costNanos;
   }
-  const data = (totals: Totals, dimensions?: { Name: string; Value: string }[]): MetricDatum[] => [
-    {
-      MetricName: metricNames.executions,
-      Dimensions: dimensions,
-      Timestamp: timestamp,
-      Value: totals.executions,
-      Unit: 'Count',
-    },
-    {
-      MetricName: metricNames.failures,
-      Dimensions: dimensions,
-      Timestamp: timestamp,
-      Value: totals.failures,
-      Unit: 'Count',
-    },
-    {
-      MetricName: metricNames.costUsd,
-      Dimensions: dimensions,
-      Timestamp: timestamp,
-      Value: nanosToUsd(totals.costNanos),
-      Unit: 'None',
-    },
+  const samples = (totals: Totals): MetricSample[] => [
+    { name: metricNames.executions, unit: 'Count', value: totals.executions },
+    { name: metricNames.failures, unit: 'Count', value: totals.failures },
+    { name: metricNames.costUsd, unit: 'None', value: nanosToUsd(totals.costNanos) },
   ];
-  const metricData = [
-    ...data(overall),
-    ...[...byModel].flatMap(([model, totals]) =>
-      data(totals, [{ Name: metricNames.modelDimension, Value: model }]),
-    ),
+  return [
+    { samples: samples(overall) },
+    ...[...byModel].map(([model, totals]) => ({
+      dimensions: { [metricNames.modelDimension]: model },
+      samples: samples(totals),
+    })),
   ];
-  return { Namespace: namespace, MetricData: metricData };
 }

@@ -5,6 +5,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { metricNames } from '../domain/alarm-rule';
+import type { MetricsEmitter } from '../store/metrics-emitter';
 import {
   HttpError,
   InvalidJsonError,
@@ -144,4 +146,26 @@ export function httpErrors<TEvent extends HttpEvent = HttpEvent>(
       });
     },
   };
+}
+
+/**
+ * Counts every 5xx this handler answers itself (`ServerErrorResponses` by
+ * `Function`): such an answer is a successful invocation for Lambda, so its
+ * Errors metric never sees it. Register it before httpErrors, so that its
+ * onError runs after the error has become a response.
+ */
+export function countServerErrors<TEvent extends HttpEvent = HttpEvent>(
+  metrics: Pick<MetricsEmitter, 'emit'>,
+  functionName: 'ingest' | 'query',
+): MiddlewareObj<TEvent, HttpResult> {
+  const count = async (request: { response: HttpResult | null | undefined }) => {
+    if ((request.response?.statusCode ?? 0) < 500) return;
+    metrics.emit([
+      {
+        dimensions: { [metricNames.functionDimension]: functionName },
+        samples: [{ name: metricNames.serverErrors, unit: 'Count', value: 1 }],
+      },
+    ]);
+  };
+  return { after: count, onError: count };
 }

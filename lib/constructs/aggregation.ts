@@ -1,11 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { metricNames } from '../../functions/domain/alarm-rule';
 import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
@@ -16,6 +15,10 @@ export interface AggregationProps {
   readonly executions: dynamodb.ITable;
   readonly aggregates: dynamodb.ITable;
   readonly logRetention: logs.RetentionDays;
+  /** What happens to the function's logs when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** The `Stage` dimension of the metrics the function emits. */
+  readonly stage: string;
 }
 
 /**
@@ -33,19 +36,18 @@ export class Aggregation extends Construct {
 
     this.aggregateFunction = new HouseFunction(this, 'aggregate', {
       entry: functionEntry('aggregate'),
-      description: 'Executions stream: exactly-once counters in the Aggregates table and CloudWatch metrics',
+      description:
+        'Executions stream: exactly-once counters in the Aggregates table and CloudWatch metrics (EMF)',
+      stage: props.stage,
       memorySize: 512,
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,
-      environment: {
-        AGGREGATES_TABLE_NAME: props.aggregates.tableName,
-        METRICS_NAMESPACE: metricNames.namespace,
-      },
+      logRemovalPolicy: props.logRemovalPolicy,
+      environment: { AGGREGATES_TABLE_NAME: props.aggregates.tableName },
     });
     this.aggregateFunction.grantFromDefinition(functionPermissions.aggregate, {
       tables: { Executions: props.executions.tableArn, Aggregates: props.aggregates.tableArn },
     });
-    this.aggregateFunction.grantPutMetricData(metricNames.namespace);
 
     this.deadLetterQueue = new sqs.Queue(this, 'stream-dlq', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

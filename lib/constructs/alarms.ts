@@ -1,17 +1,21 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { alarmRule, metricNames } from '../../functions/domain/alarm-rule';
+import { alarmRule, metricNames, stageDimensions } from '../../functions/domain/alarm-rule';
 
 /** Props of {@link Alarms}. */
 export interface AlarmsProps {
+  /** The stage whose metrics (the `Stage` dimension) the alarms read. */
+  readonly stage: string;
   /** Email addresses subscribed to every alarm and OK notification. @default [] */
   readonly emails?: readonly string[];
   /** HTTPS endpoints (pager webhooks) subscribed likewise. @default [] */
@@ -27,6 +31,19 @@ export const ITERATOR_AGE_THRESHOLD_MS = 10 * 60 * 1000;
 export const COST_ANOMALY_STD_DEVS = 2;
 
 /**
+ * 5xx answers of the HTTP API in 5 minutes that page. Not 1: the gateway's
+ * own count includes rare transient integration failures a client's retry
+ * absorbs; the handlers' own 5xx page from the first one (ServerErrorResponses).
+ */
+export const API_5XX_THRESHOLD = 5;
+
+/** Share of 4xx answers, sustained over 15 minutes, that pages (bad signatures, expired tokens, 429s). */
+export const API_4XX_RATE_THRESHOLD = 0.25;
+
+/** Requests in 5 minutes below which the 4xx rate is noise (a few typos of one user). */
+export const API_4XX_MIN_REQUESTS = 50;
+
+/**
  * Everything that pages: one encrypted SNS topic and the alarms that notify it,
  * on both ALARM and OK so that on-call also learns when it is over.
  */
@@ -36,8 +53,12 @@ export class Alarms extends Construct {
   public readonly successRate: cloudwatch.Alarm;
   private readonly action: SnsAction;
 
-  constructor(scope: Construct, id: string, props: AlarmsProps = {}) {
+  /** The `service` and `Stage` dimensions every custom metric of this stage carries. */
+  private readonly dimensions: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
+    this.dimensions = stageDimensions(props.stage);
 
     // A customer key, because CloudWatch cannot publish to a topic encrypted
     // with the AWS-managed SNS key: that key's policy cannot be changed to let
@@ -72,18 +93,8 @@ export class Alarms extends Construct {
     this.action = new SnsAction(this.topic);
 
     const window = Duration.minutes(alarmRule.windowMinutes);
-    const executions = new cloudwatch.Metric({
-      namespace: metricNames.namespace,
-      metricName: metricNames.executions,
-      statistic: cloudwatch.Stats.SUM,
-      period: window,
-    });
-    const failures = new cloudwatch.Metric({
-      namespace: metricNames.namespace,
-      metricName: metricNames.failures,
-      statistic: cloudwatch.Stats.SUM,
-      period: window,
-    });
+    const executions = this.customMetric(metricNames.executions, window);
+    const failures = this.customMetric(metricNames.failures, window);
     const successRate = new cloudwatch.MathExpression({
       // Below the minimum volume the rate is noise (2 failures in 3 runs is not
       // an outage), so the expression reports a healthy 1 instead of a rate.
@@ -164,12 +175,7 @@ export class Alarms extends Construct {
     return this.page(
       new cloudwatch.AnomalyDetectionAlarm(this, 'hourly-cost-anomaly', {
         alarmDescription: `Hourly agent cost above ${COST_ANOMALY_STD_DEVS} standard deviations of its expected band.`,
-        metric: new cloudwatch.Metric({
-          namespace: metricNames.namespace,
-          metricName: metricNames.costUsd,
-          statistic: cloudwatch.Stats.SUM,
-          period: Duration.hours(1),
-        }),
+        metric: this.customMetric(metricNames.costUsd, Duration.hours(1)),
         stdDevs: COST_ANOMALY_STD_DEVS,
         // Spending less than usual is not an incident.
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
@@ -178,6 +184,135 @@ export class Alarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
+  }
+
+  /**
+   * Pages on 5xx answers of the HTTP API, whoever gave them: the handlers, or
+   * the gateway itself (integration timeout, Lambda throttled or failed).
+   */
+  addApiServerErrorsAlarm(api: apigw.IHttpApi): cloudwatch.Alarm {
+    return this.page(
+      new cloudwatch.Alarm(this, 'api-5xx', {
+        alarmDescription: `The HTTP API answered ${API_5XX_THRESHOLD} or more 5xx in 5 min: agents or readers see server errors.`,
+        metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: API_5XX_THRESHOLD,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // API Gateway publishes nothing for a period without requests.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Pages when a quarter of the API's answers are 4xx for 15 minutes: agents
+   * signing with a revoked key, dashboards with a broken sign-in, a client
+   * past its throttle (429), a release that refuses what clients send.
+   */
+  addApiClientErrorRateAlarm(api: apigw.IHttpApi): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    const rate = new cloudwatch.MathExpression({
+      // Below the minimum volume a handful of bad requests would be a rate of 100 %.
+      expression: `IF(FILL(requests, 0) >= ${API_4XX_MIN_REQUESTS}, FILL(clientErrors, 0) / requests, 0)`,
+      usingMetrics: {
+        requests: api.metricCount({ period, statistic: 'Sum' }),
+        clientErrors: api.metricClientError({ period, statistic: 'Sum' }),
+      },
+      period,
+      label: '4xx rate',
+    });
+    return this.page(
+      new cloudwatch.Alarm(this, 'api-4xx-rate', {
+        alarmDescription: `More than ${API_4XX_RATE_THRESHOLD * 100} % of HTTP API answers were 4xx for 15 min (at least ${API_4XX_MIN_REQUESTS} requests per 5 min): clients are refused (auth, validation or throttling, 429).`,
+        metric: rate,
+        threshold: API_4XX_RATE_THRESHOLD,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Pages on any 5xx a handler answers itself (a caught error, the store
+   * giving up): Lambda counts those invocations as successes, so the Errors
+   * alarm cannot see them.
+   */
+  addHandlerServerErrorsAlarm(functionName: 'ingest' | 'query'): cloudwatch.Alarm {
+    return this.page(
+      new cloudwatch.Alarm(this, `${functionName}-5xx`, {
+        alarmDescription: `The ${functionName} function answered a 5xx itself (ServerErrorResponses): see its log for "unhandled error" or "request failed".`,
+        metric: this.customMetric(metricNames.serverErrors, Duration.minutes(5), {
+          [metricNames.functionDimension]: functionName,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // Emitted only when a 5xx happens.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Pages when metrics are lost, so that the alarms above are not blind
+   * without anyone knowing: a document a function could not build or write
+   * (MetricsEmitFailures, logged too), or EMF that CloudWatch Logs rejected
+   * in the functions' log groups (EMFValidationErrors, EMFParsingErrors).
+   */
+  addMetricsLostAlarm(logGroups: readonly logs.ILogGroup[]): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {
+      emitFailures: this.customMetric(metricNames.emitFailures, period),
+    };
+    logGroups.forEach((logGroup, index) => {
+      for (const [id, metricName] of [
+        [`validation${index}`, 'EMFValidationErrors'],
+        [`parsing${index}`, 'EMFParsingErrors'],
+      ] as const) {
+        usingMetrics[id] = new cloudwatch.Metric({
+          namespace: 'AWS/Logs',
+          metricName,
+          dimensionsMap: { LogGroupName: logGroup.logGroupName },
+          statistic: cloudwatch.Stats.SUM,
+          period,
+        });
+      }
+    });
+    return this.page(
+      new cloudwatch.Alarm(this, 'metrics-lost', {
+        alarmDescription:
+          'Custom metrics were lost (a function could not emit them, or CloudWatch Logs rejected the EMF): the success-rate, cost and 5xx alarms may be blind. See the function logs for "metrics not emitted".',
+        metric: new cloudwatch.MathExpression({
+          expression: Object.keys(usingMetrics)
+            .map((id) => `FILL(${id}, 0)`)
+            .join(' + '),
+          usingMetrics,
+          period,
+          label: 'Metric documents lost',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** A custom metric of this stage, with the exact dimensions the functions emit it with. */
+  private customMetric(
+    metricName: string,
+    period: Duration,
+    extraDimensions: Record<string, string> = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: metricNames.namespace,
+      metricName,
+      dimensionsMap: { ...this.dimensions, ...extraDimensions },
+      statistic: cloudwatch.Stats.SUM,
+      period,
+    });
   }
 
   private page<T extends cloudwatch.Alarm>(alarm: T): T {

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { metricNames } from '../../functions/domain/alarm-rule';
 import type { Grant, TableName } from '../../functions/store/permissions';
 
 /** Props of {@link HouseFunction}. */
@@ -12,6 +13,8 @@ export interface HouseFunctionProps {
   readonly entry: string;
   /** What the function does, shown in the console. */
   readonly description: string;
+  /** Deployment stage: the `Stage` dimension of every custom metric the function emits (STAGE). */
+  readonly stage: string;
   /**
    * Memory in MB; CPU scales with it.
    * @default 256
@@ -24,7 +27,8 @@ export interface HouseFunctionProps {
   readonly timeout?: Duration;
   /**
    * Environment variables besides the ones every function gets
-   * (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, NODE_OPTIONS).
+   * (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, NODE_OPTIONS,
+   * METRICS_NAMESPACE, STAGE).
    * @default {}
    */
   readonly environment?: Record<string, string>;
@@ -34,10 +38,16 @@ export interface HouseFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * What happens to the log group when the stack is deleted.
+   * What happens to the log group when the stack is deleted: prod keeps its
+   * logs (RETAIN), a dev stack takes them along.
    * @default RemovalPolicy.DESTROY
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Instances reserved for (and the most ever run by) this function.
+   * @default none: the function shares the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * Powertools log level.
    * @default 'INFO'
@@ -45,8 +55,8 @@ export interface HouseFunctionProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
-/** Shared by every function: the metrics platform is one Powertools service. */
-export const SERVICE_NAME = 'fixer-agent-metrics';
+/** Shared by every function: the metrics platform is one Powertools service (also the metrics' `service` dimension). */
+export const SERVICE_NAME = metricNames.service;
 
 // esbuild's ESM output cannot `require` Node built-ins from bundled CommonJS
 // dependencies; giving the module a real `require` fixes "Dynamic require of
@@ -84,6 +94,9 @@ export class HouseFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role,
       logGroup,
       environment: {
@@ -91,6 +104,9 @@ export class HouseFunction extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         // Stack traces point at the TypeScript sources, not the bundle.
         NODE_OPTIONS: '--enable-source-maps',
+        // Custom metrics are EMF lines on stdout (functions/store/metrics-emitter.ts): no grant needed.
+        METRICS_NAMESPACE: metricNames.namespace,
+        STAGE: props.stage,
         ...props.environment,
       },
       bundling: {
@@ -108,21 +124,6 @@ export class HouseFunction extends NodejsFunction {
         bundleAwsSDK: true,
       },
     });
-  }
-
-  /**
-   * Lets the function publish custom metrics, and only into `namespace`:
-   * PutMetricData has no resource-level permission, so the namespace condition
-   * is the only way to narrow it.
-   */
-  grantPutMetricData(namespace: string): void {
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': namespace } },
-      }),
-    );
   }
 
   /** Allows exactly `actions` on exactly `resources`. */

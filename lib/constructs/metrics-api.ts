@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { RunLimits } from '../../functions/domain/execution';
 import { HEALTH_PATH, INGEST_PATH, READ_PATHS, TRACES_PATH } from '../../functions/http/routes';
 import { functionPermissions } from '../../functions/store/permissions';
+import type { RouteThrottle } from '../config';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
 
@@ -27,12 +28,22 @@ export interface MetricsApiProps {
   readonly readAuthorizer?: apigw.IHttpRouteAuthorizer;
   /** Name and ARN of the success-rate alarm, which GET /api/alarm reports. */
   readonly successRateAlarm: { readonly name: string; readonly arn: string };
-  /** Stage-wide steady-state requests per second. */
-  readonly throttleRateLimit: number;
-  /** Stage-wide burst. */
-  readonly throttleBurstLimit: number;
+  /** Limits of a route without its own (the stage default). */
+  readonly defaultThrottle: RouteThrottle;
+  /** Limits of POST /api/executions. */
+  readonly ingestThrottle: RouteThrottle;
+  /** Limits of each read route, each on its own. */
+  readonly readThrottle: RouteThrottle;
+  /** Limits of GET /api/health. */
+  readonly healthThrottle: RouteThrottle;
+  /** Reserved concurrency of the query function; undefined reserves none. */
+  readonly queryReservedConcurrency: number | undefined;
   /** Retention of function and access logs. */
   readonly logRetention: logs.RetentionDays;
+  /** What happens to function and access logs when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** The `Stage` dimension of the metrics the functions emit. */
+  readonly stage: string;
 }
 
 /**
@@ -53,7 +64,9 @@ export class MetricsApi extends Construct {
     this.ingestFunction = new HouseFunction(this, 'ingest', {
       entry: functionEntry('ingest'),
       description: 'POST /api/executions: validates runs and stores them in the Executions table',
+      stage: props.stage,
       logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         EXECUTIONS_TABLE_NAME: props.executions.tableName,
         RAW_RETENTION_DAYS: String(props.rawRetentionDays),
@@ -70,7 +83,12 @@ export class MetricsApi extends Construct {
       entry: functionEntry('query'),
       description: 'GET /api/*: dashboard queries over the Aggregates table',
       memorySize: 512,
+      stage: props.stage,
       logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      // Readers get at most this many instances; the rest of the account's
+      // concurrency stays free for ingest and the stream, whatever the dashboards do.
+      reservedConcurrentExecutions: props.queryReservedConcurrency,
       environment: {
         EXECUTIONS_TABLE_NAME: props.executions.tableName,
         AGGREGATES_TABLE_NAME: props.aggregates.tableName,
@@ -88,12 +106,12 @@ export class MetricsApi extends Construct {
 
     const accessLogs = new logs.LogGroup(this, 'access-logs', {
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logRemovalPolicy,
     });
     this.stage = this.httpApi.addStage('default-stage', {
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      throttle: props.defaultThrottle,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -118,30 +136,55 @@ export class MetricsApi extends Construct {
     const ingest = new HttpLambdaIntegration('ingest-integration', this.ingestFunction);
     const query = new HttpLambdaIntegration('query-integration', this.queryFunction);
 
-    // Agents write through both: their runs as JSON, or their OpenTelemetry spans (OTLP/HTTP).
-    for (const path of [INGEST_PATH, TRACES_PATH]) {
-      this.httpApi.addRoutes({
-        path,
-        methods: [apigw.HttpMethod.POST],
-        integration: ingest,
-        authorizer: new HttpIamAuthorizer(),
-      });
-    }
-    this.httpApi.addRoutes({
-      path: HEALTH_PATH,
-      methods: [apigw.HttpMethod.GET],
-      integration: query,
-      authorizer: new apigw.HttpNoneAuthorizer(),
-    });
-    for (const path of readRoutes) {
-      this.httpApi.addRoutes({
-        path,
+    const routes = [
+      // Agents write through both: their runs as JSON, or their OpenTelemetry spans (OTLP/HTTP).
+      ...[INGEST_PATH, TRACES_PATH].flatMap((path) =>
+        this.httpApi.addRoutes({
+          path,
+          methods: [apigw.HttpMethod.POST],
+          integration: ingest,
+          authorizer: new HttpIamAuthorizer(),
+        }),
+      ),
+      ...this.httpApi.addRoutes({
+        path: HEALTH_PATH,
         methods: [apigw.HttpMethod.GET],
         integration: query,
-        authorizer: props.readAuthorizer ?? new apigw.HttpNoneAuthorizer(),
-      });
-    }
+        authorizer: new apigw.HttpNoneAuthorizer(),
+      }),
+      ...readRoutes.flatMap((path) =>
+        this.httpApi.addRoutes({
+          path,
+          methods: [apigw.HttpMethod.GET],
+          integration: query,
+          authorizer: props.readAuthorizer ?? new apigw.HttpNoneAuthorizer(),
+        }),
+      ),
+    ];
+
+    // Agents, readers and probes get token buckets of their own, so a busy
+    // dashboard or a probe storm cannot take the ingest route's share. The L2
+    // stage sets only the default, hence the escape hatch; the stage must come
+    // after the routes, or CloudFormation finds no route for a key.
+    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+    // routeSettings is untyped JSON in CfnStage: CloudFormation's own (capitalised) property names.
+    const limits = ({ rateLimit, burstLimit }: RouteThrottle) => ({
+      ThrottlingRateLimit: rateLimit,
+      ThrottlingBurstLimit: burstLimit,
+    });
+    cfnStage.routeSettings = {
+      [routeKey('POST', INGEST_PATH)]: limits(props.ingestThrottle),
+      [routeKey('POST', TRACES_PATH)]: limits(props.ingestThrottle),
+      [routeKey('GET', HEALTH_PATH)]: limits(props.healthThrottle),
+      ...Object.fromEntries(readRoutes.map((path) => [routeKey('GET', path), limits(props.readThrottle)])),
+    };
+    for (const route of routes) cfnStage.node.addDependency(route);
 
     this.endpointDomain = `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
   }
+}
+
+/** The route key API Gateway names a route by, as in routeSettings. */
+export function routeKey(method: 'GET' | 'POST', path: string): string {
+  return `${method} ${path}`;
 }

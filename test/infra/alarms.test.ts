@@ -1,10 +1,21 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { alarmRule, metricNames } from '../../functions/domain/alarm-rule';
-import { ITERATOR_AGE_THRESHOLD_MS } from '../../lib/constructs/alarms';
+import {
+  API_4XX_MIN_REQUESTS,
+  API_4XX_RATE_THRESHOLD,
+  API_5XX_THRESHOLD,
+  ITERATOR_AGE_THRESHOLD_MS,
+} from '../../lib/constructs/alarms';
 import { logicalIdOf, synth } from './synth';
 
 const topicOf = (template: Template) => ({ Ref: logicalIdOf(template, 'AWS::SNS::Topic') });
+
+/** The dimensions every custom metric of `stage` is emitted with (metrics-emitter.ts), as CDK orders them. */
+const stageDimensions = (stage: string) => [
+  { Name: 'Stage', Value: stage },
+  { Name: 'service', Value: 'fixer-agent-metrics' },
+];
 
 /** The one alarm whose description matches. */
 function alarm(template: Template, description: RegExp) {
@@ -20,8 +31,9 @@ describe('alarms', () => {
     const { template } = synth();
     const topic = topicOf(template);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // success rate, DLQ, iterator age, three function errors, cost anomaly
-    expect(alarms).toHaveLength(7);
+    // success rate, DLQ, iterator age, three function errors, cost anomaly,
+    // API 5xx, API 4xx rate, ingest and query 5xx, metrics lost
+    expect(alarms).toHaveLength(12);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topic]);
       expect(a.Properties.OKActions).toEqual([topic]);
@@ -48,7 +60,11 @@ describe('alarms', () => {
         Id: 'executions',
         ReturnData: false,
         MetricStat: {
-          Metric: { Namespace: metricNames.namespace, MetricName: metricNames.executions },
+          Metric: {
+            Namespace: metricNames.namespace,
+            MetricName: metricNames.executions,
+            Dimensions: stageDimensions('dev'),
+          },
           Period: alarmRule.windowMinutes * 60,
           Stat: 'Sum',
         },
@@ -57,7 +73,11 @@ describe('alarms', () => {
         Id: 'failures',
         ReturnData: false,
         MetricStat: {
-          Metric: { Namespace: metricNames.namespace, MetricName: metricNames.failures },
+          Metric: {
+            Namespace: metricNames.namespace,
+            MetricName: metricNames.failures,
+            Dimensions: stageDimensions('dev'),
+          },
           Period: alarmRule.windowMinutes * 60,
           Stat: 'Sum',
         },
@@ -113,6 +133,116 @@ describe('alarms', () => {
     });
   });
 
+  it('reads only the metrics of its own stage: a dev load test cannot page prod', () => {
+    type Metric = { Namespace?: string; Dimensions?: unknown };
+    // A single-metric alarm names its metric at the top; a metric-math alarm lists them in Metrics.
+    const metricsOf = (stage: string): Metric[] =>
+      Object.values(synth({ stage }).template.findResources('AWS::CloudWatch::Alarm'))
+        .flatMap((a): Metric[] => [
+          a.Properties,
+          ...(a.Properties.Metrics ?? []).map(
+            (m: { MetricStat?: { Metric: Metric } }) => m.MetricStat?.Metric,
+          ),
+        ])
+        .filter((m) => m?.Namespace === metricNames.namespace);
+    for (const stage of ['dev', 'prod']) {
+      const custom = metricsOf(stage);
+      // executions, failures, cost, ingest 5xx, query 5xx, emit failures
+      expect(custom).toHaveLength(6);
+      for (const metric of custom)
+        expect(metric.Dimensions).toEqual(expect.arrayContaining(stageDimensions(stage)));
+    }
+  });
+
+  it('pages on 5xx answers of the HTTP API, whoever gave them', () => {
+    const { template } = synth();
+    expect(alarm(template, /HTTP API answered .* 5xx/)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalIdOf(template, 'AWS::ApiGatewayV2::Api') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: API_5XX_THRESHOLD,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages on a sustained 4xx rate, with a volume guard', () => {
+    const { template } = synth();
+    const props = alarm(template, /4xx for 15 min/);
+    expect(props).toMatchObject({
+      Threshold: API_4XX_RATE_THRESHOLD,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+    const api = { Name: 'ApiId', Value: { Ref: logicalIdOf(template, 'AWS::ApiGatewayV2::Api') } };
+    expect(props.Metrics).toEqual([
+      expect.objectContaining({
+        Expression: `IF(FILL(requests, 0) >= ${API_4XX_MIN_REQUESTS}, FILL(clientErrors, 0) / requests, 0)`,
+        ReturnData: true,
+      }),
+      expect.objectContaining({
+        Id: 'requests',
+        MetricStat: {
+          Metric: { Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [api] },
+          Period: 300,
+          Stat: 'Sum',
+        },
+      }),
+      expect.objectContaining({
+        Id: 'clientErrors',
+        MetricStat: {
+          Metric: { Namespace: 'AWS/ApiGateway', MetricName: '4xx', Dimensions: [api] },
+          Period: 300,
+          Stat: 'Sum',
+        },
+      }),
+    ]);
+  });
+
+  it.each(['ingest', 'query'])('pages on the first 5xx the %s handler answers itself', (name) => {
+    expect(
+      alarm(synth({ stage: 'prod' }).template, new RegExp(`^The ${name} function answered a 5xx`)),
+    ).toMatchObject({
+      Namespace: metricNames.namespace,
+      MetricName: metricNames.serverErrors,
+      Dimensions: [{ Name: 'Function', Value: name }, ...stageDimensions('prod')],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('pages when metrics are lost: emit failures, or EMF that CloudWatch Logs rejected in any function log group', () => {
+    const { template } = synth();
+    const props = alarm(template, /Custom metrics were lost/);
+    expect(props).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const metrics = props.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: Record<string, unknown> };
+    }[];
+    expect(metrics[0]?.Expression?.split(' + ')).toHaveLength(7);
+    expect(metrics.find((m) => m.Id === 'emitFailures')?.MetricStat?.Metric).toEqual({
+      Namespace: metricNames.namespace,
+      MetricName: metricNames.emitFailures,
+      Dimensions: stageDimensions('dev'),
+    });
+    const logGroups = metrics
+      .filter((m) => m.MetricStat?.Metric.Namespace === 'AWS/Logs')
+      .map((m) => `${m.MetricStat?.Metric.MetricName} ${JSON.stringify(m.MetricStat?.Metric.Dimensions)}`);
+    for (const fn of ['apiingestlogs', 'apiquerylogs', 'aggregationaggregatelogs']) {
+      for (const name of ['EMFValidationErrors', 'EMFParsingErrors']) {
+        expect(logGroups.some((m) => m.startsWith(name) && m.includes(fn))).toBe(true);
+      }
+    }
+  });
+
   it('pages when hourly cost rises above its anomaly band', () => {
     const props = alarm(synth().template, /Hourly agent cost/);
     expect(props).toMatchObject({
@@ -126,7 +256,11 @@ describe('alarms', () => {
         expect.objectContaining({
           Id: 'm0',
           MetricStat: {
-            Metric: { Namespace: metricNames.namespace, MetricName: metricNames.costUsd },
+            Metric: {
+              Namespace: metricNames.namespace,
+              MetricName: metricNames.costUsd,
+              Dimensions: stageDimensions('dev'),
+            },
             Period: 3600,
             Stat: 'Sum',
           },

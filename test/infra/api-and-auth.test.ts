@@ -60,6 +60,58 @@ describe('HTTP API routes', () => {
     );
   });
 
+  it('throttles ingest, each read route and the open health route apart, with the documented defaults', () => {
+    const { template } = synth();
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    const limit = (rate: number, burst: number) => ({
+      ThrottlingRateLimit: rate,
+      ThrottlingBurstLimit: burst,
+    });
+    expect(stage.Properties.RouteSettings).toEqual({
+      'POST /api/executions': limit(50, 100),
+      'POST /v1/traces': limit(50, 100),
+      'GET /api/health': limit(2, 5),
+      ...Object.fromEntries(readRouteKeys.map((key) => [key, limit(10, 20)])),
+    });
+    // Every key names a route of the API, and the stage waits for the routes.
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const keys = Object.values(routes).map((r) => r.Properties.RouteKey);
+    expect(Object.keys(stage.Properties.RouteSettings).sort()).toEqual([...keys].sort());
+    for (const id of Object.keys(routes)) expect(stage.DependsOn).toContain(id);
+  });
+
+  it('takes the limits of each route group from context', () => {
+    const stage = Object.values(
+      synth({
+        ingestRateLimit: '200',
+        ingestBurstLimit: 400,
+        readRateLimit: 3,
+        readBurstLimit: 6,
+        healthRateLimit: 1,
+        healthBurstLimit: 1,
+      }).template.findResources('AWS::ApiGatewayV2::Stage'),
+    )[0]!;
+    expect(stage.Properties.RouteSettings).toMatchObject({
+      'POST /api/executions': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      'GET /api/health': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 1 },
+      'GET /api/runs': { ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 },
+    });
+  });
+
+  it('reserves concurrency for the query function only: readers cannot starve ingest and aggregation', () => {
+    const reserved = (context: Record<string, unknown>) =>
+      Object.entries(synth(context).template.findResources('AWS::Lambda::Function'))
+        .filter(([id]) => /^(apiingest|apiquery|aggregationaggregate)/.test(id))
+        .map(([id, fn]) => [id.replace(/[0-9A-F]{8}$/, ''), fn.Properties.ReservedConcurrentExecutions]);
+    expect(reserved({})).toEqual([
+      ['apiingest', undefined],
+      ['apiquery', 10],
+      ['aggregationaggregate', undefined],
+    ]);
+    expect(reserved({ queryReservedConcurrency: '25' })).toContainEqual(['apiquery', 25]);
+    expect(reserved({ queryReservedConcurrency: 'none' })).toContainEqual(['apiquery', undefined]);
+  });
+
   it('writes JSON access logs to a log group', () => {
     const { template } = synth();
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

@@ -101,6 +101,8 @@ describe('functions', () => {
             POWERTOOLS_SERVICE_NAME: 'fixer-agent-metrics',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             NODE_OPTIONS: '--enable-source-maps',
+            METRICS_NAMESPACE: metricNames.namespace,
+            STAGE: 'dev',
           }),
         },
         LoggingConfig: { LogGroup: expect.anything() },
@@ -122,12 +124,13 @@ describe('functions', () => {
     });
   });
 
-  it('gives aggregate the Aggregates table and the metrics namespace', () => {
-    synth().template.hasResourceProperties('AWS::Lambda::Function', {
+  it('gives aggregate the Aggregates table, the metrics namespace and the stage', () => {
+    synth({ stage: 'prod' }).template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           AGGREGATES_TABLE_NAME: Match.anyValue(),
           METRICS_NAMESPACE: metricNames.namespace,
+          STAGE: 'prod',
         }),
       },
     });
@@ -136,8 +139,7 @@ describe('functions', () => {
   it('gives query both tables and the success-rate alarm name', () => {
     const { template } = synth();
     const alarm = logicalIdOf(template, 'AWS::CloudWatch::Alarm', {
-      ThresholdMetricId: Match.absent(),
-      Metrics: Match.anyValue(),
+      AlarmDescription: Match.stringLikeRegexp('success rate below'),
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -256,10 +258,9 @@ describe('least privilege', () => {
     });
   });
 
-  it('lets aggregate update Aggregates, read the stream, fill its DLQ and publish only into its namespace', () => {
+  it('lets aggregate update Aggregates, read the stream and fill its DLQ; its metrics need no grant (EMF)', () => {
     const statements = roleStatements('aggregationaggregaterole');
     expect(actions(statements)).toEqual([
-      'cloudwatch:PutMetricData',
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
@@ -272,9 +273,6 @@ describe('least privilege', () => {
       'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ]);
-    expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': metricNames.namespace },
-    });
     expect(statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'))?.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^dataaggregates/), 'Arn'],
     });
@@ -299,6 +297,29 @@ describe('least privilege', () => {
     expect(resources.some((r) => /dataexecutions.*\/index\/byStartTime/.test(r))).toBe(true);
     expect(resources.some((r) => /dataexecutions[^/]*"Arn"\]\}$/.test(r))).toBe(false);
     expect(resources.some((r) => /alarmssuccessrate.*"Arn"/.test(r))).toBe(true);
+  });
+
+  it.each([
+    ['prod', 'Retain'],
+    ['dev', 'Delete'],
+  ])('%s keeps every log group of the API and the functions on stack deletion: %s', (stage, policy) => {
+    const groups = synth({ stage }).template.findResources('AWS::Logs::LogGroup');
+    const ids = Object.keys(groups).filter((id) => /^(api|aggregation)/.test(id));
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'aggregationaggregatelogs',
+      'apiaccesslogs',
+      'apiingestlogs',
+      'apiquerylogs',
+    ]);
+    for (const id of ids) {
+      expect(groups[id]).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
+      expect(groups[id]!.Properties.RetentionInDays).toBe(90);
+    }
+  });
+
+  it('grants cloudwatch:PutMetricData to no one: custom metrics are EMF log lines', () => {
+    const all = policyStatements(synth().template).flatMap((s) => [s.Action].flat());
+    expect(all).not.toContain('cloudwatch:PutMetricData');
   });
 
   it('gives no function role an AWS managed policy', () => {

@@ -279,7 +279,7 @@ describe('exactly-once aggregation under injected delivery faults (DynamoDB Loca
       import('../../functions/query'),
     ]);
     query = queryModule.handler;
-    handler = aggregate.createAggregateHandler({ publishMetrics: async () => undefined });
+    handler = aggregate.createAggregateHandler({ emfSink: () => undefined });
     decode = keys.decodeAggregateItem;
     runSchema = runItem.runImageSchema;
     toItem = runItem.toRunItem;

@@ -10,7 +10,8 @@ describe('ingest → stream → aggregate → summary on DynamoDB Local', () => 
     query: Callable<typeof import('../../functions/query').handler>;
     aggregate: ReturnType<typeof import('../../functions/aggregate').createAggregateHandler>;
   };
-  const published: unknown[] = [];
+  /** EMF documents the aggregate function emitted. */
+  const published: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
     fixture = await startDynamoFixture();
@@ -21,7 +22,7 @@ describe('ingest → stream → aggregate → summary on DynamoDB Local', () => 
       query: asFunction('query', (await import('../../functions/query')).handler),
       aggregate: asFunction(
         'aggregate',
-        createAggregateHandler({ publishMetrics: async (input) => void published.push(input) }),
+        createAggregateHandler({ emfSink: (line) => void published.push(JSON.parse(line)) }),
       ),
     };
   });
@@ -59,6 +60,13 @@ describe('ingest → stream → aggregate → summary on DynamoDB Local', () => 
     expect(summary).toMatchObject({ executions: 1, successes: 1, failures: 0, successRate: 1 });
     expect(summary.cost.totalUsd).toBe(0.25);
     expect(summary.durationMs.avg).toBe(60_000);
-    expect(published.length).toBe(1);
+    // One document overall and one for the model, from the first delivery only.
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatchObject({
+      service: 'fixer-agent-metrics',
+      Stage: 'local',
+      Executions: 1,
+      Failures: 0,
+    });
   });
 });

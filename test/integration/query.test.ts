@@ -4,6 +4,7 @@
  * every GET endpoint is compared with the truth computed from the raw runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setDefaultEmfSink } from '../../functions/store/metrics-emitter';
 import { asFunction, type Callable, runAs, withoutGrant } from '../../local/permission-guard';
 import { type DynamoFixture, enforceRoles, startDynamoFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
@@ -69,7 +70,7 @@ describe('query API on DynamoDB Local', () => {
     handlers = {
       ingest: asFunction('ingest', (await import('../../functions/ingest')).handler) as never,
       query: asFunction('query', rawQuery),
-      aggregate: asFunction('aggregate', createAggregateHandler({ publishMetrics: async () => undefined })),
+      aggregate: asFunction('aggregate', createAggregateHandler({ emfSink: () => undefined })),
     };
     // The recent runs feed the alarm: 12 successes and 3 failures in the last
     // 50 minutes. Each ends by now: ingest refuses runs that end in the future.
@@ -126,8 +127,16 @@ describe('query API on DynamoDB Local', () => {
     const event = httpEvent('GET', '/api/summary', {
       query: { from: '2026-10-28', to: '2026-11-03', tz: 'America/New_York' },
     });
-    const response = await runAs('query', () => rawQuery(event, lambdaContext), withoutBatchGet);
+    const emitted: string[] = [];
+    setDefaultEmfSink((line) => void emitted.push(line));
+    const response = await runAs('query', () => rawQuery(event, lambdaContext), withoutBatchGet).finally(() =>
+      setDefaultEmfSink(undefined),
+    );
     expect(response.statusCode).toBe(500);
+    // Lambda counts that as a success; the handler's own metric is what the 5xx alarm reads.
+    expect(emitted.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ Function: 'query', ServerErrorResponses: 1 }),
+    ]);
     const granted = await runAs('query', () => rawQuery(event, lambdaContext));
     expect(granted.statusCode).toBe(200);
   });

@@ -31,7 +31,8 @@ const dynamodb = mockClient(DynamoDBClient);
 const SHARD = 'shardId-00000001700000000000-aaaaaaaa';
 
 let table: FakeAggregatesTable;
-let published: unknown[];
+/** EMF lines the handler emitted. */
+let published: string[];
 /** UpdateItem calls that succeed before the next one "crashes" the invocation; Infinity = no crash. */
 let writesBeforeCrash: number;
 
@@ -46,7 +47,8 @@ function useFakeTable(): void {
 
 const aggregate = createAggregateHandler({
   aggregatesTableName: 'Aggregates',
-  publishMetrics: async (input) => void published.push(input),
+  stage: 'prod',
+  emfSink: (line) => void published.push(line),
 });
 const deliver = (records: DynamoDBRecord[], shardId: string | null = SHARD) =>
   aggregate({ Records: records, ...(shardId ? { shardId } : {}) } as AggregateEvent);
@@ -174,25 +176,51 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 
-  it('publishes one PutMetricData per batch and nothing for a replay', async () => {
+  it('emits one EMF document overall and one per model per batch, with the stage, and nothing for a replay', async () => {
     const records = sampleRecords();
     await deliver(records);
     await deliver(records);
-    expect(published).toHaveLength(1);
+    const documents = published.map((line) => JSON.parse(line));
+    expect(documents).toHaveLength(4);
+    const [overall, ...perModel] = documents;
+    expect(overall._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'FixerAgent',
+        Dimensions: [['service', 'Stage']],
+        Metrics: [
+          { Name: 'Executions', Unit: 'Count' },
+          { Name: 'Failures', Unit: 'Count' },
+          { Name: 'CostUsd', Unit: 'None' },
+        ],
+      },
+    ]);
+    expect(overall).toMatchObject({ service: 'fixer-agent-metrics', Stage: 'prod' });
+    expect(perModel.map((document) => document._aws.CloudWatchMetrics[0].Dimensions)).toEqual(
+      Array(3).fill([['service', 'Stage', 'Model']]),
+    );
+    expect(perModel.map((document) => document.Model).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(perModel.reduce((sum, document) => sum + document.Executions, 0)).toBe(overall.Executions);
   });
 
-  it('logs a failed publish and still succeeds', async () => {
+  it('logs and counts a metric it cannot emit, and still succeeds', async () => {
+    const lines: string[] = [];
     const failing = createAggregateHandler({
       aggregatesTableName: 'Aggregates',
-      publishMetrics: async () => {
-        throw new Error('CloudWatch is down');
+      emfSink: (line) => {
+        lines.push(line);
+        if (lines.length === 1) throw new Error('stdout is closed');
       },
     });
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const response = await failing({ Records: sampleRecords(), shardId: SHARD } as AggregateEvent);
     expect(response.batchItemFailures).toEqual([]);
     expect(Object.keys(table.snapshot()).length).toBeGreaterThan(0);
-    warn.mockRestore();
+    // The failed overall document is followed by the failure count, then the three models.
+    const [, failure, ...models] = lines.map((line) => JSON.parse(line));
+    expect(failure).toMatchObject({ MetricsEmitFailures: 1, Stage: 'local', service: 'fixer-agent-metrics' });
+    expect(failure._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'Stage']]);
+    expect(models).toHaveLength(3);
+    error.mockRestore();
   });
 
   it('refuses records without a shard id rather than mixing shards under one watermark', async () => {
@@ -232,7 +260,7 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     });
     const patient = createAggregateHandler({
       aggregatesTableName: 'Aggregates',
-      publishMetrics: async () => undefined,
+      emfSink: () => undefined,
       retry: { baseDelayMs: 1, maxDelayMs: 1, sleep: async () => undefined },
     });
     const records = [streamRecord('INSERT', 1, { newImage: runImage() })];

@@ -46,7 +46,7 @@ async function snapshotAfter(batch: ReturnType<typeof records>) {
   table = new FakeAggregatesTable();
   const handler = createAggregateHandler({
     aggregatesTableName: 'Aggregates',
-    publishMetrics: async () => {},
+    emfSink: () => {},
   });
   const response = await handler({
     Records: batch,

@@ -49,7 +49,7 @@ describe('rebuild figures', () => {
     );
     const handler = createAggregateHandler({
       aggregatesTableName: 'Aggregates',
-      publishMetrics: async () => {},
+      emfSink: () => {},
     });
     for (let start = 0; start < runs.length; start += 7)
       await handler({

@@ -32,7 +32,7 @@ let updatesOfHugeHour: number;
 
 const aggregate = createAggregateHandler({
   aggregatesTableName: 'Aggregates',
-  publishMetrics: async () => undefined,
+  emfSink: () => undefined,
   retry: { attempts: 3, baseDelayMs: 0, sleep: async () => undefined },
 });
 

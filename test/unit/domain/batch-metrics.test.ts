@@ -3,8 +3,6 @@ import { batchMetrics } from '../../../functions/domain/batch-metrics';
 import { runDeltasOf } from '../../../functions/domain/deltas';
 import { runImage } from '../aggregate/runs';
 
-const at = new Date('2026-11-01T10:20:00Z');
-
 function deltasOf(...runs: ReturnType<typeof runImage>[]) {
   const total = new Map<string, number | bigint>();
   for (const run of runs)
@@ -21,35 +19,35 @@ function deltasOf(...runs: ReturnType<typeof runImage>[]) {
 }
 
 describe('batchMetrics', () => {
-  it('publishes executions, failures and cost overall and per model in one call', () => {
-    const metrics = batchMetrics(
-      [
-        {
-          model: 'a',
-          deltas: deltasOf(
-            runImage({ model: 'a' }),
-            runImage({ model: 'a', status: 'failure', costNanos: 5n }),
-          ),
-        },
-        { model: 'b', deltas: deltasOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
-      ],
-      'FixerAgent',
-      at,
-    );
+  it('gives executions, failures and cost overall and per model, one document each', () => {
+    const documents = batchMetrics([
+      {
+        model: 'a',
+        deltas: deltasOf(
+          runImage({ model: 'a' }),
+          runImage({ model: 'a', status: 'failure', costNanos: 5n }),
+        ),
+      },
+      { model: 'b', deltas: deltasOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
+    ]);
     const value = (name: string, model?: string) =>
-      metrics?.MetricData.find(
-        (datum) => datum.MetricName === name && (datum.Dimensions?.[0]?.Value ?? undefined) === model,
-      )?.Value;
-    expect(metrics?.Namespace).toBe('FixerAgent');
+      documents
+        .find((document) => document.dimensions?.Model === model)
+        ?.samples.find((sample) => sample.name === name)?.value;
+    expect(documents.map((document) => document.dimensions)).toEqual([
+      undefined,
+      { Model: 'a' },
+      { Model: 'b' },
+    ]);
     expect(value('Executions')).toBe(3);
     expect(value('Failures')).toBe(1);
     expect(value('CostUsd')).toBe(1.012345005);
     expect(value('Executions', 'a')).toBe(2);
     expect(value('Failures', 'b')).toBe(0);
-    expect(metrics?.MetricData).toHaveLength(9);
+    expect(documents.flatMap((document) => document.samples)).toHaveLength(9);
   });
 
-  it('publishes nothing when nothing was applied (a replayed batch)', () => {
-    expect(batchMetrics([{ model: 'a', deltas: new Map() }], 'FixerAgent', at)).toBeNull();
+  it('gives nothing when nothing was applied (a replayed batch)', () => {
+    expect(batchMetrics([{ model: 'a', deltas: new Map() }])).toEqual([]);
   });
 });

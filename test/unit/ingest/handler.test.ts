@@ -5,7 +5,7 @@ import {
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runRecord } from '../../support/events';
-import { dynamo, ingestEvent, invoke, post } from './ingest-harness';
+import { dynamo, emfLines, ingestEvent, invoke, post } from './ingest-harness';
 
 const throttled = () =>
   new ProvisionedThroughputExceededException({
@@ -387,6 +387,38 @@ describe('POST /api/executions', () => {
         body: { error: 'internal_error', message: 'internal error; see the logs' },
       });
       expect(puts()).toHaveLength(1);
+    });
+  });
+
+  describe('metrics', () => {
+    it('counts each 5xx it answers itself (ServerErrorResponses, Function=ingest), and no 2xx or 4xx', async () => {
+      emfLines.length = 0;
+      expect((await post(runRecord())).status).toBe(202);
+      expect((await post({ executions: 'none' })).status).toBe(400);
+      expect(emfLines).toEqual([]);
+
+      dynamo.on(PutCommand).rejects(throttled());
+      expect((await post(runRecord())).status).toBe(503);
+      dynamo.on(PutCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+      expect((await post(runRecord())).status).toBe(500);
+
+      const documents = emfLines.map((line) => JSON.parse(line));
+      expect(documents).toHaveLength(2);
+      for (const document of documents) {
+        expect(document).toMatchObject({
+          service: 'fixer-agent-metrics',
+          Stage: 'local',
+          Function: 'ingest',
+          ServerErrorResponses: 1,
+        });
+        expect(document._aws.CloudWatchMetrics).toEqual([
+          {
+            Namespace: 'FixerAgent',
+            Dimensions: [['service', 'Stage', 'Function']],
+            Metrics: [{ Name: 'ServerErrorResponses', Unit: 'Count' }],
+          },
+        ]);
+      }
     });
   });
 

@@ -20,8 +20,14 @@ export const dynamo = mockClient(DynamoDBDocumentClient);
 
 const { createIngestHandler } = await import('../../../functions/ingest');
 
+/** The EMF lines the handler emitted; tests empty it as they need. */
+export const emfLines: string[] = [];
+
 /** Retries at once: tests assert behaviour, never timing. */
-export const handler = createIngestHandler({ retry: { sleep: async () => undefined } });
+export const handler = createIngestHandler({
+  retry: { sleep: async () => undefined },
+  emfSink: (line) => void emfLines.push(line),
+});
 
 export interface PostOptions {
   readonly method?: string;

@@ -3,6 +3,7 @@ import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../../functions/domain/cursor';
+import { setDefaultEmfSink } from '../../../functions/store/metrics-emitter';
 import { httpEvent, lambdaContext } from '../../support/events';
 
 vi.hoisted(() => {
@@ -42,6 +43,27 @@ const cursorAt = (iso: string) => {
   const startMs = Date.parse(iso);
   return encodeCursor({ position: `${String(startMs).padStart(15, '0')}#r-1` });
 };
+
+describe('GET /api/* metrics', () => {
+  it('counts a 5xx it answers itself (ServerErrorResponses, Function=query), with the stage', async () => {
+    const lines: string[] = [];
+    setDefaultEmfSink((line) => void lines.push(line));
+    try {
+      dynamodb.on(QueryCommand).resolves({ Items: [], Count: 0 });
+      expect((await get('/api/summary', { tz: 'Mars/Olympus' })).status).toBe(400);
+      expect(lines).toEqual([]);
+      dynamodb
+        .on(QueryCommand)
+        .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+      expect((await get('/api/summary')).status).toBe(500);
+    } finally {
+      setDefaultEmfSink(undefined);
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ Stage: 'local', Function: 'query', ServerErrorResponses: 1 }),
+    ]);
+  });
+});
 
 describe('GET /api/* bad queries', () => {
   it.each([
