@@ -155,7 +155,7 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     }
     const appliedHours = results
       .filter((result) => result.item.granularity === 'hour')
-      .map((result) => ({ model: result.item.model, deltas: result.applied }));
+      .map((result) => ({ model: result.item.model, delta: result.applied }));
     // Never throws: a metric that cannot be emitted is logged and counted, and the counters stand.
     metrics.emit(batchMetrics(appliedHours));
     logger.info('batch aggregated', {

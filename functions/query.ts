@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { loadQueryConfig } from './config';
 import { alarmRule, alarmWindow, countAlarmWindow, evaluateAlarm } from './domain/alarm-rule';
 import { BASELINE_BUCKETS } from './domain/anomalies';
+import type { RunStatus } from './domain/counters';
 import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
 import { errorsBody } from './domain/errors-report';
@@ -34,7 +35,6 @@ import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/
 import { countServerErrors, type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
 import { csvResponse, jsonResponse } from './http/response';
 import type { HEALTH_PATH, ReadPath } from './http/routes';
-import type { RunStatus } from './store/aggregate-keys';
 import {
   counterBucketsOf,
   errorBucketsOf,

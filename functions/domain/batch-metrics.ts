@@ -4,9 +4,8 @@
  * plain data; functions/store/metrics-emitter.ts writes it as Embedded Metric
  * Format, with the stage dimension every custom metric carries.
  */
-import { counterAttribute } from '../store/aggregate-keys';
 import { metricNames } from './alarm-rule';
-import type { AttributeDeltas } from './deltas';
+import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
 
 export interface MetricSample {
@@ -31,25 +30,19 @@ interface Totals {
   costNanos: bigint;
 }
 
-const amount = (deltas: AttributeDeltas, attribute: string) => deltas.get(attribute) ?? 0;
-
 /**
  * One document overall and one per model; empty when nothing was applied.
  * `applied` holds the deltas applied to hour items (day items repeat them).
  */
-export function batchMetrics(
-  applied: readonly { model: string; deltas: AttributeDeltas }[],
-): MetricDocument[] {
+export function batchMetrics(applied: readonly { model: string; delta: ItemDelta }[]): MetricDocument[] {
   const byModel = new Map<string, Totals>();
-  for (const { model, deltas } of applied) {
-    if (deltas.size === 0) continue;
+  for (const { model, delta } of applied) {
+    if (countsNothing(delta)) continue;
     const totals = byModel.get(model) ?? { executions: 0, failures: 0, costNanos: 0n };
-    const failures = Number(amount(deltas, counterAttribute('failure', 'executions')));
-    totals.executions += Number(amount(deltas, counterAttribute('success', 'executions'))) + failures;
-    totals.failures += failures;
-    totals.costNanos +=
-      BigInt(amount(deltas, counterAttribute('success', 'costNanos'))) +
-      BigInt(amount(deltas, counterAttribute('failure', 'costNanos')));
+    const { success, failure } = delta.byStatus;
+    totals.executions += success.counters.executions + failure.counters.executions;
+    totals.failures += failure.counters.failures;
+    totals.costNanos += success.counters.costNanos + failure.counters.costNanos;
     byModel.set(model, totals);
   }
   if (byModel.size === 0) return [];

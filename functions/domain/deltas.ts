@@ -9,21 +9,17 @@
  * batch that an item has not seen yet; see functions/store/aggregates-store.ts.
  */
 import {
-  type AggregateKey,
-  aggregateKey,
-  combineAmounts,
-  counterAttribute,
-  errorAttribute,
-  extremumAttribute,
-  extremumOf,
-  type Granularity,
-  histogramAttribute,
-  keyId,
-  minuteAttribute,
-  type StoredCounter,
-} from '../store/aggregate-keys';
-import type { RunImage } from '../store/run-item';
-import { bucketAttribute } from './sketch';
+  addCounters,
+  type CountedRun,
+  type Counters,
+  emptyCounters,
+  isZeroCounters,
+  RUN_STATUSES,
+  type RunStatus,
+  runCounters,
+} from './counters';
+import type { Granularity } from './query-range';
+import { bucketAttribute, type Extent, type Histogram, widenExtent } from './sketch';
 import { utcDayKey, utcHourKey } from './time';
 
 /** Failures reported without an errorType are counted under this name. */
@@ -33,14 +29,14 @@ export type ChangeKind = 'INSERT' | 'MODIFY' | 'REMOVE';
 
 export interface RunChange {
   readonly kind: ChangeKind;
-  readonly oldRun?: RunImage;
-  readonly newRun?: RunImage;
+  readonly oldRun?: CountedRun;
+  readonly newRun?: CountedRun;
   /** True when DynamoDB's TTL process deleted the item. */
   readonly expiredByTtl: boolean;
 }
 
 export interface SignedRun {
-  readonly run: RunImage;
+  readonly run: CountedRun;
   readonly sign: 1 | -1;
 }
 
@@ -59,123 +55,113 @@ export function signedRunsOf(change: RunChange): SignedRun[] {
   }
 }
 
-/**
- * The counters of one (bucket, model, status), as the query side reads them.
- * All are plain integers except costNanos, a bigint so that sums stay exact
- * past 2^53. See aggregate-keys.ts for how they are stored.
- */
-export interface Counters {
-  executions: number;
-  successes: number;
-  failures: number;
-  costNanos: bigint;
-  unknownCostRuns: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  llmCalls: number;
-  toolCalls: number;
-  /** Summed over successful runs only: "files modified per successful run". */
-  filesModified: number;
-  durationMsSum: number;
+/** What a set of runs of one status adds to an aggregate item (negative when removed). */
+export interface StatusDelta {
+  readonly counters: Counters;
+  /** Duration sketch bucket (see sketch.ts) → runs. */
+  readonly histogram: Histogram;
+  /**
+   * Shortest and longest duration of the runs added. Only an added run can
+   * widen an item's extent; a removed one leaves it as a bound (see sketch.ts).
+   */
+  extent?: Extent;
+  /** Runs by the minute of the hour (0–59) they started in; hour items only (what GET /api/alarm reads). */
+  readonly perMinute: Map<number, number>;
 }
 
-/** All counters at zero. */
-export function emptyCounters(): Counters {
-  return {
-    executions: 0,
-    successes: 0,
-    failures: 0,
-    costNanos: 0n,
-    unknownCostRuns: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    llmCalls: 0,
-    toolCalls: 0,
-    filesModified: 0,
-    durationMsSum: 0,
-  };
+/** What runs add to (or, signed, remove from) one aggregate item. */
+export interface ItemDelta {
+  readonly byStatus: Record<RunStatus, StatusDelta>;
+  /** Failed runs by error type (Unknown without one). */
+  readonly errors: Map<string, number>;
 }
 
-export const COUNTER_NAMES = [
-  'executions',
-  'successes',
-  'failures',
-  'costNanos',
-  'unknownCostRuns',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheWriteTokens',
-  'llmCalls',
-  'toolCalls',
-  'filesModified',
-  'durationMsSum',
-] as const satisfies readonly (keyof Counters)[];
-
-/** Attribute name → delta, in the item layout of aggregate-keys.ts. */
-export type AttributeDeltas = Map<string, number | bigint>;
-
-function addTo(deltas: AttributeDeltas, attribute: string, amount: number | bigint): void {
-  const current = deltas.get(attribute);
-  deltas.set(attribute, current === undefined ? amount : combineAmounts(attribute, current, amount));
+/** A delta that changes nothing. */
+export function emptyDelta(): ItemDelta {
+  const status = (): StatusDelta => ({
+    counters: emptyCounters(),
+    histogram: new Map(),
+    perMinute: new Map(),
+  });
+  return { byStatus: { success: status(), failure: status() }, errors: new Map() };
 }
 
-/** The deltas one run (signed) makes to its (bucket, model) aggregate item. */
-export function runDeltasOf({ run, sign }: SignedRun): AttributeDeltas {
-  const status = run.status;
-  const attribute = (counter: StoredCounter) => counterAttribute(status, counter);
-  const deltas: AttributeDeltas = new Map<string, number | bigint>([
-    [attribute('executions'), sign],
-    [attribute('unknownCostRuns'), run.costNanos === undefined ? sign : 0],
-    [attribute('inputTokens'), sign * run.inputTokens],
-    [attribute('outputTokens'), sign * run.outputTokens],
-    [attribute('cacheReadTokens'), sign * run.cacheReadTokens],
-    [attribute('cacheWriteTokens'), sign * run.cacheWriteTokens],
-    [attribute('llmCalls'), sign * run.llmCalls],
-    [attribute('toolCalls'), sign * run.toolCalls],
-    [attribute('durationMsSum'), sign * run.durationMs],
-    [histogramAttribute(status, bucketAttribute(run.durationMs)), sign],
-  ]);
-  if (run.costNanos !== undefined) deltas.set(attribute('costNanos'), BigInt(sign) * run.costNanos);
-  // Only an added run can widen the extent; a removed one leaves it as a bound (see sketch.ts).
-  if (sign === 1) {
-    deltas.set(extremumAttribute(status, 'min'), run.durationMs);
-    deltas.set(extremumAttribute(status, 'max'), run.durationMs);
+const addTo = <K>(into: Map<K, number>, key: K, amount: number) =>
+  into.set(key, (into.get(key) ?? 0) + amount);
+
+/** Adds `other` into `into` (changed in place): counts add up, extents widen. */
+export function addDelta(into: ItemDelta, other: ItemDelta): ItemDelta {
+  for (const status of RUN_STATUSES) {
+    const a = into.byStatus[status];
+    const b = other.byStatus[status];
+    addCounters(a.counters, b.counters);
+    for (const [bucket, count] of b.histogram) addTo(a.histogram, bucket, count);
+    for (const [minute, count] of b.perMinute) addTo(a.perMinute, minute, count);
+    a.extent = widenExtent(a.extent, b.extent);
   }
-  if (status === 'success') deltas.set(attribute('filesModified'), sign * run.filesModified);
-  else deltas.set(errorAttribute(run.errorType ?? UNKNOWN_ERROR_TYPE), sign);
-  return deltas;
+  for (const [errorType, count] of other.errors) addTo(into.errors, errorType, count);
+  return into;
+}
+
+/** Leaves out the zero counts of maps (changed in place); counters stay. */
+function dropZeros(delta: ItemDelta): ItemDelta {
+  const prune = <K>(map: Map<K, number>) => {
+    for (const [key, count] of map) if (count === 0) map.delete(key);
+  };
+  for (const status of RUN_STATUSES) {
+    prune(delta.byStatus[status].histogram);
+    prune(delta.byStatus[status].perMinute);
+  }
+  prune(delta.errors);
+  return delta;
+}
+
+/** Whether a delta counts nothing: every count zero (it may still carry an extent). */
+export function countsNothing(delta: ItemDelta): boolean {
+  const zero = (map: ReadonlyMap<unknown, number>) => [...map.values()].every((count) => count === 0);
+  return (
+    zero(delta.errors) &&
+    RUN_STATUSES.every((status) => {
+      const part = delta.byStatus[status];
+      return isZeroCounters(part.counters) && zero(part.histogram) && zero(part.perMinute);
+    })
+  );
+}
+
+/**
+ * What one run (signed) adds to its aggregate items: counters, duration
+ * bucket and, when added, its duration as the extent, all under its status;
+ * a failure also under its error type. `minute` adds the run to its minute of
+ * the hour (hour items).
+ */
+export function runDeltaOf({ run, sign }: SignedRun, options: { minute?: boolean } = {}): ItemDelta {
+  const delta = emptyDelta();
+  const part = delta.byStatus[run.status];
+  addCounters(part.counters, runCounters(run, sign));
+  part.histogram.set(bucketAttribute(run.durationMs), sign);
+  if (sign === 1) part.extent = { minMs: run.durationMs, maxMs: run.durationMs };
+  if (options.minute) part.perMinute.set(new Date(run.startMs).getUTCMinutes(), sign);
+  if (run.status === 'failure') delta.errors.set(run.errorType ?? UNKNOWN_ERROR_TYPE, sign);
+  return delta;
 }
 
 /** One record's share of one aggregate item. */
 export interface ItemContribution {
   readonly sequence: string;
-  readonly deltas: AttributeDeltas;
+  readonly delta: ItemDelta;
 }
 
 /** Everything a batch does to one aggregate item, record by record, in sequence order. */
 export interface PendingItem {
-  readonly key: AggregateKey;
   readonly granularity: Granularity;
   readonly model: string;
+  /** `2026-11-01T13` (hour) or `2026-11-01` (day), UTC. */
   readonly bucket: string;
   readonly contributions: ItemContribution[];
 }
 
-function countsNothing(deltas: AttributeDeltas): boolean {
-  for (const attribute of deltas.keys()) if (extremumOf(attribute) === undefined) return false;
-  return true;
-}
-
-function dropZeros(deltas: AttributeDeltas): AttributeDeltas {
-  for (const [attribute, amount] of deltas)
-    if ((amount === 0 || amount === 0n) && extremumOf(attribute) === undefined) deltas.delete(attribute);
-  return deltas;
-}
+const itemId = (granularity: Granularity, model: string, bucket: string) =>
+  `${granularity}\u0000${model}\u0000${bucket}`;
 
 /**
  * Pre-aggregates a batch: for every aggregate item the batch touches, the
@@ -194,20 +180,19 @@ export class BatchAccumulator {
   add(sequence: string, change: RunChange): void {
     const touched = new Set<PendingItem>();
     for (const signed of signedRunsOf(change)) {
-      const deltas = runDeltasOf(signed);
-      const { startMs, model, status } = signed.run;
-      touched.add(this.contribute('day', model, utcDayKey(startMs), sequence, deltas));
+      const { startMs, model } = signed.run;
+      touched.add(this.contribute('day', model, utcDayKey(startMs), sequence, runDeltaOf(signed)));
       // Hour items also count runs per minute, so the alarm's trailing hour reads two items.
-      const minute = new Date(startMs).getUTCMinutes();
-      deltas.set(minuteAttribute(status, minute), signed.sign);
-      touched.add(this.contribute('hour', model, utcHourKey(startMs), sequence, deltas));
+      const hour = runDeltaOf(signed, { minute: true });
+      touched.add(this.contribute('hour', model, utcHourKey(startMs), sequence, hour));
     }
     for (const item of touched) {
       const last = item.contributions[item.contributions.length - 1];
       // A change with no net count (a correction of errorMessage only) has no
       // contribution, even though its run's duration is in the extent again.
-      if (last && countsNothing(dropZeros(last.deltas))) item.contributions.pop();
-      if (item.contributions.length === 0) this.items.delete(keyId(item.key));
+      if (last && countsNothing(dropZeros(last.delta))) item.contributions.pop();
+      if (item.contributions.length === 0)
+        this.items.delete(itemId(item.granularity, item.model, item.bucket));
     }
   }
 
@@ -216,22 +201,20 @@ export class BatchAccumulator {
     model: string,
     bucket: string,
     sequence: string,
-    deltas: AttributeDeltas,
+    delta: ItemDelta,
   ): PendingItem {
-    const key = aggregateKey(granularity, model, bucket);
-    const id = keyId(key);
+    const id = itemId(granularity, model, bucket);
     let item = this.items.get(id);
     if (!item) {
-      item = { key, granularity, model, bucket, contributions: [] };
+      item = { granularity, model, bucket, contributions: [] };
       this.items.set(id, item);
     }
     const last = item.contributions[item.contributions.length - 1];
-    if (last && last.sequence === sequence) {
-      for (const [attribute, amount] of deltas) addTo(last.deltas, attribute, amount);
-    } else {
+    if (last && last.sequence === sequence) addDelta(last.delta, delta);
+    else {
       if (last && last.sequence > sequence)
         throw new RangeError(`records out of sequence order at ${sequence}`);
-      item.contributions.push({ sequence, deltas: new Map(deltas) });
+      item.contributions.push({ sequence, delta });
     }
     return item;
   }
@@ -248,15 +231,15 @@ export class BatchAccumulator {
 
 /**
  * Sums the contributions newer than `watermark` (padded sequence, exclusive).
- * Attributes whose net change is zero are left out; the result may be empty
- * even when there are newer contributions (they cancel out), and the writer
- * must still move the watermark past them (see aggregates-store.ts).
+ * Zero counts are left out; the result may count nothing even when there are
+ * newer contributions (they cancel out), and the writer must still move the
+ * watermark past them (see aggregates-store.ts).
  */
-export function sumContributions(item: PendingItem, watermark?: string): AttributeDeltas {
-  const total: AttributeDeltas = new Map();
+export function sumContributions(item: PendingItem, watermark?: string): ItemDelta {
+  const total = emptyDelta();
   for (const contribution of item.contributions) {
     if (watermark !== undefined && contribution.sequence <= watermark) continue;
-    for (const [attribute, amount] of contribution.deltas) addTo(total, attribute, amount);
+    addDelta(total, contribution.delta);
   }
   return dropZeros(total);
 }

@@ -2,10 +2,7 @@
  * Derived figures, exactly as API.md defines them. A rate with a zero
  * denominator is null, never NaN or Infinity.
  */
-import { COUNTER_NAMES, type Counters, emptyCounters } from './deltas';
-
-export { emptyCounters };
-
+import { addCounters, type Counters, emptyCounters } from './counters';
 import { nanosToUsd } from './money';
 import { type Extent, type Histogram, mergeHistogram, percentiles, widenExtent } from './sketch';
 
@@ -22,23 +19,6 @@ export function costPer(costNanos: bigint, units: number): number | null {
   const divisor = BigInt(units);
   const quotient = costNanos / divisor;
   return nanosToUsd(2n * (costNanos % divisor) >= divisor ? quotient + 1n : quotient);
-}
-
-export function addCounters(into: Counters, other: Readonly<Counters>): Counters {
-  into.executions += other.executions;
-  into.successes += other.successes;
-  into.failures += other.failures;
-  into.costNanos += other.costNanos;
-  into.unknownCostRuns += other.unknownCostRuns;
-  into.inputTokens += other.inputTokens;
-  into.outputTokens += other.outputTokens;
-  into.cacheReadTokens += other.cacheReadTokens;
-  into.cacheWriteTokens += other.cacheWriteTokens;
-  into.llmCalls += other.llmCalls;
-  into.toolCalls += other.toolCalls;
-  into.filesModified += other.filesModified;
-  into.durationMsSum += other.durationMsSum;
-  return into;
 }
 
 export function tokensOf(counters: Counters) {
@@ -107,12 +87,7 @@ export function addTotals(into: Totals, other: ReadonlyTotals): Totals {
  */
 export function addSignedTotals(into: Totals, other: ReadonlyTotals, sign: 1 | -1): Totals {
   if (sign === 1) return addTotals(into, other);
-  const a = into.counters;
-  const b = other.counters;
-  for (const name of COUNTER_NAMES) {
-    if (name === 'costNanos') a.costNanos -= b.costNanos;
-    else a[name] -= b[name];
-  }
+  addCounters(into.counters, other.counters, -1);
   for (const [bucket, count] of other.histogram)
     into.histogram.set(bucket, (into.histogram.get(bucket) ?? 0) - count);
   // The extent stays: it held the runs before, so it holds the ones left.

@@ -22,14 +22,14 @@
  *   c         counters and error counts (S): a JSON object of name → decimal
  *             string, with the names below (`{"e:Timeout":"2","sn":"40",…}`)
  *   hs / hf   duration histogram of successful / failed runs (S, see
- *             packHistogram in sketch.ts)
+ *             packed-histogram.ts)
  *   w:<shard> exactly-once watermark (S), see aggregates-store.ts
  *   v         version (S), a new random token on every write
  *
- * Names inside `c`, and in a batch's deltas:
+ * Names inside `c`:
  *
- *   s<code> / f<code>   counter of successful / failed runs, code below
- *   s<d…> / f<d…>       duration histogram bucket (`sd412`, `fdz`; deltas only)
+ *   s<code> / f<code>   counter of successful / failed runs, code of the
+ *                       counter table (domain/counters.ts): `sn` executions
  *   sq<mm> / fq<mm>     runs that started in minute mm (00–59) of the hour
  *                       (hour items only; what GET /api/alarm reads)
  *   smn / fmn, smx / fmx  shortest / longest duration in ms (see Extent in
@@ -38,27 +38,27 @@
  *                       MAX_ERROR_TYPES_PER_ITEM of them (domain/error-counts.ts)
  *   eo                  failed runs of the error types not listed
  *
- * Items written before figures were packed hold each of these names as a
- * number attribute of its own instead. Reads add those in, and writes never
- * touch them again, so such items stay exact.
- *
- *   code  n executions   c costNanos   u unknownCostRuns   i inputTokens
- *         o outputTokens r cacheReadTokens w cacheWriteTokens l llmCalls
- *         t toolCalls    f filesModified (successful runs) ms durationMsSum
+ * The counter codes (`n` executions, `c` costNanos, …) are those of the
+ * counter table, domain/counters.ts. This module is the only one that knows
+ * these names: the domain hands over typed deltas (domain/deltas.ts) and
+ * gets typed figures back.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type AttributeDeltas, type Counters, emptyCounters } from '../domain/deltas';
-import { addErrorCounts } from '../domain/error-counts';
 import {
-  type Extent,
-  type Histogram,
-  isBucketAttribute,
-  mergeHistogram,
-  unpackHistogram,
-} from '../domain/sketch';
-
-export type Granularity = 'hour' | 'day';
-export type RunStatus = 'success' | 'failure';
+  COUNTER_NAMES,
+  COUNTERS,
+  type CounterName,
+  type Counters,
+  emptyCounters,
+  RUN_STATUSES,
+  type RunStatus,
+  withStatusCounts,
+} from '../domain/counters';
+import type { ItemDelta, PendingItem } from '../domain/deltas';
+import { addErrorCounts } from '../domain/error-counts';
+import type { Granularity } from '../domain/query-range';
+import type { Extent, Histogram } from '../domain/sketch';
+import { unpackHistogram } from './packed-histogram';
 
 export const MODELS_PK = 'MODELS';
 export const HOUR_KEY_LENGTH = 13; // 2026-11-01T13
@@ -80,34 +80,27 @@ export function aggregateKey(granularity: Granularity, model: string, bucket: st
   return { pk: aggregateSeriesPk(granularity, model), sk: bucket };
 }
 
+/** The key of a batch's pending item. */
+export function aggregateKeyOf(item: Pick<PendingItem, 'granularity' | 'model' | 'bucket'>): AggregateKey {
+  return aggregateKey(item.granularity, item.model, item.bucket);
+}
+
 /** A stable string for a key, for use in Maps. */
 export function keyId(key: AggregateKey): string {
   return `${key.pk}\u0000${key.sk}`;
 }
 
-/** The counters stored per status; executions/successes/failures all come from `n`. */
-export type StoredCounter = Exclude<keyof Counters, 'successes' | 'failures'>;
-
-export const COUNTER_CODES = {
-  executions: 'n',
-  costNanos: 'c',
-  unknownCostRuns: 'u',
-  inputTokens: 'i',
-  outputTokens: 'o',
-  cacheReadTokens: 'r',
-  cacheWriteTokens: 'w',
-  llmCalls: 'l',
-  toolCalls: 't',
-  filesModified: 'f',
-  durationMsSum: 'ms',
-} as const satisfies Record<StoredCounter, string>;
+/** The stored counters (those with a code) and their codes, from the counter table. */
+const STORED_COUNTERS = COUNTER_NAMES.flatMap((name): [CounterName, string][] => {
+  const code = COUNTERS[name].code;
+  return code === null ? [] : [[name, code]];
+});
 
 const STATUS_PREFIX = { success: 's', failure: 'f' } as const satisfies Record<RunStatus, string>;
 const ERROR_PREFIX = 'e:';
 /** Failed runs whose error type is not listed; no `e:` name can be it. */
 export const OTHER_ERRORS_NAME = 'eo';
 const WATERMARK_PREFIX = 'w:';
-export const RUN_STATUSES = ['success', 'failure'] as const satisfies readonly RunStatus[];
 export const VERSION_ATTRIBUTE = 'v';
 export const COUNTERS_ATTRIBUTE = 'c';
 /** The attribute holding one status's packed histogram. */
@@ -116,60 +109,56 @@ export const HISTOGRAM_ATTRIBUTES = { success: 'hs', failure: 'hf' } as const sa
   string
 >;
 
-export function counterAttribute(status: RunStatus, counter: StoredCounter): string {
-  return `${STATUS_PREFIX[status]}${COUNTER_CODES[counter]}`;
-}
+/** Names of counters, extents, minutes and error types in `c` or a batch's additions → amount. */
+export type NamedAmounts = Map<string, number | bigint>;
 
 /**
- * The name a histogram bucket goes by in a batch's deltas (`sd412`: status,
- * then a sketch bucket attribute such as `d412`, see sketch.ts), and the
- * attribute it had in items written before histograms were packed.
+ * A batch's typed delta in the item's names: what merges into the packed
+ * counters `c` (counters, extents, minutes, error types; zero counts left
+ * out) and the histogram deltas that merge into `hs` / `hf`.
  */
-export function histogramAttribute(status: RunStatus, bucket: string): string {
-  return `${STATUS_PREFIX[status]}${bucket}`;
-}
-
-/** The status and sketch bucket of a histogram delta name, or undefined for any other name. */
-function histogramBucketOf(name: string): { status: RunStatus; bucket: string } | undefined {
-  const status: RunStatus | undefined = name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
-  const bucket = name.slice(1);
-  return status !== undefined && isBucketAttribute(bucket) ? { status, bucket } : undefined;
-}
-
-/**
- * Splits a batch's deltas into what goes into the packed counters `c`
- * (counters, error types) and what goes into the packed histograms.
- */
-export function splitHistogramDeltas(deltas: AttributeDeltas): {
-  readonly additions: AttributeDeltas;
+export function encodeDelta(delta: ItemDelta): {
+  readonly additions: NamedAmounts;
   readonly histograms: Record<RunStatus, Histogram>;
 } {
-  const additions: AttributeDeltas = new Map();
+  const additions: NamedAmounts = new Map();
   const histograms: Record<RunStatus, Histogram> = { success: new Map(), failure: new Map() };
-  for (const [name, amount] of deltas) {
-    const histogramBucket = histogramBucketOf(name);
-    if (histogramBucket) histograms[histogramBucket.status].set(histogramBucket.bucket, Number(amount));
-    else additions.set(name, amount);
+  for (const status of RUN_STATUSES) {
+    const part = delta.byStatus[status];
+    const prefix = STATUS_PREFIX[status];
+    for (const [counter, code] of STORED_COUNTERS) {
+      const value = part.counters[counter];
+      if (value !== 0 && value !== 0n) additions.set(`${prefix}${code}`, value);
+    }
+    if (part.extent !== undefined) {
+      additions.set(extremumAttribute(status, 'min'), part.extent.minMs);
+      additions.set(extremumAttribute(status, 'max'), part.extent.maxMs);
+    }
+    for (const [minute, count] of part.perMinute)
+      if (count !== 0) additions.set(minuteAttribute(status, minute), count);
+    for (const [bucket, count] of part.histogram) if (count !== 0) histograms[status].set(bucket, count);
   }
+  for (const [errorType, count] of delta.errors)
+    if (count !== 0) additions.set(errorAttribute(errorType), count);
   return { additions, histograms };
 }
 
 const EXTREMUM_CODES = { min: 'mn', max: 'mx' } as const;
 
 /** The name of a status's shortest (`min`) or longest (`max`) duration. */
-export function extremumAttribute(status: RunStatus, which: 'min' | 'max'): string {
+function extremumAttribute(status: RunStatus, which: 'min' | 'max'): string {
   return `${STATUS_PREFIX[status]}${EXTREMUM_CODES[which]}`;
 }
 
 /** Whether a name holds a shortest or longest duration, which merge by min or max, not by sum. */
-export function extremumOf(name: string): 'min' | 'max' | undefined {
+function extremumOf(name: string): 'min' | 'max' | undefined {
   if (name.length !== 3 || (name[0] !== 's' && name[0] !== 'f')) return undefined;
   const code = name.slice(1);
   return code === EXTREMUM_CODES.min ? 'min' : code === EXTREMUM_CODES.max ? 'max' : undefined;
 }
 
 /** Combines two amounts of one name: min or max for an extremum, else their sum. */
-export function combineAmounts<T extends number | bigint>(name: string, a: T, b: T): T {
+function combineAmounts<T extends number | bigint>(name: string, a: T, b: T): T {
   const extremum = extremumOf(name);
   if (extremum === 'min') return a < b ? a : b;
   if (extremum === 'max') return a > b ? a : b;
@@ -179,7 +168,7 @@ export function combineAmounts<T extends number | bigint>(name: string, a: T, b:
 const MINUTE_CODE = 'q';
 
 /** The name of a status's run count for minute `minute` (0–59) of an hour item. */
-export function minuteAttribute(status: RunStatus, minute: number): string {
+function minuteAttribute(status: RunStatus, minute: number): string {
   return `${STATUS_PREFIX[status]}${MINUTE_CODE}${String(minute).padStart(2, '0')}`;
 }
 
@@ -189,7 +178,7 @@ function minuteOf(name: string): number | undefined {
   return Number.isInteger(minute) && minute >= 0 && minute < 60 ? minute : undefined;
 }
 
-export function errorAttribute(errorType: string): string {
+function errorAttribute(errorType: string): string {
   return `${ERROR_PREFIX}${errorType}`;
 }
 
@@ -228,15 +217,13 @@ export interface DecodedAggregate {
   readonly perMinute: Record<RunStatus, ReadonlyMap<number, number>>;
 }
 
-const CODE_TO_COUNTER = new Map<string, StoredCounter>(
-  Object.entries(COUNTER_CODES).map(([counter, code]) => [code, counter as StoredCounter]),
-);
+const CODE_TO_COUNTER = new Map(STORED_COUNTERS.map(([counter, code]) => [code, counter]));
 
 /**
  * Reads an item's figures (name → decimal string, the names of `c`; a name
  * may come more than once, its amounts add up) and its packed histograms
  * into per-status counters and histograms and per-type error counts. Names
- * of other attributes (keys, watermarks, version) are ignored.
+ * it does not know are ignored.
  */
 export function decodeAggregate(
   numbers: Iterable<[string, string]>,
@@ -275,12 +262,11 @@ export function decodeAggregate(
         known === undefined ? Number(value) : combineAmounts(name, known, Number(value));
       continue;
     }
-    // Counters first: they are nearly every name, and the bucket test is a regex.
     const counter = CODE_TO_COUNTER.get(name.slice(1));
-    if (counter === 'costNanos') byStatus[status].counters.costNanos += BigInt(value);
-    else if (counter !== undefined) byStatus[status].counters[counter] += Number(value);
-    else if (isBucketAttribute(name.slice(1)))
-      mergeHistogram(byStatus[status].histogram, [[name.slice(1), Number(value)]]);
+    if (counter === undefined) continue;
+    const counters = byStatus[status].counters as Record<CounterName, number | bigint>;
+    const before = counters[counter];
+    counters[counter] = typeof before === 'bigint' ? before + BigInt(value) : before + Number(value);
   }
   for (const [errorType, count] of errors) if (count === 0) errors.delete(errorType);
   for (const status of RUN_STATUSES) {
@@ -292,8 +278,7 @@ export function decodeAggregate(
     const { min, max } = extremes[status];
     if (min !== undefined && max !== undefined) byStatus[status].extent = { minMs: min, maxMs: max };
   }
-  byStatus.success.counters.successes = byStatus.success.counters.executions;
-  byStatus.failure.counters.failures = byStatus.failure.counters.executions;
+  for (const status of RUN_STATUSES) withStatusCounts(status, byStatus[status].counters);
   return { byStatus, errors, otherErrors, perMinute };
 }
 
@@ -312,7 +297,7 @@ export function packedHistogramsOf(item: Record<string, AttributeValue>): Partia
  */
 export function mergeCounters(
   known: ReadonlyMap<string, bigint>,
-  additions: AttributeDeltas,
+  additions: NamedAmounts,
 ): Map<string, bigint> {
   const merged = new Map<string, bigint>();
   const errors = { byType: new Map<string, bigint>(), other: 0n };
@@ -362,14 +347,7 @@ export function unpackCounters(packed: string | undefined): [string, string][] {
 
 /** decodeAggregate of a stored item, as a Query or BatchGetItem returns it. */
 export function decodeAggregateItem(item: Record<string, AttributeValue>): DecodedAggregate {
-  const numbers: [string, string][] = [];
-  // Items written before figures were packed: one number attribute per figure.
-  for (const name in item) {
-    const value = item[name]?.N;
-    if (value !== undefined) numbers.push([name, value]);
-  }
-  numbers.push(...unpackCounters(item[COUNTERS_ATTRIBUTE]?.S));
-  return decodeAggregate(numbers, packedHistogramsOf(item));
+  return decodeAggregate(unpackCounters(item[COUNTERS_ATTRIBUTE]?.S), packedHistogramsOf(item));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
+import type { RunStatus } from '../domain/counters';
 import { DAY_MS } from '../domain/local-time';
 import { bucketKeyStartMs } from '../domain/query-range';
 import type { ReadonlyTotals } from '../domain/rates';
@@ -15,7 +16,6 @@ import {
   type DecodedAggregate,
   decodeAggregateItem,
   MODELS_PK,
-  type RunStatus,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
 import { dynamodb } from './clients';

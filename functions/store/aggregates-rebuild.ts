@@ -35,15 +35,17 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { type AttributeDeltas, BatchAccumulator, sumContributions } from '../domain/deltas';
-import { type Histogram, mergeHistogram, packHistogram } from '../domain/sketch';
+import { RUN_STATUSES } from '../domain/counters';
+import { addDelta, BatchAccumulator, emptyDelta, type ItemDelta, sumContributions } from '../domain/deltas';
+import type { Granularity } from '../domain/query-range';
+import { type Histogram, mergeHistogram } from '../domain/sketch';
 import {
   type AggregateKey,
   aggregateKey,
+  aggregateKeyOf,
   aggregateSeriesPk,
   COUNTERS_ATTRIBUTE,
-  combineAmounts,
-  type Granularity,
+  encodeDelta,
   HISTOGRAM_ATTRIBUTES,
   itemSizeBytes,
   keyId,
@@ -51,10 +53,9 @@ import {
   mergeCounters,
   packCounters,
   paddedSequence,
-  RUN_STATUSES,
-  splitHistogramDeltas,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
+import { packHistogram } from './packed-histogram';
 import { RUN_INDEX_SHARDS, startShardKey } from './run-item';
 import { readStreamRecord } from './stream-records';
 import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
@@ -122,9 +123,9 @@ export interface DayReport {
 
 const EMPTY: PackedFigures = { c: '', hs: '', hf: '' };
 
-/** Packs summed deltas exactly as the stream writer merges them into an empty item. */
-export function packFigures(deltas: AttributeDeltas): PackedFigures {
-  const { additions, histograms } = splitHistogramDeltas(deltas);
+/** Packs a summed delta exactly as the stream writer merges it into an empty item. */
+export function packFigures(delta: ItemDelta): PackedFigures {
+  const { additions, histograms } = encodeDelta(delta);
   const counters = mergeCounters(new Map(), additions);
   const packed = (histogram: Histogram) => packHistogram(mergeHistogram(new Map(), histogram));
   const c = packCounters(counters);
@@ -150,13 +151,6 @@ function storedFigures(
 }
 
 const sameFigures = (a: PackedFigures, b: PackedFigures) => a.c === b.c && a.hs === b.hs && a.hf === b.hf;
-
-function addAll(into: AttributeDeltas, deltas: AttributeDeltas): void {
-  for (const [name, amount] of deltas) {
-    const before = into.get(name);
-    into.set(name, before === undefined ? amount : combineAmounts(name, before, amount));
-  }
-}
 
 /** Every item of the day `day` in the index: its RUN_INDEX_SHARDS partitions, one after the other. */
 async function* runsOfDay(
@@ -189,7 +183,7 @@ export async function recomputeDay(
   tables: RebuildTables,
   day: string,
 ): Promise<{ targets: Map<string, ItemTarget>; models: Set<string>; runs: number; notRuns: number }> {
-  const sums = new Map<string, { key: AggregateKey; deltas: AttributeDeltas }>();
+  const sums = new Map<string, { key: AggregateKey; delta: ItemDelta }>();
   const models = new Set<string>();
   let runs = 0;
   let notRuns = 0;
@@ -197,9 +191,10 @@ export async function recomputeDay(
   let inChunk = 0;
   const flush = () => {
     for (const item of accumulator.pendingItems()) {
-      const id = keyId(item.key);
-      const sum = sums.get(id) ?? { key: item.key, deltas: new Map() };
-      addAll(sum.deltas, sumContributions(item));
+      const key = aggregateKeyOf(item);
+      const id = keyId(key);
+      const sum = sums.get(id) ?? { key, delta: emptyDelta() };
+      addDelta(sum.delta, sumContributions(item));
       sums.set(id, sum);
       models.add(item.model);
     }
@@ -224,7 +219,7 @@ export async function recomputeDay(
   }
   flush();
   const targets = new Map<string, ItemTarget>();
-  for (const [id, { key, deltas }] of sums) targets.set(id, { key, figures: packFigures(deltas) });
+  for (const [id, { key, delta }] of sums) targets.set(id, { key, figures: packFigures(delta) });
   return { targets, models, runs, notRuns };
 }
 

@@ -17,14 +17,16 @@
  *   operator's replay of a range. So a batch holds every contribution to X
  *   between its first and last record.
  * - A write carries the batch's contributions to X and succeeds only if X has
- *   absorbed none of them (`w < lowest`); it sets `w` to the highest. Counters
+ *   absorbed none of them: X does not exist yet (`attribute_not_exists(v)`),
+ *   or X is still the version whose watermark `w` lies below the lowest (see
+ *   the version below); it sets `w` to the highest. Counters
  *   and watermark move in one atomic UpdateItem: a crash, a timeout or a lost
  *   response can never leave one without the other.
  * - When the condition fails, ReturnValuesOnConditionCheckFailure ALL_OLD
  *   hands back the watermark without a read. Contributions at or below it are
  *   already in X (retry, bisect, duplicate delivery, our own retried write
  *   whose response was lost) and are dropped; newer ones (a replay reaching
- *   past the old batch) are re-summed and written under `w = observed`.
+ *   past the old batch) are re-summed and written under the version seen.
  * - Contributions that cancel out across records (+1 then −1) still move the
  *   watermark with a SET-only write. Skipping it would break the invariant:
  *   a later replay starting between the two records would apply the −1 alone.
@@ -35,8 +37,8 @@
  *   and a new random version `v`, on condition that `v` is still the version
  *   it merged into. So no other write (another shard's, our own earlier one)
  *   can come between the read and the write, and since the version pins this
- *   shard's watermark too, it replaces the `w < lowest` check once the item
- *   is known. Where the old figures come from: the container's own last write
+ *   shard's watermark too, the contributions above it are known to be new.
+ *   Where the old figures come from: the container's own last write
  *   to the item (KnownItemStates; with one active shard, the usual case, that
  *   is always current and a batch costs no read), or else the failed
  *   condition's ALL_OLD image, and the write is sent again. Concurrent shards
@@ -72,24 +74,32 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
-import { type AttributeDeltas, type PendingItem, sequenceRange, sumContributions } from '../domain/deltas';
-import { type Histogram, mergeHistogram, packHistogram, unpackHistogram } from '../domain/sketch';
+import { RUN_STATUSES, type RunStatus } from '../domain/counters';
 import {
+  emptyDelta,
+  type ItemDelta,
+  type PendingItem,
+  sequenceRange,
+  sumContributions,
+} from '../domain/deltas';
+import { type Histogram, mergeHistogram } from '../domain/sketch';
+import {
+  type AggregateKey,
+  aggregateKeyOf,
   COUNTERS_ATTRIBUTE,
+  encodeDelta,
   HISTOGRAM_ATTRIBUTES,
   keyId,
   MODELS_PK,
   mergeCounters,
   packCounters,
   packedHistogramsOf,
-  RUN_STATUSES,
-  type RunStatus,
-  splitHistogramDeltas,
   unpackCounters,
   VERSION_ATTRIBUTE,
   watermarkAttribute,
 } from './aggregate-keys';
 import { dynamodb } from './clients';
+import { packHistogram, unpackHistogram } from './packed-histogram';
 import { type RetryOptions, withRetry } from './retry';
 
 /**
@@ -104,8 +114,8 @@ const WRITE_CONCURRENCY = 16;
 
 export interface ItemWriteResult {
   readonly item: PendingItem;
-  /** The deltas actually applied (empty when everything was already applied). */
-  readonly applied: AttributeDeltas;
+  /** What was actually applied (counts nothing when everything was already applied). */
+  readonly applied: ItemDelta;
   /** UpdateItem requests sent, condition failures included. */
   readonly requests: number;
   /** Write capacity units DynamoDB reported (condition failures are charged too). */
@@ -124,8 +134,8 @@ export interface ItemWriteResult {
  * figures and to tell which contributions it has absorbed.
  */
 interface ItemState {
-  /** The item's `v`; undefined for an item written before versions existed. */
-  readonly version?: string;
+  /** The item's `v`. */
+  readonly version: string;
   /** This shard's watermark on the item. */
   readonly watermark?: string;
   /** The packed counters and error counts (`c`): name → amount. */
@@ -172,8 +182,11 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
 function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemState {
   const packed = packedHistogramsOf(item);
   const version = item[VERSION_ATTRIBUTE]?.S;
+  // Every write sets one; an item without is not an aggregate this code wrote.
+  if (version === undefined)
+    throw new Error(`aggregate item ${item.pk?.S}/${item.sk?.S} has no version ${VERSION_ATTRIBUTE}`);
   return {
-    ...(version === undefined ? {} : { version }),
+    version,
     ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
     counters: new Map(
       unpackCounters(item[COUNTERS_ATTRIBUTE]?.S).map(([name, amount]) => [name, BigInt(amount)]),
@@ -186,25 +199,21 @@ function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemS
 }
 
 /**
- * The write of `deltas`, conditioned on the item being in `known` state:
- * - unknown: the item is new, or was written before versions existed and has
- *   absorbed none of these contributions (`w < min`); either way it has no
- *   packed figures, so the deltas alone are the new ones (an old item's
- *   number attributes stay as they are, and reads add them in);
- * - known with a version: exactly that version, so the figures merged here
- *   and the watermark the deltas were summed above are still current;
- * - known without one (an old item, from a failed condition): that watermark.
+ * The write of `delta`, conditioned on the item being in `known` state:
+ * - unknown: the item does not exist, so the delta alone is its figures;
+ * - known: exactly that version, so the figures merged here and the
+ *   watermark the delta was summed above are still current.
  */
 function updateOf(
   tableName: string,
-  item: PendingItem,
+  key: AggregateKey,
   watermark: string,
-  deltas: AttributeDeltas,
-  range: { min: string; max: string },
+  delta: ItemDelta,
+  range: { max: string },
   known: ItemState | undefined,
   nextVersion: string,
 ): { command: UpdateItemCommand; merged: Omit<ItemState, 'version' | 'watermark'> } {
-  const { additions, histograms: histogramDeltas } = splitHistogramDeltas(deltas);
+  const { additions, histograms: histogramDeltas } = encodeDelta(delta);
   const names: Record<string, string> = { '#wm': watermark, '#v': VERSION_ATTRIBUTE };
   const values: Record<string, AttributeValue> = { ':max': { S: range.max }, ':next': { S: nextVersion } };
   const sets = ['#wm = :max', '#v = :next'];
@@ -225,20 +234,14 @@ function updateOf(
     values[`:${HISTOGRAM_ATTRIBUTES[status]}`] = { S: packHistogram(merged) };
     sets.push(`#${HISTOGRAM_ATTRIBUTES[status]} = :${HISTOGRAM_ATTRIBUTES[status]}`);
   }
-  let condition: string;
-  if (known?.version !== undefined) {
+  let condition = 'attribute_not_exists(#v)';
+  if (known !== undefined) {
     condition = '#v = :version';
     values[':version'] = { S: known.version };
-  } else if (known?.watermark !== undefined) {
-    condition = 'attribute_not_exists(#v) AND #wm = :observed';
-    values[':observed'] = { S: known.watermark };
-  } else {
-    condition = 'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)';
-    values[':min'] = { S: range.min };
   }
   const command = new UpdateItemCommand({
     TableName: tableName,
-    Key: { pk: { S: item.key.pk }, sk: { S: item.key.sk } },
+    Key: { pk: { S: key.pk }, sk: { S: key.sk } },
     UpdateExpression: `SET ${sets.join(', ')}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
@@ -262,7 +265,8 @@ export async function applyPendingItem(
   states: KnownItemStates = containerStates,
 ): Promise<ItemWriteResult> {
   const watermark = watermarkAttribute(shardId);
-  const stateId = `${tableName}\u0000${shardId}\u0000${keyId(item.key)}`;
+  const key = aggregateKeyOf(item);
+  const stateId = `${tableName}\u0000${shardId}\u0000${keyId(key)}`;
   // What we believe of the item: our last write to it, or what a failed condition returned.
   let known = states.get(stateId);
   // Whether `known` came from the item itself (a failed condition), not from memory.
@@ -272,27 +276,27 @@ export async function applyPendingItem(
   for (;;) {
     const range = sequenceRange(item, known?.watermark);
     if (range === null) {
-      if (seenOnItem || known === undefined) return { item, applied: new Map(), requests, capacityUnits };
+      if (seenOnItem || known === undefined) return { item, applied: emptyDelta(), requests, capacityUnits };
       // Memory alone never skips records: if the item was deleted and is
       // being rebuilt from a replay, it has not absorbed them. Ask the item.
       known = undefined;
       states.delete(stateId);
       continue;
     }
-    const deltas = sumContributions(item, known?.watermark);
+    const delta = sumContributions(item, known?.watermark);
     const version = newVersion();
-    const { command, merged } = updateOf(tableName, item, watermark, deltas, range, known, version);
+    const { command, merged } = updateOf(tableName, key, watermark, delta, range, known, version);
     try {
       requests++;
       const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
       states.set(stateId, { version, watermark: range.max, ...merged });
-      return { item, applied: deltas, requests, capacityUnits };
+      return { item, applied: delta, requests, capacityUnits };
     } catch (error) {
       if (!isConditionFailure(error)) {
         states.delete(stateId);
         if (isValidationError(error))
-          return { item, applied: new Map(), requests, capacityUnits, rejected: (error as Error).message };
+          return { item, applied: emptyDelta(), requests, capacityUnits, rejected: (error as Error).message };
         throw error;
       }
       // A failed condition is charged like a write; its capacity is not reported.
@@ -302,7 +306,7 @@ export async function applyPendingItem(
         // for an unknown item cannot fail without one; if it does, we cannot
         // tell what was applied: fail the batch.
         if (known === undefined)
-          throw new Error(`condition failed on ${item.key.pk}/${item.key.sk} but no item was returned`);
+          throw new Error(`condition failed on ${key.pk}/${key.sk} but no item was returned`);
         known = undefined;
         seenOnItem = false;
         states.delete(stateId);

@@ -53,27 +53,4 @@ describe('packed aggregate items', () => {
     expect(decoded.byStatus.failure.histogram).toEqual(new Map([['d300', 2]]));
     expect(decoded.errors).toEqual(new Map([['Timeout', 2]]));
   });
-
-  it('adds an item’s old per-figure number attributes to what later writes packed', () => {
-    // Written attribute by attribute before packing (sn, sd412, e:Timeout), then once more packed.
-    const decoded = decodeAggregateItem({
-      sn: { N: '3' },
-      sc: { N: '100' },
-      sd412: { N: '3' },
-      fn: { N: '1' },
-      'e:Timeout': { N: '1' },
-      c: { S: '{"e:Timeout":"1","fn":"1","sc":"50","sn":"2"}' },
-      hs: { S: '412:1,413:1' },
-    });
-    expect(decoded.byStatus.success.counters.executions).toBe(5);
-    expect(decoded.byStatus.success.counters.costNanos).toBe(150n);
-    expect(decoded.byStatus.failure.counters.failures).toBe(2);
-    expect(decoded.byStatus.success.histogram).toEqual(
-      new Map([
-        ['d412', 4],
-        ['d413', 1],
-      ]),
-    );
-    expect(decoded.errors).toEqual(new Map([['Timeout', 2]]));
-  });
 });

@@ -2,7 +2,7 @@
  * An in-memory Aggregates table that understands exactly the UpdateItem and
  * PutItem shapes aggregates-store.ts sends, for aws-sdk-client-mock tests:
  * `SET #wm = :max, #v = :next[, #c = :c][, #hs = :hs][, #hf = :hf]` under
- * one of its three conditions, failing like DynamoDB with ALL_OLD on a
+ * one of its two conditions, failing like DynamoDB with ALL_OLD on a
  * failed condition.
  */
 import {
@@ -30,15 +30,11 @@ export class FakeAggregatesTable {
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
     const current = this.items.get(id);
-    const watermark = current?.[names['#wm'] ?? '']?.S;
     const version = current?.[names['#v'] ?? '']?.S;
     const condition = input.ConditionExpression ?? '';
     const conditions: Record<string, () => boolean> = {
       '#v = :version': () => current !== undefined && version === values[':version']?.S,
-      'attribute_not_exists(#v) AND #wm = :observed': () =>
-        version === undefined && watermark !== undefined && watermark === values[':observed']?.S,
-      'attribute_not_exists(#v) AND (attribute_not_exists(#wm) OR #wm < :min)': () =>
-        version === undefined && (watermark === undefined || watermark < (values[':min']?.S ?? '')),
+      'attribute_not_exists(#v)': () => version === undefined,
     };
     const check = conditions[condition];
     if (!check) throw new Error(`fake table: unexpected condition ${condition}`);

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
 import { BatchAccumulator, sumContributions } from '../../../functions/domain/deltas';
-import { keyId, paddedSequence } from '../../../functions/store/aggregate-keys';
+import { aggregateKeyOf, keyId, paddedSequence } from '../../../functions/store/aggregate-keys';
 import { daysBetween, firstExpiredDay, packFigures } from '../../../functions/store/aggregates-rebuild';
 import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage, streamRecord } from './runs';
@@ -68,7 +68,9 @@ describe('rebuild figures', () => {
         newRun: run,
       });
     const recomputed = new Map(
-      accumulator.pendingItems().map((item) => [keyId(item.key), packFigures(sumContributions(item))]),
+      accumulator
+        .pendingItems()
+        .map((item) => [keyId(aggregateKeyOf(item)), packFigures(sumContributions(item))]),
     );
 
     // Assert

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { batchMetrics } from '../../../functions/domain/batch-metrics';
-import { runDeltasOf } from '../../../functions/domain/deltas';
+import { addDelta, emptyDelta, runDeltaOf } from '../../../functions/domain/deltas';
 import { runImage } from '../aggregate/runs';
 
-function deltasOf(...runs: ReturnType<typeof runImage>[]) {
-  const total = new Map<string, number | bigint>();
-  for (const run of runs)
-    for (const [name, amount] of runDeltasOf({ run, sign: 1 })) {
-      const current = total.get(name);
-      total.set(
-        name,
-        typeof amount === 'bigint'
-          ? ((current as bigint) ?? 0n) + amount
-          : ((current as number) ?? 0) + amount,
-      );
-    }
+function deltaOf(...runs: ReturnType<typeof runImage>[]) {
+  const total = emptyDelta();
+  for (const run of runs) addDelta(total, runDeltaOf({ run, sign: 1 }));
   return total;
 }
 
@@ -23,12 +14,9 @@ describe('batchMetrics', () => {
     const documents = batchMetrics([
       {
         model: 'a',
-        deltas: deltasOf(
-          runImage({ model: 'a' }),
-          runImage({ model: 'a', status: 'failure', costNanos: 5n }),
-        ),
+        delta: deltaOf(runImage({ model: 'a' }), runImage({ model: 'a', status: 'failure', costNanos: 5n })),
       },
-      { model: 'b', deltas: deltasOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
+      { model: 'b', delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
     ]);
     const value = (name: string, model?: string) =>
       documents
@@ -48,6 +36,6 @@ describe('batchMetrics', () => {
   });
 
   it('gives nothing when nothing was applied (a replayed batch)', () => {
-    expect(batchMetrics([{ model: 'a', deltas: new Map() }])).toEqual([]);
+    expect(batchMetrics([{ model: 'a', delta: emptyDelta() }])).toEqual([]);
   });
 });

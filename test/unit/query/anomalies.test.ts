@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { anomalousFlags, anomalyBaselines, isAnomalous } from '../../../functions/domain/anomalies';
+import { emptyCounters } from '../../../functions/domain/counters';
 import type { TimeBucket } from '../../../functions/domain/query-range';
-import { emptyCounters, emptyTotals } from '../../../functions/domain/rates';
+import { emptyTotals } from '../../../functions/domain/rates';
 import { timeseriesBody } from '../../../functions/domain/timeseries';
 
 describe('isAnomalous', () => {

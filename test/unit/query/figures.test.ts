@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Counters } from '../../../functions/domain/deltas';
+import { type Counters, emptyCounters } from '../../../functions/domain/counters';
 import { errorsBody } from '../../../functions/domain/errors-report';
 import { modelsBody, signedTotalsPerModel } from '../../../functions/domain/models';
-import { emptyCounters, emptyTotals, type Totals } from '../../../functions/domain/rates';
+import { emptyTotals, type Totals } from '../../../functions/domain/rates';
 import { bucketAttribute } from '../../../functions/domain/sketch';
 import { summaryBody } from '../../../functions/domain/summary';
 

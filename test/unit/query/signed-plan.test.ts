@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emptyCounters } from '../../../functions/domain/deltas';
+import { emptyCounters } from '../../../functions/domain/counters';
 import { addDays, localDayStart } from '../../../functions/domain/local-time';
 import { dayBuckets, signedKeysOf, signedPlanOf } from '../../../functions/domain/query-range';
 import { addTotals, durationFigures, emptyTotals, type Totals } from '../../../functions/domain/rates';
