@@ -21,8 +21,8 @@ import {
   bucketsOf,
   type CommonQuery,
   checkGranularity,
+  comparedPreviousRange,
   defaultGranularity,
-  previousRange,
   queryIssues,
   querySchemas,
   type ResolvedRange,
@@ -159,8 +159,9 @@ async function totalsOfSpans(
 async function summary(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.summary);
   const range = rangeOf(query);
-  const [current, previous] = await totalsOfSpans(query, [range, previousRange(range)], meter);
-  return summaryBody({ from: range.from, to: range.to, tz: range.tz }, current!, previous!);
+  const before = comparedPreviousRange(range, Date.now());
+  const [current, previous] = await totalsOfSpans(query, [range, before], meter);
+  return summaryBody({ from: range.from, to: range.to, tz: range.tz }, current!, previous!, before);
 }
 
 async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> {

@@ -79,6 +79,18 @@ export interface LocalRuntime {
 }
 
 /**
+ * The demo seed as `GET /api/health` reports it under `local.seed`, for the
+ * dashboard's banner: runs sent through the ingest API so far, of how many,
+ * and `done` once seeding has ended (finished, failed or stopped) and the
+ * stream has caught up, so that the figures on screen are final.
+ */
+export interface SeedProgress {
+  runsSent: number;
+  runsTotal: number;
+  done: boolean;
+}
+
+/**
  * Stands in for CloudWatch Logs' metric extraction: receives the Embedded
  * Metric Format lines the handlers write to stdout in Lambda, counts them for
  * /api/health and keeps the latest. A line per batch on the terminal would
@@ -217,6 +229,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let staticRoot: string | undefined;
   let poller: StreamPoller | undefined;
   const metricsSink = new MetricsSink(process.env.EMF_STDOUT === '1' ? log : undefined);
+  // The demo seed's progress, for the dashboard's "still loading" banner (null without a seed).
+  const seed: SeedProgress | null =
+    options.demo === false ? null : { runsSent: 0, runsTotal: 0, done: false };
   const server = createLocalHttpServer({
     getHandlers: () => handlers,
     getStaticRoot: () => staticRoot,
@@ -224,6 +239,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       runtime: 'local',
       stream: poller?.status() ?? null,
       metrics: metricsSink.summary(),
+      seed,
     }),
     log,
   });
@@ -339,11 +355,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           days: options.demoDays ?? 30,
           ...(dataDir ? { markerFile: join(dataDir, 'demo-seed.json') } : {}),
           signal: seedAbort.signal,
-          ...(options.onSeedProgress ? { onProgress: options.onSeedProgress } : {}),
+          onProgress: (done, total) => {
+            if (seed) Object.assign(seed, { runsSent: done, runsTotal: total });
+            options.onSeedProgress?.(done, total);
+          },
         }).catch((error: unknown) => {
           if (!seedAbort.signal.aborted) log(`warning: demo seeding failed: ${(error as Error).message}`);
           return undefined;
         });
+  // Done for the dashboard once the aggregates hold every seeded run, not merely once they are sent.
+  seeding
+    .then(() => startedPoller.waitUntilCaughtUp(60_000))
+    .catch(() => {})
+    .finally(() => {
+      if (seed) seed.done = true;
+    });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

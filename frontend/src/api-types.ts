@@ -37,6 +37,9 @@ export interface Summary {
   toolCalls: { total: number; perRun: number | null };
   filesModified: { total: number; perSuccessfulRun: number | null };
   previous: {
+    /** The span compared with: the period before, cut to the elapsed part when the range reaches past now. */
+    from?: string;
+    to?: string;
     executions: number;
     successRate: number | null;
     costTotalUsd: number;

@@ -8,6 +8,7 @@ import { FilterBar } from './filters';
 import { browserZone, formatAgo, formatCount, formatPercent } from './format';
 import { useLazy } from './lazy';
 import { filterWarnings } from './literacy';
+import type { SeedProgress } from './seed-banner';
 import {
   apiParams,
   parseViewState,
@@ -94,6 +95,26 @@ function AlarmBanner({ alarm }: { alarm: AlarmResponse | undefined }) {
 }
 
 /**
+ * The demo seed of `npm start`, while it runs. The local runtime reports it in
+ * GET /api/health as `local.seed`; a deployed health answer has no `local`,
+ * so there this one request finds nothing and the banner's code is never
+ * fetched. Returns the banner's module once a running seed is seen.
+ */
+function useSeedBanner(): typeof import('./seed-banner') | null {
+  const [banner, setBanner] = useState<typeof import('./seed-banner') | null>(null);
+  useEffect(() => {
+    fetch('/api/health', { cache: 'no-store' })
+      .then((response) => response.json())
+      .then((body: { local?: { seed?: SeedProgress | null } }) => {
+        const seed = body.local?.seed;
+        if (seed && !seed.done) return import('./seed-banner').then(setBanner);
+      })
+      .catch(() => {});
+  }, []);
+  return banner;
+}
+
+/**
  * The drill-down is opened by a click, not on first paint, so its code is a
  * lazy chunk fetched on the first click (and cached by the browser after).
  */
@@ -160,6 +181,7 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
   const [theme, toggleTheme] = useTheme();
   const [generation, setGeneration] = useState(1);
   const [drill, setDrill] = useState<{ bucket: Bucket; granularity: Granularity } | null>(null);
+  const seedBanner = useSeedBanner();
 
   useEffect(() => {
     if (!view.live) return;
@@ -225,6 +247,7 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
         </div>
       </header>
       <AlarmBanner alarm={alarm.data} />
+      {seedBanner ? <seedBanner.SeedBanner onDone={() => setGeneration((n) => n + 1)} /> : null}
       <FilterBar
         view={view}
         resolved={range}

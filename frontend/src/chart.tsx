@@ -5,8 +5,9 @@
  * Every render runs in uPlot's immediate mode (batch) inside timedRender, so
  * render-timing.ts can time it alone for `npm run bench`.
  */
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
+import { describeBucket, legendOnLastWhenIdle, nextBucket } from './chart-a11y';
 import type { ChartOptions } from './chart-kit';
 import { timedRender } from './render-timing';
 
@@ -70,6 +71,7 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
           hooks: {
             ...options.hooks,
             draw: [...(options.hooks?.draw ?? []), (plot) => drawPartial(plot, partialRef.current)],
+            setCursor: [...(options.hooks?.setCursor ?? []), legendOnLastWhenIdle],
           },
         },
         dataRef.current,
@@ -81,6 +83,7 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
     });
     const plot = created as uPlot;
     plotRef.current = plot;
+    legendOnLastWhenIdle(plot);
 
     const pick = () => {
       const index = plot.cursor.idx;
@@ -112,28 +115,27 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
     dataRef.current = data;
     if (!plot) return;
     timedRender(title, () => plot.batch(() => plot.setData(data)));
+    legendOnLastWhenIdle(plot);
   }, [data]);
 
-  // Keyboard: arrows move the cursor across buckets, Enter opens the one under it.
+  // Keyboard: arrows move the cursor across buckets and say its values; Enter opens the one under it.
+  const [announcement, setAnnouncement] = useState('');
   const onKeyDown = (event: KeyboardEvent) => {
     const plot = plotRef.current;
     const xs = plot?.data[0];
-    if (!plot || !xs || xs.length === 0) return;
+    if (!plot || !xs) return;
     const current = plot.cursor.idx ?? -1;
-    let next = current;
-    if (event.key === 'ArrowRight') next = Math.min(xs.length - 1, current + 1);
-    else if (event.key === 'ArrowLeft') next = current < 0 ? xs.length - 1 : Math.max(0, current - 1);
-    else if (event.key === 'Home') next = 0;
-    else if (event.key === 'End') next = xs.length - 1;
-    else if ((event.key === 'Enter' || event.key === ' ') && current >= 0 && pickRef.current) {
+    if ((event.key === 'Enter' || event.key === ' ') && current >= 0 && pickRef.current) {
       event.preventDefault();
       pickRef.current(current);
       return;
-    } else return;
+    }
+    const next = nextBucket(event.key, current, xs.length);
+    const x = next === null ? undefined : xs[next];
+    if (next === null || x == null) return;
     event.preventDefault();
-    const x = xs[next];
-    if (x == null) return;
     plot.setCursor({ left: plot.valToPos(x, 'x'), top: plot.over.clientHeight / 2 });
+    setAnnouncement(describeBucket(plot, next, partialRef.current));
   };
 
   return (
@@ -146,9 +148,14 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
         aria-roledescription="chart"
         aria-label={`${title}. Arrow keys move between buckets${onPick ? '; Enter lists their runs' : ''}.`}
         aria-describedby={summary ? summaryId : undefined}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: role="application" with its own keys (arrows, Enter) must be reachable by Tab.
+        tabIndex={0}
         onKeyDown={onKeyDown}
         data-partial={partial ?? undefined}
       />
+      <p class="sr-only" aria-live="polite" data-announce>
+        {announcement}
+      </p>
       {summary ? (
         <p id={summaryId} class="sr-only" data-summary>
           {summary}

@@ -2,9 +2,11 @@
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import { saveFile } from './api';
+import type { Summary } from './api-types';
 import type { Cell } from './csv';
 import type { Change } from './format';
 import { useLazy } from './lazy';
+import { comparisonText } from './literacy';
 import type { RunsTableProps } from './runs-table';
 
 export function Skeleton({ height = 220, label = 'Loading' }: { height?: number; label?: string }) {
@@ -130,6 +132,18 @@ export function KpiCard({
         {change.direction === 'none' ? '' : ' vs previous period'}
       </div>
       {note ? <div class="kpi-note">{note}</div> : null}
+    </div>
+  );
+}
+
+/** A row of KPI cards, and under it what their changes compare with. */
+export function KpiGrid({ summary, children }: { summary: Summary; children: ComponentChildren }) {
+  return (
+    <div class="kpi-group">
+      <div class="kpis">{children}</div>
+      <p class="subtitle kpi-basis" data-kpi-basis>
+        {comparisonText(summary, Date.now())}
+      </p>
     </div>
   );
 }

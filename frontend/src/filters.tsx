@@ -1,5 +1,6 @@
 /** The filter bar: range presets and calendar, models, status, time zone. Every control writes the URL. */
 
+import { useState } from 'preact/hooks';
 import type { ModelStats } from './api-types';
 import type { CustomRangeProps } from './calendar';
 import { useLazy } from './lazy';
@@ -35,6 +36,55 @@ function CustomRangeSlot(props: CustomRangeProps) {
   );
 }
 
+/**
+ * The zone: UTC and the browser's zone one click away, any other IANA zone
+ * through a searchable list (a lazy chunk, fetched when first opened).
+ */
+function ZoneFilter({ view, localZone, onChange }: Pick<FilterBarProps, 'view' | 'localZone' | 'onChange'>) {
+  const [open, setOpen] = useState(false);
+  const picker = useLazy(() => import('./zone-picker'), false);
+  const pick = (tz: string) => {
+    setOpen(false);
+    onChange({ tz });
+  };
+  const quick = localZone === 'UTC' ? ['UTC'] : ['UTC', localZone];
+  return (
+    <fieldset class={open ? 'filter zone-filter open' : 'filter zone-filter'}>
+      <legend class="filter-label">Time zone</legend>
+      <span class="zone" data-zone>
+        {view.tz}
+      </span>
+      <span class="segmented">
+        {quick.map((zone) => (
+          <button
+            type="button"
+            key={zone}
+            aria-pressed={view.tz === zone}
+            onClick={() => pick(zone)}
+            title={zone === localZone ? 'The zone of this browser' : undefined}
+          >
+            {zone === 'UTC' ? 'UTC' : `Browser (${zone.replace(/_/g, ' ')})`}
+          </button>
+        ))}
+      </span>
+      <button
+        type="button"
+        class="link-button"
+        aria-expanded={open}
+        onClick={() => {
+          if (!open && !picker.module) picker.load();
+          setOpen(!open);
+        }}
+      >
+        {open && picker.failed ? 'Zone list could not load: retry' : 'Other zone…'}
+      </button>
+      {open && picker.module ? (
+        <picker.module.ZonePicker value={view.tz} onPick={pick} onClose={() => setOpen(false)} />
+      ) : null}
+    </fieldset>
+  );
+}
+
 export function FilterBar({ view, resolved, models, localZone, onChange }: FilterBarProps) {
   const names = (models ?? []).map((m) => m.model);
   for (const selected of view.models) if (!names.includes(selected)) names.push(selected);
@@ -42,8 +92,6 @@ export function FilterBar({ view, resolved, models, localZone, onChange }: Filte
     const next = checked ? [...view.models, name] : view.models.filter((m) => m !== name);
     onChange({ models: names.filter((m) => next.includes(m)) });
   };
-  const usingUtc = view.tz === 'UTC';
-
   return (
     <section class="filters" aria-label="Filters">
       <fieldset class="filter">
@@ -105,19 +153,7 @@ export function FilterBar({ view, resolved, models, localZone, onChange }: Filte
           <option value="failure">Failures only</option>
         </select>
       </label>
-      <div class="filter">
-        <span class="filter-label">Time zone</span>
-        <span class="zone" data-zone>
-          {view.tz}
-        </span>
-        <button
-          type="button"
-          class="link-button"
-          onClick={() => onChange({ tz: usingUtc ? localZone : 'UTC' })}
-        >
-          {usingUtc ? (localZone === 'UTC' ? 'UTC is local' : `Use ${localZone}`) : 'Use UTC'}
-        </button>
-      </div>
+      <ZoneFilter view={view} localZone={localZone} onChange={onChange} />
     </section>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET } from '../../functions/domain/targets';
 import type { Granularity, Summary } from './api-types';
-import { formatCount, formatPercent } from './format';
+import { dateFormat, formatCount, formatPercent } from './format';
 import { daysInclusive, type ViewState } from './state';
 
 /** "1 day", "7 days". */
@@ -106,4 +106,45 @@ export function emptySuggestion(state: ViewState): string {
   if (state.models.length > 0 || state.status !== 'all') return 'Try clearing the model and status filters.';
   if (state.range !== '90d') return 'Try a longer range, such as the last 90 days.';
   return 'No runs were recorded yet: send one to POST /api/executions.';
+}
+
+const HOUR_MS = 3_600_000;
+
+/** 161 hours → "6 d 17 h"; 5 → "5 h"; 168 → "7 days". */
+function spanText(hours: number): string {
+  const days = Math.floor(hours / 24);
+  const rest = hours % 24;
+  if (rest === 0) return dayCount(days);
+  return days === 0 ? `${rest} h` : `${days} d ${rest} h`;
+}
+
+/**
+ * What the KPI changes compare, in one line under the cards. When the range
+ * is still running (it ends today), the previous period is cut to the same
+ * elapsed span, and the line says so: "Changes compare these 6 d 17 h with
+ * the first 6 d 17 h of the 7 days before (Oct 23, 00:00 – Oct 29, 17:00)".
+ */
+export function comparisonText(
+  summary: Pick<Summary, 'from' | 'to' | 'tz' | 'previous'>,
+  nowMs: number,
+): string {
+  const { from, to } = summary.previous;
+  const periodHours = Math.round((Date.parse(summary.to) - Date.parse(summary.from)) / HOUR_MS);
+  // Days (23 or 25 hours long across a DST change) for anything longer than two days.
+  const period = periodHours <= 48 ? `${periodHours} hours` : dayCount(Math.round(periodHours / 24));
+  if (!from || !to) return `Changes compare with the ${period} before.`;
+  const format = dateFormat('en-US', {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone: summary.tz,
+  });
+  const edges = `${format.format(new Date(from))} – ${format.format(new Date(to))}`;
+  const comparedHours = Math.round((Date.parse(to) - Date.parse(from)) / HOUR_MS);
+  const cut = Date.parse(to) < Date.parse(summary.from) && Date.parse(summary.to) > nowMs;
+  if (!cut) return `Changes compare with the ${period} before (${edges}).`;
+  const span = spanText(comparedHours);
+  return `This period has run ${span} so far: changes compare it with the first ${span} of the ${period} before (${edges}).`;
 }

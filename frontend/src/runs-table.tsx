@@ -29,14 +29,22 @@ export interface RunsTableProps {
   caption: string;
 }
 
+/**
+ * Columns fit their content: ids, times and figures never wrap, and only the
+ * error text takes what width is left (no Error column at all when no run of
+ * the page failed). On a narrow screen each run is a card (styles.css), and
+ * every cell carries its column's name for that.
+ */
 export function RunsTable({ runs, timeZone, caption }: RunsTableProps) {
+  const showError = runs.some((run) => run.status === 'failure' || run.errorType || run.errorMessage);
+  const started = `Started (${timeZone})`;
   return (
     <div class="table-scroll">
       <table class="runs">
         <caption class="sr-only">{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">Started ({timeZone})</th>
+            <th scope="col">{started}</th>
             <th scope="col">Run</th>
             <th scope="col">Model</th>
             <th scope="col">Status</th>
@@ -46,28 +54,34 @@ export function RunsTable({ runs, timeZone, caption }: RunsTableProps) {
             <th scope="col" class="num">
               Cost
             </th>
-            <th scope="col">Error</th>
+            {showError ? <th scope="col">Error</th> : null}
           </tr>
         </thead>
         <tbody>
           {runs.map((run) => (
             <tr key={run.executionId}>
-              <td class="nowrap">{formatDateTime(run.startTime, timeZone)}</td>
-              <td class="mono" title={run.executionId}>
+              <td data-label={started}>{formatDateTime(run.startTime, timeZone)}</td>
+              <td data-label="Run" class="mono" title={run.executionId}>
                 {truncateText(run.executionId, 18).text}
               </td>
-              <td>{run.model}</td>
-              <td>
+              <td data-label="Model">{run.model}</td>
+              <td data-label="Status">
                 <span class={`status ${run.status}`}>{run.status}</span>
               </td>
-              <td class="num">{formatDuration(run.durationMs)}</td>
-              <td class="num">{run.costUsd == null ? 'unknown' : formatUsd(run.costUsd)}</td>
-              <td class="error-cell">
-                {run.errorType ? <strong>{run.errorType}</strong> : null}
-                {run.errorType && run.errorMessage ? ': ' : null}
-                {run.errorMessage ? <ErrorMessage text={run.errorMessage} /> : null}
-                {run.status === 'failure' && !run.errorType && !run.errorMessage ? 'Unknown' : null}
+              <td data-label="Duration" class="num">
+                {formatDuration(run.durationMs)}
               </td>
+              <td data-label="Cost" class="num">
+                {run.costUsd == null ? 'unknown' : formatUsd(run.costUsd)}
+              </td>
+              {showError ? (
+                <td data-label="Error" class="error-cell">
+                  {run.errorType ? <strong>{run.errorType}</strong> : null}
+                  {run.errorType && run.errorMessage ? ': ' : null}
+                  {run.errorMessage ? <ErrorMessage text={run.errorMessage} /> : null}
+                  {run.status === 'failure' && !run.errorType && !run.errorMessage ? 'Unknown' : null}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

@@ -210,6 +210,25 @@ export function previousRange(range: ResolvedRange): ResolvedRange {
   return rangeOf(range.tz, range.startMs - (range.endMs - range.startMs), range.startMs);
 }
 
+/**
+ * The previous period as the summary compares it. A range that reaches past
+ * the current hour (a preset ending today) has runs only in its elapsed part,
+ * so the previous period is cut to the same elapsed span from its own start,
+ * to the hour: 6 days 7 hours of this week against the first 6 days 7 hours
+ * of the week before, not 7 full days. The current hour counts as elapsed on
+ * both sides. A range wholly past, or wholly ahead, compares whole periods.
+ */
+export function comparedPreviousRange(range: ResolvedRange, nowMs: number): ResolvedRange {
+  const previous = previousRange(range);
+  const elapsedEnd = Math.floor(nowMs / HOUR_MS) * HOUR_MS + HOUR_MS;
+  if (elapsedEnd >= range.endMs || elapsedEnd <= range.startMs) return previous;
+  return rangeOf(
+    range.tz,
+    previous.startMs,
+    Math.min(previous.endMs, previous.startMs + (elapsedEnd - range.startMs)),
+  );
+}
+
 /** `hour` for ranges up to 2 days (49 hours with a DST change), else `day`. */
 export function defaultGranularity(range: ResolvedRange): Granularity {
   return range.endMs - range.startMs <= 2 * DAY_MS + HOUR_MS ? 'hour' : 'day';

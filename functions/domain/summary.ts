@@ -4,10 +4,16 @@
 import { nanosToUsd } from './money';
 import { cacheHitRate, costPer, durationFigures, ratio, type Totals, tokensOf } from './rates';
 
+/**
+ * `previousSpan` is the span `previous` covers (see comparedPreviousRange in
+ * query-range.ts); the API always gives it, so a reader can say what the
+ * figures are compared with.
+ */
 export function summaryBody(
   range: { from: string; to: string; tz: string },
   current: Totals,
   previous: Totals,
+  previousSpan?: { from: string; to: string },
 ) {
   const { counters } = current;
   const duration = durationFigures(counters, current.histogram, current.extent);
@@ -36,6 +42,7 @@ export function summaryBody(
       perSuccessfulRun: ratio(counters.filesModified, counters.successes),
     },
     previous: {
+      ...(previousSpan ? { from: previousSpan.from, to: previousSpan.to } : {}),
       executions: previous.counters.executions,
       successRate: ratio(previous.counters.successes, previous.counters.executions),
       costTotalUsd: nanosToUsd(previous.counters.costNanos),

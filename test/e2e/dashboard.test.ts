@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BROWSER_ZONE,
   type Browser,
   getJson,
   launchBrowser,
@@ -31,6 +32,20 @@ async function waitForCharts(count: number): Promise<void> {
   });
 }
 
+/** Clicks the Executions chart near its right edge (yesterday, a full day of demo runs); the drill-down once its rows show. */
+async function openYesterdaysRuns() {
+  await open('?tab=overview&range=7d&tz=UTC');
+  await waitForCharts(5);
+  const over = page.locator('.u-over').first();
+  const box = await over.boundingBox();
+  if (!box) throw new Error('no chart overlay');
+  await over.click({ position: { x: box.width * 0.8, y: box.height / 2 } });
+  const dialog = page.locator('dialog.drilldown');
+  await dialog.waitFor();
+  await dialog.locator('tbody tr').first().waitFor();
+  return dialog;
+}
+
 async function kpi(label: string): Promise<string> {
   const value = page.locator(`[data-kpi="${label}"]`);
   await value.waitFor();
@@ -39,12 +54,12 @@ async function kpi(label: string): Promise<string> {
 
 beforeAll(async () => {
   runtime = await startRuntime();
-  // Screenshots and counts need the whole seed, not its first slice.
-  await runtime.seeded();
-  await waitForDemoData(runtime.baseUrl);
   browser = await launchBrowser();
   page = browser.page;
   consoleErrors = watchConsole(page);
+  // Screenshots and counts need the whole seed, not its first slice.
+  await runtime.seeded();
+  await waitForDemoData(runtime.baseUrl);
 }, 900_000);
 
 afterAll(async () => {
@@ -61,7 +76,7 @@ describe('dashboard', () => {
     ];
     for (const theme of ['light', 'dark'] as const) {
       for (const { tab, charts, text } of tabs) {
-        await open(`?tab=${tab}&range=30d`);
+        await open(`?tab=${tab}&range=30d&tz=UTC`);
         if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
           await page.click('[data-theme-toggle]');
         }
@@ -74,7 +89,8 @@ describe('dashboard', () => {
         const body = (await page.textContent('body')) ?? '';
         expect(body).not.toMatch(/NaN|undefined|Infinity/);
         expect(await page.locator('[data-summary]').count()).toBeGreaterThanOrEqual(charts);
-        await screenshot(page, `dashboard-${tab}-${theme}`);
+        const readme = ['overview-light', 'efficiency-light', 'errors-dark'].includes(`${tab}-${theme}`);
+        await screenshot(page, `dashboard-${tab}-${theme}`, readme ? { readme: `${tab}-${theme}` } : {});
       }
     }
     expect(consoleErrors.errors).toEqual([]);
@@ -136,14 +152,55 @@ describe('dashboard', () => {
     await page.waitForURL((u) => !u.search.includes('model='));
   });
 
-  it('switches tabs with the keyboard and the time zone with one click', async () => {
+  it("switches tabs with the keyboard, and to UTC or the browser's zone with one click", async () => {
     await open('?tab=overview&range=7d&tz=Europe/Paris');
     await waitForCharts(5);
     await page.getByRole('tab', { name: 'Overview' }).focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForURL(/tab=efficiency/);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Efficiency');
-    await page.getByRole('button', { name: 'Use UTC' }).click();
+    await page.getByRole('button', { name: 'UTC', exact: true }).click();
+    await page.waitForURL(/tz=UTC/);
+    expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
+    const browserZone = page.getByRole('button', { name: `Browser (${BROWSER_ZONE.replace('_', ' ')})` });
+    await browserZone.click();
+    await page.waitForURL(new RegExp(`tz=${encodeURIComponent(BROWSER_ZONE)}`));
+    expect(await browserZone.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('picks any IANA zone from a searchable list; the URL and the buckets follow', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    await page.getByRole('button', { name: 'Other zone…' }).click();
+    const search = page.getByRole('combobox', { name: 'Search time zones' });
+    await search.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('combobox');
+    await search.fill('kolk');
+    const options = page.getByRole('listbox', { name: 'Time zones' }).getByRole('option');
+    await expect.poll(() => options.allTextContents()).toEqual(['Asia/KolkataUTC+05:30']);
+    const timeseries = page.waitForResponse(
+      (response) =>
+        response.url().includes('/api/timeseries?') && response.url().includes('tz=Asia%2FKolkata'),
+    );
+    await search.press('Enter');
+    await page.waitForURL(/tz=Asia%2FKolkata/);
+    expect(await page.locator('[data-zone]').textContent()).toBe('Asia/Kolkata');
+    // The picker closes; the charts' buckets are now Kolkata days.
+    await search.waitFor({ state: 'detached' });
+    const body = (await (await timeseries).json()) as { buckets: { start: string }[] };
+    expect(body.buckets).toHaveLength(7);
+    for (const bucket of body.buckets) expect(bucket.start).toMatch(/T00:00:00\+05:30$/);
+    await waitForCharts(5);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the data of "Executions" as CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path()) as string, 'utf8');
+    const firstBucket = csv.trim().split('\r\n')[1] ?? '';
+    expect(firstBucket).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00\+05:30,/);
+
+    // Back and forward through the history carries the zone.
+    await page.goBack();
     await page.waitForURL(/tz=UTC/);
     expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
   });
@@ -168,16 +225,7 @@ describe('dashboard', () => {
   });
 
   it('opens a drill-down on a bucket click, pages through its runs and downloads them as CSV', async () => {
-    await open('?tab=overview&range=7d&tz=UTC');
-    await waitForCharts(5);
-    const over = page.locator('.u-over').first();
-    const box = await over.boundingBox();
-    if (!box) throw new Error('no chart overlay');
-    // A bucket near the right edge: yesterday, a full day of demo runs.
-    await over.click({ position: { x: box.width * 0.8, y: box.height / 2 } });
-    const dialog = page.locator('dialog.drilldown');
-    await dialog.waitFor();
-    await dialog.locator('tbody tr').first().waitFor();
+    const dialog = await openYesterdaysRuns();
     const firstPage = await dialog.locator('tbody tr').allTextContents();
     expect(firstPage.length).toBe(20);
 

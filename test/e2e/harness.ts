@@ -15,6 +15,8 @@ export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '.
 export const resultsDir = join(repoRoot, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 120_000;
+/** The zone the test browser runs in. */
+export const BROWSER_ZONE = 'America/New_York';
 
 export interface Runtime {
   baseUrl: string;
@@ -143,6 +145,8 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
+    // Not UTC, so that "the browser's zone" differs from UTC as it does for most readers.
+    timezoneId: BROWSER_ZONE,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -174,10 +178,22 @@ export function watchConsole(page: Page): { errors: string[]; clear: () => void 
   return { errors, clear: () => errors.splice(0) };
 }
 
-/** Saves a full-page screenshot under test-results/. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a screenshot under test-results/ (the whole page unless `fullPage` is
+ * false). With UPDATE_SCREENSHOTS=1 one named `readme` is also written to
+ * docs/screenshots/, the README's pictures: `UPDATE_SCREENSHOTS=1 npm run test:e2e`
+ * refreshes them from a fresh `npm start` with its demo data.
+ */
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { readme?: string; fullPage?: boolean } = {},
+): Promise<string> {
   await mkdir(resultsDir, { recursive: true });
   const path = join(resultsDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  const fullPage = options.fullPage ?? true;
+  await page.screenshot({ path, fullPage });
+  if (options.readme && process.env.UPDATE_SCREENSHOTS === '1')
+    await page.screenshot({ path: join(repoRoot, 'docs/screenshots', `${options.readme}.png`), fullPage });
   return path;
 }

@@ -1,7 +1,7 @@
 import { CACHE_HIT_TARGET } from '../../../functions/domain/targets';
 import type { ModelStats, ModelsResponse, Summary } from '../api-types';
 import { cacheHitRateChart } from '../charts/efficiency';
-import { BarList, Card, EmptyState, KpiCard } from '../components';
+import { BarList, Card, EmptyState, KpiCard, KpiGrid } from '../components';
 import { formatChange, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
 import { chartSubtitle, emptySuggestion } from '../literacy';
 import type { ViewState } from '../state';
@@ -60,7 +60,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         render={(s) => {
           const p = s.previous;
           return (
-            <div class="kpis">
+            <KpiGrid summary={s}>
               <KpiCard
                 label="Cache hit rate"
                 value={formatPercent(s.cacheHitRate)}
@@ -90,7 +90,7 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
                 change={formatChange(s.cost.perSuccessUsd, p.costPerSuccessUsd, 'relative')}
                 better="down"
               />
-            </div>
+            </KpiGrid>
           );
         }}
       />

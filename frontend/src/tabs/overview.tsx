@@ -2,7 +2,7 @@
 
 import type { Summary } from '../api-types';
 import { overviewCharts } from '../charts/overview';
-import { EmptyState, KpiCard } from '../components';
+import { EmptyState, KpiCard, KpiGrid } from '../components';
 import {
   formatChange,
   formatCount,
@@ -40,7 +40,7 @@ export function OverviewTab(props: TabProps) {
 function OverviewKpis({ summary }: { summary: Summary }) {
   const before = summary.previous;
   return (
-    <div class="kpis">
+    <KpiGrid summary={summary}>
       <KpiCard
         label="Executions"
         value={formatCount(summary.executions)}
@@ -79,6 +79,6 @@ function OverviewKpis({ summary }: { summary: Summary }) {
         change={formatChange(summary.cacheHitRate, before.cacheHitRate, 'points')}
         better="up"
       />
-    </div>
+    </KpiGrid>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chartSubtitle,
+  comparisonText,
   describeFilters,
   emptySuggestion,
   filterWarnings,
@@ -61,5 +62,37 @@ describe('emptySuggestion', () => {
   it('suggests clearing filters first, then a longer range', () => {
     expect(emptySuggestion(view('?status=failure'))).toMatch(/clearing the model and status/);
     expect(emptySuggestion(view('?range=7d'))).toMatch(/longer range/);
+  });
+});
+
+describe('comparisonText', () => {
+  const week = { from: '2026-10-30T00:00:00Z', to: '2026-11-06T00:00:00Z', tz: 'UTC' };
+  const NOW = Date.parse('2026-11-05T15:30:00Z');
+
+  it('says a running period is compared with the same elapsed span before it', () => {
+    const previous = { ...summary().previous, from: '2026-10-23T00:00:00Z', to: '2026-10-29T16:00:00Z' };
+    expect(comparisonText({ ...week, previous }, NOW)).toBe(
+      'This period has run 6 d 16 h so far: changes compare it with the first 6 d 16 h of the 7 days before (Oct 23, 00:00 – Oct 29, 16:00).',
+    );
+  });
+
+  it('says a finished period is compared with the whole period before it', () => {
+    const previous = { ...summary().previous, from: '2026-10-23T00:00:00Z', to: '2026-10-30T00:00:00Z' };
+    expect(comparisonText({ ...week, previous }, Date.parse('2026-11-10T00:00:00Z'))).toBe(
+      'Changes compare with the 7 days before (Oct 23, 00:00 – Oct 30, 00:00).',
+    );
+    const day = { from: '2026-11-04T16:00:00Z', to: '2026-11-05T16:00:00Z', tz: 'UTC' };
+    expect(
+      comparisonText(
+        { ...day, previous: { ...previous, from: '2026-11-03T16:00:00Z', to: '2026-11-04T16:00:00Z' } },
+        NOW,
+      ),
+    ).toBe('Changes compare with the 24 hours before (Nov 3, 16:00 – Nov 4, 16:00).');
+  });
+
+  it('falls back to plain words for an API without the span', () => {
+    expect(comparisonText({ ...week, previous: summary().previous }, NOW)).toBe(
+      'Changes compare with the 7 days before.',
+    );
   });
 });

@@ -55,7 +55,9 @@ describe('summaryBody', () => {
       llmCalls: 10,
       filesModified: 6,
     });
-    expect(summaryBody(period, emptyTotals(), previous).previous).toMatchObject({
+    const span = { from: '2026-10-25T00:00:00Z', to: '2026-10-31T16:00:00Z' };
+    expect(summaryBody(period, emptyTotals(), previous, span).previous).toMatchObject({
+      ...span,
       executions: 4,
       successRate: 0.5,
       costTotalUsd: 1,

@@ -4,6 +4,7 @@ import {
   bucketsBefore,
   bucketsOf,
   checkGranularity,
+  comparedPreviousRange,
   defaultGranularity,
   previousRange,
   querySchemas,
@@ -66,6 +67,37 @@ describe('resolveRange', () => {
     });
     const hours = range({ from: '2026-11-01T10:00:00Z', to: '2026-11-01T16:00:00Z' });
     expect(previousRange(hours)).toMatchObject({ from: '2026-11-01T04:00:00Z', to: '2026-11-01T10:00:00Z' });
+  });
+});
+
+describe('comparedPreviousRange', () => {
+  it('cuts the week before to the elapsed part of a week that ends today', () => {
+    // NOW is 15:30 UTC on Nov 5: 6 days and 16 hours of Oct 30..Nov 5 have begun, the current hour included.
+    const week = range({ from: '2026-10-30', to: '2026-11-05' });
+    expect(comparedPreviousRange(week, NOW)).toMatchObject({
+      from: '2026-10-23T00:00:00Z',
+      to: '2026-10-29T16:00:00Z',
+    });
+    expect(comparedPreviousRange(week, NOW).days).toBeUndefined();
+  });
+
+  it('measures the elapsed span in hours across a DST change', () => {
+    // New York, Nov 1 has 25 hours: the elapsed span is counted in hours, not local days.
+    const week = range({ from: '2026-11-01', to: '2026-11-07', tz: 'America/New_York' });
+    const before = comparedPreviousRange(week, NOW);
+    expect(before.from).toBe('2026-10-25T00:00:00-04:00');
+    const elapsed = Math.floor(NOW / 3_600_000) * 3_600_000 + 3_600_000 - week.startMs;
+    expect(before.endMs - before.startMs).toBe(elapsed);
+  });
+
+  it('compares whole periods for a range wholly past or wholly ahead', () => {
+    const past = range({ from: '2026-10-01', to: '2026-10-07' });
+    expect(comparedPreviousRange(past, NOW)).toEqual(previousRange(past));
+    const ahead = range({ from: '2026-12-01', to: '2026-12-07' });
+    expect(comparedPreviousRange(ahead, NOW)).toEqual(previousRange(ahead));
+    // The 24 h preset ends with the current hour: nothing of it lies ahead.
+    const day = range({ from: '2026-11-04T16:00:00Z', to: '2026-11-05T16:00:00Z' });
+    expect(comparedPreviousRange(day, NOW)).toEqual(previousRange(day));
   });
 });
 
