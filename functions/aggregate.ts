@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
-import { BatchAccumulator } from './domain/deltas';
+import { ALL_MODELS, BatchAccumulator } from './domain/deltas';
 import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
 import { type EmfSink, MetricsEmitter } from './store/metrics-emitter';
@@ -153,8 +153,9 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
       logger.error('aggregate item refused by DynamoDB; its records are left out of it', { ...entry });
       await recordUnwrittenItem(tableName, entry, retry);
     }
+    // Per model: the all-models rollup repeats their sum.
     const appliedHours = results
-      .filter((result) => result.item.granularity === 'hour')
+      .filter((result) => result.item.granularity === 'hour' && result.item.model !== ALL_MODELS)
       .map((result) => ({ model: result.item.model, delta: result.applied }));
     // Never throws: a metric that cannot be emitted is logged and counted, and the counters stand.
     metrics.emit(batchMetrics(appliedHours));

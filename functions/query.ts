@@ -14,6 +14,7 @@ import { BASELINE_BUCKETS } from './domain/anomalies';
 import type { RunStatus } from './domain/counters';
 import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
+import { ALL_MODELS } from './domain/deltas';
 import { errorsBody } from './domain/errors-report';
 import { modelsBody, signedTotalsPerModel } from './domain/models';
 import {
@@ -97,6 +98,14 @@ async function selectedModels(query: CommonQuery, meter: ReadMeter): Promise<rea
   return query.model.length > 0 ? query.model : listModels(table.aggregates, meter);
 }
 
+/**
+ * The series whose sum a request wants when it needs no per-model figures:
+ * the named models, or without a filter the all-models rollup, one item per
+ * bucket however many models there are (no registry read either).
+ */
+const summedSeries = (query: CommonQuery): readonly string[] =>
+  query.model.length > 0 ? query.model : [ALL_MODELS];
+
 const statusesOf = (query: CommonQuery): RunStatus[] =>
   query.status ? [query.status] : ['success', 'failure'];
 
@@ -127,16 +136,18 @@ function checkReadBudget(keys: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, mo
  * exactly `spans` (see signedPlanOf), with the plan that combines them. The
  * plan is checked against the read budget before anything is read (with one
  * model when the request names none), and again once the registry has said
- * how many models there are, before any aggregate is read.
+ * how many models there are, before any aggregate is read. `summed`: the
+ * request needs only the sum over its models (summedSeries).
  */
 async function aggregatesOver(
   query: CommonQuery,
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
+  { summed = false } = {},
 ) {
   const plan = signedPlanOf(spans);
   checkReadBudget(plan, Math.max(1, query.model.length));
-  const models = await selectedModels(query, meter);
+  const models = summed ? summedSeries(query) : await selectedModels(query, meter);
   checkReadBudget(plan, models.length);
   const items = await readAggregates(
     table.aggregates,
@@ -152,7 +163,7 @@ async function totalsOfSpans(
   spans: readonly { startMs: number; endMs: number }[],
   meter: ReadMeter,
 ) {
-  const { plan, items } = await aggregatesOver(query, spans, meter);
+  const { plan, items } = await aggregatesOver(query, spans, meter, { summed: true });
   return signedTotalsPerSpan(plan.perSpan, counterBucketsOf(items, statusesOf(query)));
 }
 
@@ -279,15 +290,16 @@ async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
 
 /**
  * The 85 % rule over the trailing 60 minutes (whole minutes, the current one
- * included), from the per-minute counts of two hour items per model: the
- * items read do not grow with the runs of the hour.
+ * included), from the per-minute counts of two hour items per model named,
+ * or of the all-models rollup: the items read do not grow with the runs of
+ * the hour, nor, unfiltered, with the models.
  */
 async function alarm(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
   const query = parseQuery(event, querySchemas.alarm);
   rangeOf(query); // validated like everywhere; the window itself is always the trailing hour
   const window = alarmWindow(Date.now());
   const readCounts = async () => {
-    const models = await selectedModels(query, meter);
+    const models = summedSeries(query);
     checkReadBudget({ hourKeys: window.hourKeys, dayKeys: [] }, models.length);
     const hours = await readAggregates(
       table.aggregates,

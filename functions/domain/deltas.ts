@@ -25,6 +25,17 @@ import { utcDayKey, utcHourKey } from './time';
 /** Failures reported without an errorType are counted under this name. */
 export const UNKNOWN_ERROR_TYPE = 'Unknown';
 
+/**
+ * The model of the all-models rollup: beside one item per (bucket, model),
+ * every batch also writes one per bucket for all models together, so that a
+ * view over every model reads one item per bucket however many models there
+ * are. No run's model is empty (ingest and the stream reader require one).
+ * The rollup holds no error types: they are read per model (GET /api/errors
+ * lists failures by model anyway), and leaving them out keeps the one item
+ * every run writes to small (see docs/QUERY.md, "All-models rollup").
+ */
+export const ALL_MODELS = '';
+
 export type ChangeKind = 'INSERT' | 'MODIFY' | 'REMOVE';
 
 export interface RunChange {
@@ -132,16 +143,21 @@ export function countsNothing(delta: ItemDelta): boolean {
  * What one run (signed) adds to its aggregate items: counters, duration
  * bucket and, when added, its duration as the extent, all under its status;
  * a failure also under its error type. `minute` adds the run to its minute of
- * the hour (hour items).
+ * the hour (hour items); `errorTypes: false` leaves the error type out (the
+ * all-models rollup).
  */
-export function runDeltaOf({ run, sign }: SignedRun, options: { minute?: boolean } = {}): ItemDelta {
+export function runDeltaOf(
+  { run, sign }: SignedRun,
+  options: { minute?: boolean; errorTypes?: boolean } = {},
+): ItemDelta {
   const delta = emptyDelta();
   const part = delta.byStatus[run.status];
   addCounters(part.counters, runCounters(run, sign));
   part.histogram.set(bucketAttribute(run.durationMs), sign);
   if (sign === 1) part.extent = { minMs: run.durationMs, maxMs: run.durationMs };
   if (options.minute) part.perMinute.set(new Date(run.startMs).getUTCMinutes(), sign);
-  if (run.status === 'failure') delta.errors.set(run.errorType ?? UNKNOWN_ERROR_TYPE, sign);
+  if (run.status === 'failure' && options.errorTypes !== false)
+    delta.errors.set(run.errorType ?? UNKNOWN_ERROR_TYPE, sign);
   return delta;
 }
 
@@ -154,6 +170,7 @@ export interface ItemContribution {
 /** Everything a batch does to one aggregate item, record by record, in sequence order. */
 export interface PendingItem {
   readonly granularity: Granularity;
+  /** ALL_MODELS for the all-models rollup. */
   readonly model: string;
   /** `2026-11-01T13` (hour) or `2026-11-01` (day), UTC. */
   readonly bucket: string;
@@ -181,10 +198,15 @@ export class BatchAccumulator {
     const touched = new Set<PendingItem>();
     for (const signed of signedRunsOf(change)) {
       const { startMs, model } = signed.run;
-      touched.add(this.contribute('day', model, utcDayKey(startMs), sequence, runDeltaOf(signed)));
+      const day = utcDayKey(startMs);
+      const hour = utcHourKey(startMs);
+      touched.add(this.contribute('day', model, day, sequence, runDeltaOf(signed)));
       // Hour items also count runs per minute, so the alarm's trailing hour reads two items.
-      const hour = runDeltaOf(signed, { minute: true });
-      touched.add(this.contribute('hour', model, utcHourKey(startMs), sequence, hour));
+      touched.add(this.contribute('hour', model, hour, sequence, runDeltaOf(signed, { minute: true })));
+      const rollup = { errorTypes: false };
+      touched.add(this.contribute('day', ALL_MODELS, day, sequence, runDeltaOf(signed, rollup)));
+      const rollupHour = runDeltaOf(signed, { ...rollup, minute: true });
+      touched.add(this.contribute('hour', ALL_MODELS, hour, sequence, rollupHour));
     }
     for (const item of touched) {
       const last = item.contributions[item.contributions.length - 1];
@@ -223,9 +245,11 @@ export class BatchAccumulator {
     return [...this.items.values()];
   }
 
-  /** Distinct models seen in the batch (for the model registry). */
+  /** Distinct models seen in the batch (for the model registry), the rollup's left out. */
   models(): string[] {
-    return [...new Set(this.pendingItems().map((item) => item.model))];
+    return [...new Set(this.pendingItems().map((item) => item.model))].filter(
+      (model) => model !== ALL_MODELS,
+    );
   }
 }
 

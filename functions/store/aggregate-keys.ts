@@ -3,12 +3,16 @@
  * shared by the stream handler that writes and the query handler that reads.
  *
  *   aggregates  pk = A#<H|D>#<model>   sk = <hour `2026-11-01T13` | day `2026-11-01`>
+ *   rollup      pk = A#<H|D>#          sk = the same (all models together)
  *   models      pk = MODELS            sk = <model>
  *
  * One item per (bucket, model) holds both statuses and every error type.
  * That is what makes a batch cheap: a batch of 100 runs over 5 models touches
- * 5 hour items and 5 day items, i.e. 10 UpdateItems (0.1 per run). One item
- * per (bucket, model, status) plus one per error type would be 20 + ~20.
+ * 5 hour items and 5 day items, plus the rollup's hour and day item, i.e. 12
+ * UpdateItems (0.12 per run). One item per (bucket, model, status) plus one
+ * per error type would be 20 + ~20. The rollup item of a bucket is the sum
+ * of its models' items without their error types (domain/deltas.ts,
+ * ALL_MODELS).
  * A series (one pk) holds one item per bucket, so a time range of a model is
  * one Query with `sk BETWEEN`.
  *
@@ -71,7 +75,11 @@ export interface AggregateKey {
   readonly sk: string;
 }
 
-/** The partition key of one model's hour or day series. */
+/**
+ * The partition key of one model's hour or day series; of the all-models
+ * rollup for ALL_MODELS (`A#H#`: no model is empty, so no model's series
+ * is that one).
+ */
 export function aggregateSeriesPk(granularity: Granularity, model: string): string {
   return `A#${granularityCode(granularity)}#${model}`;
 }

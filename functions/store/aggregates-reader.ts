@@ -56,6 +56,7 @@ export async function listModels(tableName: string, meter: ReadMeter): Promise<s
 }
 
 export interface SeriesSelection {
+  /** Whose series to read: models, or ALL_MODELS for the all-models rollup (domain/deltas.ts). */
   readonly models: readonly string[];
   /** Sorted, distinct hour keys (`2026-11-01T13`) and day keys to read (see signedPlanOf). */
   readonly hourKeys: readonly string[];

@@ -36,7 +36,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { RUN_STATUSES } from '../domain/counters';
-import { addDelta, BatchAccumulator, emptyDelta, type ItemDelta, sumContributions } from '../domain/deltas';
+import {
+  ALL_MODELS,
+  addDelta,
+  BatchAccumulator,
+  emptyDelta,
+  type ItemDelta,
+  sumContributions,
+} from '../domain/deltas';
 import type { Granularity } from '../domain/query-range';
 import { type Histogram, mergeHistogram } from '../domain/sketch';
 import {
@@ -196,7 +203,8 @@ export async function recomputeDay(
       const sum = sums.get(id) ?? { key, delta: emptyDelta() };
       addDelta(sum.delta, sumContributions(item));
       sums.set(id, sum);
-      models.add(item.model);
+      // The all-models rollup is not a model: it is read beside them (storedItemsOfDay).
+      if (item.model !== ALL_MODELS) models.add(item.model);
     }
     accumulator = new BatchAccumulator();
     inChunk = 0;
@@ -251,7 +259,7 @@ async function storedItemsOfDay(
 ): Promise<Map<string, Record<string, AttributeValue>>> {
   const items = new Map<string, Record<string, AttributeValue>>();
   const series: [Granularity, string, string, string][] = [];
-  for (const model of models) {
+  for (const model of new Set([ALL_MODELS, ...models])) {
     series.push(['hour', model, `${day}T00`, `${day}T23`], ['day', model, day, day]);
   }
   let next = 0;

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_MODELS } from '../../functions/domain/deltas';
 import { aggregateSeriesPk, decodeAggregateItem } from '../../functions/store/aggregate-keys';
 import { UNWRITTEN_PK } from '../../functions/store/unwritten-items';
 import { type LocalRuntime, repoRoot, startLocalRuntime } from '../../local/runtime';
@@ -80,10 +81,13 @@ async function expectedFromTable(client: DynamoDBClient): Promise<Map<string, Ex
         errorType?: string;
       };
       const iso = new Date(runItem.startMs).toISOString();
-      for (const id of [
-        `${aggregateSeriesPk('hour', runItem.model)}|${iso.slice(0, 13)}`,
-        `${aggregateSeriesPk('day', runItem.model)}|${iso.slice(0, 10)}`,
-      ]) {
+      // The model's items, and the all-models rollup's (which lists no error types).
+      for (const [id, withErrors] of [
+        [`${aggregateSeriesPk('hour', runItem.model)}|${iso.slice(0, 13)}`, true],
+        [`${aggregateSeriesPk('day', runItem.model)}|${iso.slice(0, 10)}`, true],
+        [`${aggregateSeriesPk('hour', ALL_MODELS)}|${iso.slice(0, 13)}`, false],
+        [`${aggregateSeriesPk('day', ALL_MODELS)}|${iso.slice(0, 10)}`, false],
+      ] as const) {
         const figures = expected.get(id) ?? {
           executions: { success: 0, failure: 0 },
           inputTokens: 0,
@@ -95,7 +99,7 @@ async function expectedFromTable(client: DynamoDBClient): Promise<Map<string, Ex
         figures.inputTokens += runItem.inputTokens;
         figures.costNanos += BigInt(runItem.costNanos ?? 0);
         figures.durationMsSum += runItem.durationMs;
-        if (runItem.status === 'failure') {
+        if (runItem.status === 'failure' && withErrors) {
           const type = runItem.errorType ?? 'Unknown';
           figures.errors.set(type, (figures.errors.get(type) ?? 0) + 1);
         }

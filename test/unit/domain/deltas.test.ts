@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ALL_MODELS,
   BatchAccumulator,
   countsNothing,
   type RunChange,
@@ -97,7 +98,7 @@ describe('runDeltaOf', () => {
 });
 
 describe('BatchAccumulator', () => {
-  it('writes one item per (bucket, model) for the hour and the day, however many runs', () => {
+  it('writes one item per (bucket, model) for the hour and the day, and one per bucket for all models, however many runs', () => {
     const runs = Array.from({ length: 100 }, (_, index) =>
       runImage({
         executionId: `r${index}`,
@@ -109,8 +110,14 @@ describe('BatchAccumulator', () => {
     const batch = batchOf(
       ...runs.map((run): RunChange => ({ kind: 'INSERT', newRun: run, expiredByTtl: false })),
     );
-    expect(batch.pendingItems()).toHaveLength(10);
+    expect(batch.pendingItems()).toHaveLength(12);
     expect(batch.models().sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    const rollup = netOf(batch, 'day', ALL_MODELS, '2026-11-01');
+    expect(rollup?.byStatus.success.counters.executions).toBe(85);
+    expect(rollup?.byStatus.failure.counters.failures).toBe(15);
+    // No error types in the rollup: they are read per model.
+    expect(rollup?.errors.size).toBe(0);
+    expect(netOf(batch, 'day', 'm0', '2026-11-01')?.errors.size).toBeGreaterThan(0);
   });
 
   it('makes the day the sum of its hours', () => {
@@ -124,7 +131,9 @@ describe('BatchAccumulator', () => {
       ...runs.map((run): RunChange => ({ kind: 'INSERT', newRun: run, expiredByTtl: false })),
     );
     const day = netOf(batch, 'day', 'claude-sonnet-4', '2026-11-01');
-    const hours = batch.pendingItems().filter((item) => item.granularity === 'hour');
+    const hours = batch
+      .pendingItems()
+      .filter((item) => item.granularity === 'hour' && item.model !== ALL_MODELS);
     expect(hours).toHaveLength(4);
     expect(day?.byStatus.success.counters.executions).toBe(4);
     expect(day?.byStatus.success.counters.costNanos).toBe(4n * 12_345_000n);

@@ -105,19 +105,35 @@ describe('the read budget', () => {
     expect(asked.keys).toBeLessThanOrEqual(READ_BUDGET.items);
   });
 
-  it('without a model filter, reads only the registry before refusing a plan over its models', async () => {
+  it('without a model filter, reads only the registry before refusing a per-model plan over its models', async () => {
     // Prepare
-    emptyStore(modelNames(60));
+    emptyStore(modelNames(200));
+
+    // Act
+    const answer = await get('/api/models', { ...YEAR, tz: 'Asia/Kolkata' });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.issues[0]).toMatchObject({ path: 'model' });
+    expect(answer.body.issues[0].message).toContain('(200 models)');
+    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
+  });
+
+  it('without a model filter, serves a timeseries from the all-models rollup, not the registry', async () => {
+    // Prepare
+    emptyStore(modelNames(200));
 
     // Act
     const answer = await get('/api/timeseries', { ...YEAR, tz: 'Asia/Kolkata', granularity: 'day' });
 
     // Assess
-    expect(answer.status).toBe(400);
-    expect(answer.body.issues[0]).toMatchObject({ path: 'model' });
-    expect(answer.body.issues[0].message).toContain('(60 models)');
-    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(1);
-    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
+    expect(answer.status).toBe(200);
+    const series = dynamodb
+      .commandCalls(QueryCommand)
+      .map((call) => call.args[0].input.ExpressionAttributeValues?.[':pk']?.S);
+    expect(series).toContain('A#D#');
+    expect(series.filter((pk) => pk !== 'A#D#' && pk !== 'A#H#')).toEqual([]);
   });
 
   it.each([
