@@ -97,13 +97,19 @@ describe('charts on known data', () => {
     expect(await key.textContent()).toContain(`${spikeLabel}: cost $4.00, baseline $0.400`);
 
     // Hover the spike's bucket: 30 day buckets, padded by half a bucket each side.
+    // Each poll points at the bucket anew, in case the chart was drawn again.
     const over = cost.locator('.u-over');
-    const box = await over.boundingBox();
-    if (!box) throw new Error('no cost chart');
     const index = 29 - SPIKE_DAYS_AGO;
-    await page.mouse.move(box.x + (box.width * (index + 0.5)) / 30, box.y + box.height / 2);
     const anomalyRow = cost.locator('.u-legend .u-series').filter({ hasText: 'Anomaly' });
-    await expect.poll(() => anomalyRow.textContent()).toContain('cost $4.00, baseline $0.400');
+    await expect
+      .poll(async () => {
+        // hover() scrolls the chart into view first: it sits below the fold.
+        const box = await over.boundingBox();
+        if (!box) throw new Error('no cost chart');
+        await over.hover({ position: { x: (box.width * (index + 0.5)) / 30, y: box.height / 2 } });
+        return anomalyRow.textContent();
+      })
+      .toContain('cost $4.00, baseline $0.400');
     expect(await cost.locator('.u-legend').textContent()).not.toContain('Anomaly: —');
 
     // The failure trend marks success-rate anomalies only: none here, and no cost marker.
