@@ -5,7 +5,7 @@ import { type RunLimits, runLimitsSchema } from '../functions/domain/execution';
 export type AuthMode = 'cognito' | 'oidc' | 'none';
 
 /** A deployment stage; `prod` turns on the data-safety guards. */
-export type Stage = 'dev' | 'prod';
+type Stage = 'dev' | 'prod';
 
 /**
  * Every deploy-time choice, read once from CDK context (cdk.json or `-c key=value`)
@@ -65,7 +65,7 @@ export interface RouteThrottle {
 }
 
 /** Defaults for every optional key; the README's deploy table repeats them. */
-export const configDefaults = {
+const configDefaults = {
   stage: 'dev',
   rawRetentionDays: 90,
   logRetentionDays: 90,

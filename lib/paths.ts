@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, found from this file so that the app runs from any working directory. */
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Absolute path of a Lambda entry file under functions/. */
 export function functionEntry(name: 'ingest' | 'aggregate' | 'query'): string {

@@ -114,8 +114,8 @@ export function apiGatewayTime(date: Date): string {
   );
 }
 
-export const localApiId = 'local';
-export const localAccountId = '000000000000';
+const localApiId = 'local';
+const localAccountId = '000000000000';
 
 export function toApiGatewayEvent(request: IncomingRequestParts): APIGatewayProxyEventV2 {
   const { rawPath, rawQueryString } = splitRequestTarget(request.url);

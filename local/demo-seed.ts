@@ -184,7 +184,7 @@ const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
 
 /** mulberry32: small, fast, good enough for demo data; same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -239,7 +239,7 @@ function pick<T extends string>(random: () => number, weights: Readonly<Record<T
  * (peaking mid-afternoon UTC, when Europe and the Americas overlap) and on
  * weekdays.
  */
-export function expectedRunsInHour(hourStart: number, runsPerWeekday: number): number {
+function expectedRunsInHour(hourStart: number, runsPerWeekday: number): number {
   const date = new Date(hourStart);
   const hour = date.getUTCHours() + 0.5;
   const diurnal = 0.12 + 0.88 * Math.exp(-(((hour - 14.5) / 4.8) ** 2));
@@ -285,7 +285,7 @@ function roundUsd(value: number): number {
  * places the incidents (days before it); `now` only makes the last two hours
  * healthy, so the alarm is quiet when the dashboard opens.
  */
-export function runsForHour(
+function runsForHour(
   hourStart: number,
   options: { seed: number; runsPerWeekday: number; anchor: number; now: number },
 ): DemoRun[] {

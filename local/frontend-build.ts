@@ -28,7 +28,7 @@ export function frontendPaths(repoRoot: string): FrontendPaths {
 }
 
 /** The newest modification time of any file under `dir`, skipping build output and dependencies. */
-export function newestSourceMtime(
+function newestSourceMtime(
   dir: string,
   skip: ReadonlySet<string> = new Set(['dist', 'node_modules']),
 ): number {
@@ -42,9 +42,9 @@ export function newestSourceMtime(
   return newest;
 }
 
-export type BuildDecision = 'no-frontend' | 'missing' | 'stale' | 'fresh';
+type BuildDecision = 'no-frontend' | 'missing' | 'stale' | 'fresh';
 
-export function buildDecision(paths: FrontendPaths): BuildDecision {
+function buildDecision(paths: FrontendPaths): BuildDecision {
   if (!existsSync(paths.viteConfig)) return 'no-frontend';
   const index = join(paths.distDir, 'index.html');
   if (!existsSync(index)) return 'missing';

@@ -45,17 +45,17 @@ export interface LocalHttpServerOptions {
 }
 
 /** API Gateway's HTTP API payload limit. The ingest handler enforces its own 1 MiB. */
-export const maxBodyBytes = 10 * 1024 * 1024;
+const maxBodyBytes = 10 * 1024 * 1024;
 /** API Gateway HTTP API: request line and headers up to 10 KiB. */
-export const maxUrlLength = 10_240;
+const maxUrlLength = 10_240;
 /** Header fields a request may carry (Node parses 2,000 by default and drops the rest unseen). */
-export const maxHeaderFields = 2_000;
+const maxHeaderFields = 2_000;
 /**
  * A request body must arrive within this long from its headers; after it,
  * 408. The headers themselves have the same time (Node's headersTimeout).
  * Without it a body that trickles in holds a socket for Node's 300 s.
  */
-export const bodyTimeoutMs = 10_000;
+const bodyTimeoutMs = 10_000;
 
 /**
  * The names this server answers to: the loopback names, with any port (the
@@ -224,7 +224,7 @@ type Route =
   | { kind: 'static' };
 
 /** Which handler serves a request, as the deployed API's routes and CloudFront behaviours decide. */
-export function routeFor(method: string, rawPath: string): Route {
+function routeFor(method: string, rawPath: string): Route {
   if (rawPath === TRACES_PATH) {
     return method === 'POST'
       ? { kind: 'api', handler: 'ingest', routeKey: `POST ${TRACES_PATH}` }
@@ -406,10 +406,7 @@ async function handleRequest(
 }
 
 /** Adds the runtime's own figures to the health answer, as `local`. */
-export function withHealthExtras(
-  result: HttpResponseParts,
-  extras: Record<string, unknown>,
-): HttpResponseParts {
+function withHealthExtras(result: HttpResponseParts, extras: Record<string, unknown>): HttpResponseParts {
   try {
     const parsed: unknown = JSON.parse(result.body.toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return result;

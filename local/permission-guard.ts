@@ -47,7 +47,7 @@ export function asFunction<A extends unknown[], R>(
 }
 
 /** The error DynamoDB answers when the caller's role lacks a grant (HTTP 400, a client fault). */
-export class AccessDeniedError extends DynamoDBServiceException {
+class AccessDeniedError extends DynamoDBServiceException {
   constructor(caller: FunctionName, access: RequestedAccess, region: string) {
     const resource = `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${access.table}${
       access.index ? `/index/${access.index}` : ''
@@ -66,7 +66,7 @@ export class AccessDeniedError extends DynamoDBServiceException {
 const LOCAL_ACCOUNT = '000000000000';
 
 /** What one DynamoDB call asks for, per table; batch calls name several tables. */
-export function requestedAccess(commandName: string, input: Record<string, unknown>): RequestedAccess[] {
+function requestedAccess(commandName: string, input: Record<string, unknown>): RequestedAccess[] {
   const action = `dynamodb:${commandName.replace(/Command$/, '')}`;
   if (typeof input.TableName === 'string') {
     return [

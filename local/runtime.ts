@@ -84,7 +84,7 @@ export interface LocalRuntime {
  * and `done` once seeding has ended (finished, failed or stopped) and the
  * stream has caught up, so that the figures on screen are final.
  */
-export interface SeedProgress {
+interface SeedProgress {
   runsSent: number;
   runsTotal: number;
   done: boolean;
@@ -96,7 +96,7 @@ export interface SeedProgress {
  * /api/health and keeps the latest. A line per batch on the terminal would
  * bury the runtime's own output, so they are printed only with EMF_STDOUT=1.
  */
-export class MetricsSink {
+class MetricsSink {
   documents = 0;
   datapoints = 0;
   lastEmittedAt: string | undefined;

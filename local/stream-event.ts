@@ -35,7 +35,7 @@ const toBase64 = (bytes: Uint8Array) =>
  * The SDK decodes binary attributes into Uint8Array; Lambda's event carries
  * them base64-encoded, as in the JSON wire format.
  */
-export function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue {
+function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue {
   if (value.B !== undefined) return { B: toBase64(value.B) };
   if (value.BS !== undefined) return { BS: value.BS.map(toBase64) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttributeValue) };
@@ -49,7 +49,7 @@ export function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue
   throw new TypeError(`unknown attribute value type: ${Object.keys(value).join(',')}`);
 }
 
-export function toLambdaImage(image: Record<string, SdkAttributeValue>): Record<string, AttributeValue> {
+function toLambdaImage(image: Record<string, SdkAttributeValue>): Record<string, AttributeValue> {
   const converted: Record<string, AttributeValue> = {};
   for (const [name, value] of Object.entries(image)) converted[name] = toLambdaAttributeValue(value);
   return converted;

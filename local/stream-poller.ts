@@ -59,7 +59,7 @@ export function streamsApiFromClient(client: DynamoDBStreamsClient): StreamsApi 
   };
 }
 
-export interface InvocationInfo {
+interface InvocationInfo {
   readonly shardId: string;
   readonly sequenceNumbers: readonly string[];
   /** How many times the first record of this batch has failed before. */
@@ -123,7 +123,7 @@ const connectionErrorCodes = new Set([
 ]);
 
 /** True for errors of a store that is not answering at all, as opposed to one that rejects a request. */
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: unknown; name?: unknown; message?: unknown };
     if (typeof code === 'string' && connectionErrorCodes.has(code)) return true;
@@ -149,7 +149,7 @@ export interface DeadLetter {
   readonly at: string;
 }
 
-export interface ShardStatus {
+interface ShardStatus {
   readonly shardId: string;
   readonly parentShardId?: string;
   readonly phase: ShardPhase;

@@ -8,7 +8,7 @@ import type { rowFigures } from '../../functions/domain/rates';
 
 export type { ExecutionView };
 
-export interface TokenCounts {
+interface TokenCounts {
   input: number;
   output: number;
   cacheRead: number;

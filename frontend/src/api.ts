@@ -5,7 +5,7 @@
  */
 import { bearerToken, signInAgain } from './auth';
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,

@@ -46,10 +46,7 @@ export interface ModelSource {
 }
 
 /** The figures the API judges, with how a reader names and formats them. */
-export const FIGURES: Record<
-  AnomalyFigure,
-  { name: string; of: (b: Bucket) => number | null; format: Format }
-> = {
+const FIGURES: Record<AnomalyFigure, { name: string; of: (b: Bucket) => number | null; format: Format }> = {
   costUsd: { name: 'cost', of: (b) => b.costUsd, format: formatUsd },
   'durationMs.avg': { name: 'average duration', of: (b) => b.durationMs.avg, format: formatDuration },
   executions: { name: 'runs', of: (b) => b.executions, format: formatCount },
@@ -58,7 +55,7 @@ export const FIGURES: Record<
 
 export const ANOMALY_RULE = `more than ${ANOMALY_SIGMAS} standard deviations from the ${BASELINE_BUCKETS} buckets before`;
 
-export interface SeriesDef {
+interface SeriesDef {
   label: string;
   /** The value drawn for a bucket. */
   value: (b: Bucket) => number | null;
@@ -90,7 +87,7 @@ export interface ChartDef {
   summary: (input: SummaryInput) => string;
 }
 
-export interface SummaryInput {
+interface SummaryInput {
   buckets: Bucket[];
   column: (pick: (b: Bucket) => number | null) => Column;
   label: (index: number) => string;
@@ -116,18 +113,14 @@ export function bucketSeconds(bucket: Bucket): number {
  * figures are partial (a day at noon holds half a day's runs), so it is drawn
  * as "so far" and never judged as an anomaly.
  */
-export function partialBucketIndex(
-  buckets: Bucket[],
-  granularity: Granularity,
-  nowMs: number,
-): number | null {
+function partialBucketIndex(buckets: Bucket[], granularity: Granularity, nowMs: number): number | null {
   const last = buckets.length - 1;
   const start = Date.parse(buckets[last]?.start ?? '');
   return start <= nowMs && nowMs < start + BUCKET_MS[granularity] ? last : null;
 }
 
 /** "$12.30 against a baseline of $4.10": what a flagged bucket's figure is, and what was usual. */
-export function anomalyText(figure: AnomalyFigure, bucket: Bucket): string {
+function anomalyText(figure: AnomalyFigure, bucket: Bucket): string {
   const { name, of, format } = FIGURES[figure];
   const baseline = bucket.baselines[figure];
   return `${name} ${format(of(bucket))}, baseline ${baseline === undefined ? NO_VALUE : format(baseline)}`;
@@ -197,7 +190,7 @@ export const DURATION_STEPS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1
   (s) => s * 1000,
 );
 // Counts tick in whole runs and tokens (never 0.5 runs): 1, 2, 5, 10, 20, 50, …
-export const COUNT_STEPS = Array.from(
+const COUNT_STEPS = Array.from(
   { length: 28 },
   (_, index) => [1, 2, 5][index % 3]! * 10 ** Math.floor(index / 3),
 );

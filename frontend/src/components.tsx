@@ -36,7 +36,7 @@ export function EmptyState({ suggestion, children }: { suggestion: string; child
   );
 }
 
-export interface CsvSource {
+interface CsvSource {
   title: string;
   header: string[];
   rows: Cell[][];
@@ -44,7 +44,7 @@ export interface CsvSource {
   to: string;
 }
 
-export function CsvButton({ source }: { source: CsvSource }) {
+function CsvButton({ source }: { source: CsvSource }) {
   return (
     <button
       type="button"

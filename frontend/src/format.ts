@@ -82,7 +82,7 @@ export function formatDecimal(value: number | null | undefined, digits = 1): str
   return isNumber(value) ? value.toFixed(digits) : NO_VALUE;
 }
 
-export type ChangeDirection = 'up' | 'down' | 'flat' | 'none';
+type ChangeDirection = 'up' | 'down' | 'flat' | 'none';
 
 export interface Change {
   /** Text such as "+12.5 %" or "−3.1 pp", or "no previous data". */

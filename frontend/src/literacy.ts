@@ -14,7 +14,7 @@ function dayCount(days: number): string {
 }
 
 /** Below this many runs a rate moves by whole percents with each run. */
-export const LOW_VOLUME_RUNS = 30;
+const LOW_VOLUME_RUNS = 30;
 
 /** Warnings for the current filters and data, most important first. */
 export function filterWarnings(state: ViewState, summary: Summary | undefined): string[] {
@@ -59,7 +59,7 @@ export const hints = {
 } as const;
 
 /** "per day" or "per hour". */
-export function perBucket(granularity: Granularity): string {
+function perBucket(granularity: Granularity): string {
   return granularity === 'day' ? 'per day' : 'per hour';
 }
 

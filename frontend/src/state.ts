@@ -11,16 +11,16 @@ import {
 } from '../../functions/domain/local-time';
 import { MAX_RANGE_DAYS } from '../../functions/domain/targets';
 
-export { addDays, MAX_RANGE_DAYS };
+export { MAX_RANGE_DAYS };
 
 export const TABS = ['overview', 'efficiency', 'errors'] as const;
 export type Tab = (typeof TABS)[number];
 
 export const RANGE_PRESETS = ['24h', '7d', '30d', '90d'] as const;
-export type RangePreset = (typeof RANGE_PRESETS)[number];
-export type Range = RangePreset | 'custom';
+type RangePreset = (typeof RANGE_PRESETS)[number];
+type Range = RangePreset | 'custom';
 
-export type StatusFilter = 'all' | 'success' | 'failure';
+type StatusFilter = 'all' | 'success' | 'failure';
 
 export interface ViewState {
   tab: Tab;
@@ -41,7 +41,7 @@ export interface ViewState {
 const HOUR_MS = 3_600_000;
 
 /** True for a zone name Intl knows, e.g. Europe/Paris or UTC. */
-export function isValidTimeZone(zone: string): boolean {
+function isValidTimeZone(zone: string): boolean {
   return zone !== '' && canonicalTimeZone(zone) !== undefined;
 }
 
@@ -113,7 +113,7 @@ export function serializeViewState(state: ViewState): string {
 }
 
 /** `2026-11-03T14:00:00Z`: the whole-hour form the API accepts. */
-export function isoHour(epochMs: number): string {
+function isoHour(epochMs: number): string {
   return `${new Date(Math.floor(epochMs / HOUR_MS) * HOUR_MS).toISOString().slice(0, 13)}:00:00Z`;
 }
 

@@ -30,7 +30,7 @@ import {
 } from './format';
 import type { Palette } from './theme';
 
-export const WINDOW_DAYS = 7;
+const WINDOW_DAYS = 7;
 /** Days drawn: this week and last week. */
 export const SHOWN_DAYS = 14;
 /** Days requested: the shown ones and the 6 before the first, which its rolling average needs. */

@@ -17,7 +17,7 @@
  */
 
 export const BASELINE_BUCKETS = 14;
-export const MIN_BASELINE_VALUES = 7;
+const MIN_BASELINE_VALUES = 7;
 export const ANOMALY_SIGMAS = 2;
 
 /** Relative tolerance that keeps float noise in sums from counting as a deviation. */
@@ -27,7 +27,7 @@ const EPSILON = 1e-9;
  * The baseline's mean when `value` lies more than ANOMALY_SIGMAS population
  * standard deviations from it, else null (not anomalous, or no baseline).
  */
-export function anomalyBaseline(value: number | null, baseline: readonly (number | null)[]): number | null {
+function anomalyBaseline(value: number | null, baseline: readonly (number | null)[]): number | null {
   if (value === null) return null;
   const values = baseline.filter((entry): entry is number => entry !== null);
   if (values.length < MIN_BASELINE_VALUES) return null;

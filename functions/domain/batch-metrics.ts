@@ -8,7 +8,7 @@ import { metricNames } from './alarm-rule';
 import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
 
-export interface MetricSample {
+interface MetricSample {
   readonly name: string;
   readonly unit: 'Count' | 'None';
   readonly value: number;

@@ -4,7 +4,7 @@
  */
 import type { ExecutionView } from './execution';
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'executionId',
   'startTime',
   'endTime',

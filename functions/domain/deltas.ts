@@ -36,7 +36,7 @@ export const UNKNOWN_ERROR_TYPE = 'Unknown';
  */
 export const ALL_MODELS = '';
 
-export type ChangeKind = 'INSERT' | 'MODIFY' | 'REMOVE';
+type ChangeKind = 'INSERT' | 'MODIFY' | 'REMOVE';
 
 export interface RunChange {
   readonly kind: ChangeKind;
@@ -67,7 +67,7 @@ export function signedRunsOf(change: RunChange): SignedRun[] {
 }
 
 /** What a set of runs of one status adds to an aggregate item (negative when removed). */
-export interface StatusDelta {
+interface StatusDelta {
   readonly counters: Counters;
   /** Duration sketch bucket (see sketch.ts) → runs. */
   readonly histogram: Histogram;
@@ -162,7 +162,7 @@ export function runDeltaOf(
 }
 
 /** One record's share of one aggregate item. */
-export interface ItemContribution {
+interface ItemContribution {
   readonly sequence: string;
   readonly delta: ItemDelta;
 }

@@ -9,19 +9,19 @@
 import { z } from 'zod';
 import { nanosToUsd, usdToNanos } from './money';
 
-export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const MODEL_MAX_CHARS = 100;
-export const ERROR_TYPE_MAX_CHARS = 100;
+const EXECUTION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const MODEL_MAX_CHARS = 100;
+const ERROR_TYPE_MAX_CHARS = 100;
 export const ERROR_MESSAGE_MAX_CHARS = 2_000;
 /** Largest integer a JSON number carries exactly; counts above it would be rounded. */
-export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 /** One run costing more than this is a unit mistake (cents, micro-dollars), not a run. */
-export const MAX_COST_USD = 1_000_000;
+const MAX_COST_USD = 1_000_000;
 /**
  * Earliest accepted instant. Stored keys order runs by zero-padded epoch
  * milliseconds, which only sort correctly when they are not negative.
  */
-export const EARLIEST_INSTANT = '1970-01-01T00:00:00Z';
+const EARLIEST_INSTANT = '1970-01-01T00:00:00Z';
 /** `2026-11-01T10:00:00.123456789+05:30`: nanosecond precision and an offset. */
 const MAX_INSTANT_LENGTH = 35;
 /** How many errors one rejected item reports; the rest are counted, not listed. */
@@ -52,7 +52,7 @@ export function truncateChars(text: string, max: number): string {
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Replaces unpaired surrogates with U+FFFD, so the text survives UTF-8 storage unchanged. */
-export function toWellFormed(text: string): string {
+function toWellFormed(text: string): string {
   return LONE_SURROGATE.test(text) ? text.replace(/\p{Cs}/gu, '\uFFFD') : text;
 }
 
@@ -93,7 +93,7 @@ const isoDateTime = z.iso.datetime({ offset: true });
 const INSTANT_FORMAT = 'an ISO 8601 date-time with seconds and Z or an offset, e.g. 2026-11-01T10:00:00Z';
 
 /** True for the date-times we accept: RFC 3339 (ISO 8601 with seconds and Z or an offset), from 1970 on. */
-export function isAcceptedInstant(text: unknown): boolean {
+function isAcceptedInstant(text: unknown): boolean {
   return (
     typeof text === 'string' &&
     text.length <= MAX_INSTANT_LENGTH &&
@@ -200,7 +200,7 @@ const executionShape = {
     .optional(),
 };
 
-export const executionRecordSchema = z
+const executionRecordSchema = z
   .strictObject(executionShape, {
     error: (issue) =>
       issue.code === 'invalid_type' ? `an execution must be a JSON object${got(issue)}` : undefined,
@@ -253,7 +253,7 @@ function quoteKey(key: string): string {
 }
 
 /** Turns zod issues into field errors whose path and message name the field. */
-export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.flatMap((issue): FieldError[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
@@ -340,7 +340,7 @@ export const runLimitsSchema = z
 const TOKEN_FIELDS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'] as const;
 
 /** Where a valid record goes beyond what a run may plausibly be, each naming its field. */
-export function implausibilities(record: ExecutionRecord, limits: RunLimits, nowMs: number): FieldError[] {
+function implausibilities(record: ExecutionRecord, limits: RunLimits, nowMs: number): FieldError[] {
   const errors: FieldError[] = [];
   const latestEnd = nowMs + limits.clockSkewSeconds * 1000;
   if (Date.parse(record.endTime) > latestEnd)

@@ -13,7 +13,7 @@ import {
 
 export const MAX_BATCH_ITEMS = 100;
 
-export interface RejectedItem {
+interface RejectedItem {
   readonly index: number;
   /** The executionId as sent, when it was a string (cut to 128 characters); null otherwise. */
   readonly executionId: string | null;

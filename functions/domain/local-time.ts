@@ -106,7 +106,7 @@ function utcEpochMs(year: number, month: number, day: number, hour = 0, minute =
 }
 
 /** Offset of the zone from UTC at an instant, in minutes (−240 for New York in summer). */
-export function offsetMinutes(timeZone: string, epochMs: number): number {
+function offsetMinutes(timeZone: string, epochMs: number): number {
   const clock = wallClock(timeZone, epochMs);
   const asUtc = utcEpochMs(clock.year, clock.month, clock.day, clock.hour, clock.minute, clock.second);
   return Math.round((asUtc - Math.floor(epochMs / 1000) * 1000) / 60_000);

@@ -4,7 +4,7 @@
  * the exact decimal total. DynamoDB stores them as N, which holds 38 digits.
  */
 
-export const NANOS_PER_USD = 1_000_000_000n;
+const NANOS_PER_USD = 1_000_000_000n;
 
 const PLAIN_DECIMAL = /^(\d{1,6})(?:\.(\d{1,9}))?$/;
 

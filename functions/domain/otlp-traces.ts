@@ -228,7 +228,7 @@ function mostUsed(models: readonly string[]): string | undefined {
 }
 
 /** What one agent span and the spans under it say about the run, before validation. */
-export function runOf(agent: GenAiSpan, children: readonly GenAiSpan[]): ExecutionInput {
+function runOf(agent: GenAiSpan, children: readonly GenAiSpan[]): ExecutionInput {
   const chats = children.filter((span) => operationOf(span) === 'chat');
   const tools = children.filter((span) => operationOf(span) === 'execute_tool');
   let input = 0;

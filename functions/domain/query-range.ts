@@ -21,17 +21,16 @@ import {
 import { MAX_RANGE_DAYS } from './targets';
 import { HOUR_MS, utcDayKey, utcHourKey } from './time';
 
-export { MAX_RANGE_DAYS };
 /** Hour buckets beyond a month are unreadable on a chart and cost 24× the items; use days. */
-export const MAX_HOUR_BUCKET_DAYS = 31;
-export const MAX_MODELS = 50;
+const MAX_HOUR_BUCKET_DAYS = 31;
+const MAX_MODELS = 50;
 /**
  * Dates a bound may name. The last is the day before 9999-12-31, so that the
  * day after every accepted date, and every local date of an accepted instant,
  * is still a four-digit year; the first is the first whole day of the epoch.
  */
-export const FIRST_DATE = '1970-01-02';
-export const LAST_DATE = '9999-12-30';
+const FIRST_DATE = '1970-01-02';
+const LAST_DATE = '9999-12-30';
 
 export type Granularity = 'hour' | 'day';
 
@@ -57,7 +56,7 @@ const integerBetween = (name: string, min: number, max: number, fallback: number
     .default(fallback);
 
 /** Parameters every GET endpoint takes. */
-export const commonParameters = {
+const commonParameters = {
   from: dateOrHour('from'),
   to: dateOrHour('to'),
   tz: z
@@ -251,7 +250,7 @@ export interface TimeBucket {
 }
 
 /** The UTC hours of [startMs, endMs), labelled in local time. */
-export function hourBuckets(tz: string, startMs: number, endMs: number): TimeBucket[] {
+function hourBuckets(tz: string, startMs: number, endMs: number): TimeBucket[] {
   const buckets: TimeBucket[] = [];
   for (let hour = startMs; hour < endMs; hour += HOUR_MS)
     buckets.push({ startMs: hour, endMs: hour + HOUR_MS, label: formatLocal(tz, hour) });

@@ -34,7 +34,7 @@ export function bucketAttribute(durationMs: number): string {
 }
 
 /** The value reported for a bucket: within α of every value it holds. */
-export function bucketValue(attribute: string): number {
+function bucketValue(attribute: string): number {
   if (attribute === ZERO_BUCKET) return 0;
   const index = Number(attribute.slice(BUCKET_PREFIX.length));
   return (2 * GAMMA ** index) / (GAMMA + 1);

@@ -34,7 +34,7 @@ export function signedTotalsPerSpan(
   });
 }
 
-export const ANOMALY_FIGURES = ['costUsd', 'durationMs.avg', 'executions', 'successRate'] as const;
+const ANOMALY_FIGURES = ['costUsd', 'durationMs.avg', 'executions', 'successRate'] as const;
 export type AnomalyFigure = (typeof ANOMALY_FIGURES)[number];
 
 function bucketRow(label: string, totals: Totals) {

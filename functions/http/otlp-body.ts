@@ -16,7 +16,7 @@ import {
   refuseNonUtf8Charset,
 } from './middleware';
 
-export type OtlpEncoding = 'json' | 'protobuf';
+type OtlpEncoding = 'json' | 'protobuf';
 
 /** An OTLP request whose body has been read: `jsonBody` is the export in its OTLP/JSON form. */
 export type OtlpEvent = HttpEvent & { jsonBody: unknown; otlpEncoding: OtlpEncoding };

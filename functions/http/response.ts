@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** A JSON response in API Gateway's HTTP API (payload 2.0) shape. */
 export function jsonResponse(
@@ -15,7 +15,7 @@ export function jsonResponse(
   };
 }
 
-export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
+const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 
 /** A CSV download: the browser saves it as `filename`. */
 export function csvResponse(

@@ -65,7 +65,7 @@ import type { Extent, Histogram } from '../domain/sketch';
 import { unpackHistogram } from './packed-histogram';
 
 export const MODELS_PK = 'MODELS';
-export const HOUR_KEY_LENGTH = 13; // 2026-11-01T13
+const HOUR_KEY_LENGTH = 13; // 2026-11-01T13
 export const DAY_KEY_LENGTH = 10; // 2026-11-01
 
 const granularityCode = (granularity: Granularity) => (granularity === 'hour' ? 'H' : 'D');
@@ -107,7 +107,7 @@ const STORED_COUNTERS = COUNTER_NAMES.flatMap((name): [CounterName, string][] =>
 const STATUS_PREFIX = { success: 's', failure: 'f' } as const satisfies Record<RunStatus, string>;
 const ERROR_PREFIX = 'e:';
 /** Failed runs whose error type is not listed; no `e:` name can be it. */
-export const OTHER_ERRORS_NAME = 'eo';
+const OTHER_ERRORS_NAME = 'eo';
 const WATERMARK_PREFIX = 'w:';
 export const VERSION_ATTRIBUTE = 'v';
 export const COUNTERS_ATTRIBUTE = 'c';
@@ -208,7 +208,7 @@ export function paddedSequence(sequenceNumber: string): string {
 }
 
 /** What one status holds in an aggregate item. */
-export interface StatusFigures {
+interface StatusFigures {
   readonly counters: Readonly<Counters>;
   readonly histogram: ReadonlyMap<string, number>;
   readonly extent?: Extent;
@@ -233,7 +233,7 @@ const CODE_TO_COUNTER = new Map(STORED_COUNTERS.map(([counter, code]) => [code, 
  * into per-status counters and histograms and per-type error counts. Names
  * it does not know are ignored.
  */
-export function decodeAggregate(
+function decodeAggregate(
   numbers: Iterable<[string, string]>,
   packedHistograms: Partial<Record<RunStatus, string>> = {},
 ): DecodedAggregate {

@@ -68,14 +68,14 @@ import { readStreamRecord } from './stream-records';
 import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
 
 /** When an item was last rebuilt (ISO time); readers ignore it. */
-export const REBUILT_AT_ATTRIBUTE = 'rb';
+const REBUILT_AT_ATTRIBUTE = 'rb';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 /** Runs summed per BatchAccumulator, so memory follows the items, not the runs. */
 const CHUNK = 1_000;
 
-export interface RebuildTables {
+interface RebuildTables {
   readonly client: DynamoDBClient;
   readonly executionsTable: string;
   readonly aggregatesTable: string;
@@ -186,7 +186,7 @@ async function* runsOfDay(
  * The figures of every hour and day item of `day`, recomputed from its runs
  * by the handler's own code, and the models seen.
  */
-export async function recomputeDay(
+async function recomputeDay(
   tables: RebuildTables,
   day: string,
 ): Promise<{ targets: Map<string, ItemTarget>; models: Set<string>; runs: number; notRuns: number }> {

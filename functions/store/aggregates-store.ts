@@ -168,7 +168,7 @@ const containerStates = new KnownItemStates();
 const newVersion = () => randomBytes(9).toString('base64url');
 
 /** DynamoDB's answer to a request it will never accept as sent: retrying cannot help. */
-export function isValidationError(error: unknown): boolean {
+function isValidationError(error: unknown): boolean {
   return (error as Error)?.name === 'ValidationException';
 }
 

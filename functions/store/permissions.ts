@@ -15,7 +15,7 @@ export type FunctionName = 'ingest' | 'query' | 'aggregate';
 /** A table by its logical name (tables.ts); the deployed name is CloudFormation's. */
 export type TableName = typeof executionsTable.logicalName | typeof aggregatesTable.logicalName;
 
-export type DynamoAction =
+type DynamoAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:Query'

@@ -47,7 +47,7 @@ export async function queryPage(
  * The pages of a Query, in order, starting after `input.ExclusiveStartKey`.
  * Each page is at most `input.Limit` items or 1 MB.
  */
-export async function* queryPages(
+async function* queryPages(
   meter: ReadMeter,
   input: QueryCommandInput,
 ): AsyncGenerator<{ items: Item[]; lastEvaluatedKey?: Item }> {

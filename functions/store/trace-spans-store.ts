@@ -22,9 +22,9 @@ import { putIf } from './executions-store';
 import { type RetryOptions, withRetry } from './retry';
 
 /** Marks the item as a trace's spans, not a run. */
-export const TRACE_SPANS_KIND = 'traceSpans';
+const TRACE_SPANS_KIND = 'traceSpans';
 /** How long a trace's spans wait for more: exporters send every few seconds, so a day is ample. */
-export const TRACE_SPANS_TTL_SECONDS = 86_400;
+const TRACE_SPANS_TTL_SECONDS = 86_400;
 /** The stored spans' size limit: a DynamoDB item holds at most 400 KB. */
 const MAX_TRACE_SPANS_BYTES = 350_000;
 /** Merges retried after losing a race to another writer of the same trace. */
@@ -32,7 +32,7 @@ const MAX_MERGE_ATTEMPTS = 8;
 
 /** Key prefix of trace-spans items; `#` is not allowed in an executionId. */
 export const TRACE_SPANS_KEY_PREFIX = 'spans#';
-export const traceSpansKey = (traceId: string) => `${TRACE_SPANS_KEY_PREFIX}${traceId}`;
+const traceSpansKey = (traceId: string) => `${TRACE_SPANS_KEY_PREFIX}${traceId}`;
 
 export interface TraceSpans {
   readonly spans: GenAiSpan[];

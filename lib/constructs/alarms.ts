@@ -28,7 +28,7 @@ export interface AlarmsProps {
 export const ITERATOR_AGE_THRESHOLD_MS = 10 * 60 * 1000;
 
 /** Number of standard deviations of the hourly-cost anomaly band (as in GET /api/timeseries). */
-export const COST_ANOMALY_STD_DEVS = 2;
+const COST_ANOMALY_STD_DEVS = 2;
 
 /**
  * 5xx answers of the HTTP API in 5 minutes that page. Not 1: the gateway's

@@ -9,7 +9,7 @@ import { frontendDist } from '../paths';
 import type { SignInConfig } from './reader-auth';
 
 /** The runtime configuration the dashboard fetches from /config.json. */
-export interface DashboardRuntimeConfig {
+interface DashboardRuntimeConfig {
   /** Base path of the API, same origin as the dashboard. */
   readonly apiBase: string;
   readonly stage: string;
@@ -43,7 +43,7 @@ export interface DashboardSiteProps {
 }
 
 /** Path the identity provider redirects to after sign-in: the SPA's root. */
-export const SIGN_IN_REDIRECT_PATH = '/';
+const SIGN_IN_REDIRECT_PATH = '/';
 
 /**
  * The dashboard at the edge: a private bucket behind CloudFront (Origin Access
@@ -205,7 +205,7 @@ export class DashboardSite extends Construct {
  * The CSP: only same-origin scripts, styles and connections, plus the
  * identity provider's origins for sign-in (discovery, token endpoint).
  */
-export function contentSecurityPolicy(connectOrigins: readonly string[]): string {
+function contentSecurityPolicy(connectOrigins: readonly string[]): string {
   const connect = ["'self'", ...connectOrigins].join(' ');
   return [
     "default-src 'self'",

@@ -56,7 +56,7 @@ export interface HouseFunctionProps {
 }
 
 /** Shared by every function: the metrics platform is one Powertools service (also the metrics' `service` dimension). */
-export const SERVICE_NAME = metricNames.service;
+const SERVICE_NAME = metricNames.service;
 
 // esbuild's ESM output cannot `require` Node built-ins from bundled CommonJS
 // dependencies; giving the module a real `require` fixes "Dynamic require of

@@ -185,6 +185,6 @@ export class MetricsApi extends Construct {
 }
 
 /** The route key API Gateway names a route by, as in routeSettings. */
-export function routeKey(method: 'GET' | 'POST', path: string): string {
+function routeKey(method: 'GET' | 'POST', path: string): string {
   return `${method} ${path}`;
 }

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-export const resultsDir = join(repoRoot, 'test-results');
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const resultsDir = join(repoRoot, 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 120_000;
 /** The zone the test browser runs in. */

@@ -28,7 +28,7 @@ export interface DynamoFixture {
 }
 
 /** Converts a DynamoDB Streams API record to the Lambda event record shape. */
-export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const dynamodb = record.dynamodb ?? {};
   return {
     eventID: record.eventID,

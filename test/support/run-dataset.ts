@@ -21,7 +21,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const DATASET_MODELS = ['claude-sonnet-4', 'gpt-5#mini', 'gemini-2.5-pro', 'llama-4'] as const;
+const DATASET_MODELS = ['claude-sonnet-4', 'gpt-5#mini', 'gemini-2.5-pro', 'llama-4'] as const;
 const ERROR_TYPES = ['TestFailure', 'Timeout', 'RateLimited', 'PatchConflict', 'BuildError', 'ToolCrash'];
 
 /**

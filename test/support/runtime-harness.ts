@@ -37,7 +37,7 @@ export interface RuntimeOptions {
   readonly entry?: string;
 }
 
-export interface ExitInfo {
+interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
@@ -66,7 +66,7 @@ export interface RuntimeProcess {
   kill(): Promise<ExitInfo>;
 }
 
-export class RuntimeStartError extends Error {
+class RuntimeStartError extends Error {
   override name = 'RuntimeStartError';
 }
 
@@ -92,7 +92,7 @@ function parentPids(): Map<number, number> {
 }
 
 /** Every live descendant of `root`, excluding root itself. */
-export function descendantsOf(root: number): number[] {
+function descendantsOf(root: number): number[] {
   const parents = parentPids();
   const children = new Map<number, number[]>();
   for (const [pid, parent] of parents) {

@@ -31,7 +31,7 @@ function isRunning(pid: number): boolean {
 }
 
 /** The DynamoDB Local Java process among the runtime's descendants. */
-export function dynamoDbLocalProcessOf(runtime: RuntimeProcess): JavaProcess {
+function dynamoDbLocalProcessOf(runtime: RuntimeProcess): JavaProcess {
   for (const pid of runtime.descendants()) {
     let args: string[];
     try {

@@ -9,8 +9,8 @@ export const RUN_WINDOW = { from: '2026-10-01', to: '2026-10-28' } as const;
 const WINDOW_START_MS = Date.parse(`${RUN_WINDOW.from}T00:00:00Z`);
 const WINDOW_HOURS = 28 * 24;
 
-export const MODELS = ['claude-sonnet-4', 'claude-opus-4', 'gpt-5', 'gemini-2.5-pro'] as const;
-export const ERROR_TYPES = [
+const MODELS = ['claude-sonnet-4', 'claude-opus-4', 'gpt-5', 'gemini-2.5-pro'] as const;
+const ERROR_TYPES = [
   'RateLimitError',
   'ContextWindowExceeded',
   'ToolError',

@@ -189,7 +189,7 @@ interface ErrorsBody {
   other: { count: number };
 }
 
-export const windowQuery = `from=${RUN_WINDOW.from}&to=${RUN_WINDOW.to}`;
+const windowQuery = `from=${RUN_WINDOW.from}&to=${RUN_WINDOW.to}`;
 
 /** The summary's executions over the whole run window. */
 export async function aggregatedExecutions(http: HttpClient): Promise<number> {
