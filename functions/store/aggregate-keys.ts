@@ -65,7 +65,6 @@ import type { Extent, Histogram } from '../domain/sketch';
 import { unpackHistogram } from './packed-histogram';
 
 export const MODELS_PK = 'MODELS';
-const HOUR_KEY_LENGTH = 13; // 2026-11-01T13
 export const DAY_KEY_LENGTH = 10; // 2026-11-01
 
 const granularityCode = (granularity: Granularity) => (granularity === 'hour' ? 'H' : 'D');
