@@ -70,9 +70,10 @@ const BATCH_KEYS = 100;
 
 /**
  * Splits sorted keys into runs of consecutive buckets (hours or days). Each
- * run is read whole: a Query costs DynamoDB Local ~2 ms before its first
- * item and ~0.05 ms per packed item after it, so one 60-day Query beats the
- * nine 7-day blocks that overlapping dashboard requests could have shared.
+ * long run is read whole by one Query: DynamoDB charges a Query for the
+ * summed size of the items it returns, rounded up to 4 KB once, while
+ * BatchGetItem rounds every item up to 4 KB
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html).
  */
 function consecutiveRuns(keys: readonly string[]): string[][] {
   const runs: string[][] = [];
