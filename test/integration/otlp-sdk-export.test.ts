@@ -205,7 +205,12 @@ async function exportAndCheck(scenario: Scenario, exporter: SpanExporter, batch:
     ({ body }) => (body.runs as unknown[] | undefined)?.length === 2,
   );
   expect(runs.status).toBe(200);
-  expect(runs.body).toEqual({ runs: expectedRuns(scenario), nextCursor: null });
+  // The whole day was searched: no cursor, and searchedTo is the range's start.
+  expect(runs.body).toEqual({
+    runs: expectedRuns(scenario),
+    nextCursor: null,
+    searchedTo: `${day}T00:00:00.000Z`,
+  });
 
   const summary = await eventually(
     () => getJson(`/api/summary?from=${day}&to=${day}`),
