@@ -64,10 +64,6 @@ export function costPerMillionRuns(units: MeasuredUnits): CostLine[] {
       item: 'Aggregates writes',
       usdPerMillionRuns: units.aggregatesWruPerRun * prices.dynamoWritePerMillionWru,
     },
-    {
-      item: 'PutMetricData',
-      usdPerMillionRuns: (aggregateInvocations * prices.cloudwatchPerThousandPutMetricData) / 1_000,
-    },
   ];
 }
 
@@ -91,8 +87,7 @@ export interface Measured {
   /** Log bytes the handlers write per invocation (Lambda's own lines excluded). */
   readonly ingestLogBytesPerRequest: number;
   readonly aggregateLogBytesPerBatch: number;
-  /** PutMetricData calls per stream batch, and the EMF bytes the same metrics take in a log. */
-  readonly metricCallsPerBatch: number;
+  /** Bytes of the EMF log lines (the custom metrics) one stream batch writes. */
   readonly metricEmfBytesPerBatch: number;
   /** Aggregate bytes stored per run (hour and day items, all models), at the scenario's density. */
   readonly aggregateBytesPerRun: (runsPerMonth: number) => number;
@@ -186,9 +181,8 @@ export function monthlyCost(scenario: Scenario, measured: Measured): MonthLine[]
       usdPerMonth: (runs * measured.aggregateWruPerRun(perBatch) * prices.dynamoWritePerMillionWru) / MILLION,
     },
     {
-      item: 'PutMetricData (one call per batch)',
-      usdPerMonth:
-        (batches * measured.metricCallsPerBatch * prices.cloudwatchPerThousandPutMetricData) / 1_000,
+      item: 'metrics: EMF log lines (one set per batch)',
+      usdPerMonth: gb(batches * measured.metricEmfBytesPerBatch) * morePrices.logsIngestPerGb,
     },
     {
       item: 'CloudWatch Logs (handlers + Lambda lines)',
@@ -217,13 +211,4 @@ export function monthlyCost(scenario: Scenario, measured: Measured): MonthLine[]
           morePrices.logsIngestPerGb,
     },
   ];
-}
-
-/** What an EMF log line costs instead of PutMetricData, per month (for comparison). */
-export function emfInsteadOfPutMetricData(scenario: Scenario, measured: Measured): number {
-  const perBatch = runsPerStreamBatch(scenario, deployment.streamShards, deployment.streamWindowSeconds);
-  return (
-    ((scenario.runsPerMonth / perBatch) * measured.metricEmfBytesPerBatch * morePrices.logsIngestPerGb) /
-    1024 ** 3
-  );
 }

@@ -13,8 +13,6 @@ export const prices = {
   lambdaArmPerGbSecond: 0.0000133334,
   /** API Gateway HTTP API: USD per million requests (first 300 million a month). */
   httpApiPerMillionRequests: 1.0,
-  /** CloudWatch: USD per 1,000 PutMetricData requests. */
-  cloudwatchPerThousandPutMetricData: 0.01,
   /** CloudWatch: USD per custom metric per month (first 10,000 metrics); a fixed cost, not per run. */
   cloudwatchPerMetricMonth: 0.3,
 } as const;
