@@ -52,11 +52,28 @@ async function kpi(label: string): Promise<string> {
   return (await value.textContent()) ?? '';
 }
 
+/** What the dashboard showed while the demo seed ran (null with an external runtime, seeded already). */
+let seedBanner: { text: string; value: number; max: number } | null = null;
+
 beforeAll(async () => {
   runtime = await startRuntime();
   browser = await launchBrowser();
   page = browser.page;
   consoleErrors = watchConsole(page);
+  if (!process.env.E2E_BASE_URL) {
+    // The page stays open through the seed; the first test reads what it did.
+    await open('?tab=overview&range=7d&tz=UTC');
+    const banner = page.locator('[data-seed-banner]');
+    await banner.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-seed-banner] progress')?.getAttribute('value')) > 0,
+    );
+    seedBanner = {
+      text: (await banner.textContent()) ?? '',
+      value: Number(await banner.locator('progress').getAttribute('value')),
+      max: Number(await banner.locator('progress').getAttribute('max')),
+    };
+  }
   // Screenshots and counts need the whole seed, not its first slice.
   await runtime.seeded();
   await waitForDemoData(runtime.baseUrl);
@@ -68,6 +85,31 @@ afterAll(async () => {
 });
 
 describe('dashboard', () => {
+  it.skipIf(!!process.env.E2E_BASE_URL)(
+    'shows the demo seed running, then drops the banner and reloads the figures by itself',
+    async () => {
+      expect(seedBanner?.text).toMatch(/Demo data is still loading: [\d,]+ of [\d,]+ runs sent \(\d+ %\)/);
+      expect(seedBanner?.value).toBeGreaterThan(0);
+      expect(seedBanner?.max).toBeGreaterThan(1000);
+      // The same page, never reloaded by the test: the banner goes once the aggregates hold every run.
+      await page.locator('[data-seed-banner]').waitFor({ state: 'detached', timeout: 120_000 });
+      const today = new Date().toISOString().slice(0, 10);
+      const weekAgo = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+      const final = await getJson<{ executions: number }>(
+        runtime.baseUrl,
+        `/api/summary?from=${weekAgo}&to=${today}&tz=UTC`,
+      );
+      await expect
+        .poll(() => kpi('Executions'), { timeout: 30_000 })
+        .toBe(final.executions.toLocaleString('en-US'));
+      const health = await getJson<{ local: { seed: { done: boolean; runsSent: number } } }>(
+        runtime.baseUrl,
+        '/api/health',
+      );
+      expect(health.local.seed).toMatchObject({ done: true, runsSent: seedBanner?.max });
+    },
+  );
+
   it('renders every tab from demo data, light and dark, without console errors', async () => {
     const tabs = [
       { tab: 'overview', charts: 5, text: 'Cost and cost per run' },
@@ -178,10 +220,19 @@ describe('dashboard', () => {
     await search.fill('kolk');
     const options = page.getByRole('listbox', { name: 'Time zones' }).getByRole('option');
     await expect.poll(() => options.allTextContents()).toEqual(['Asia/KolkataUTC+05:30']);
-    const timeseries = page.waitForResponse(
-      (response) =>
-        response.url().includes('/api/timeseries?') && response.url().includes('tz=Asia%2FKolkata'),
-    );
+    // The range's own timeseries (7 days), not the week-over-week card's (20 days).
+    const timeseries = page.waitForResponse((response) => {
+      const url = new URL(response.url());
+      const from = url.searchParams.get('from');
+      const to = url.searchParams.get('to');
+      return (
+        url.pathname === '/api/timeseries' &&
+        url.searchParams.get('tz') === 'Asia/Kolkata' &&
+        from !== null &&
+        to !== null &&
+        Date.parse(to) - Date.parse(from) === 6 * 86_400_000
+      );
+    });
     await search.press('Enter');
     await page.waitForURL(/tz=Asia%2FKolkata/);
     expect(await page.locator('[data-zone]').textContent()).toBe('Asia/Kolkata');
@@ -250,6 +301,113 @@ describe('dashboard', () => {
 
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('works by keyboard: Tab reaches a chart, the arrows say each bucket, Enter opens its runs', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    const card = page.locator('section.card', { has: page.getByRole('heading', { name: 'Executions' }) });
+    // Idle, the legend reads the last bucket's values rather than "—".
+    expect(await card.locator('.u-legend').textContent()).not.toMatch(/—/);
+    await card.getByRole('button', { name: /as CSV/ }).focus();
+    await page.keyboard.press('Tab');
+    const chart = card.locator('.chart-box');
+    expect(await chart.evaluate((box) => box === document.activeElement)).toBe(true);
+
+    const announced = card.locator('[data-announce]');
+    expect(await announced.getAttribute('aria-live')).toBe('polite');
+    await page.keyboard.press('ArrowLeft');
+    await expect
+      .poll(() => announced.textContent())
+      .toMatch(/ \(so far\): Failures [\d,]+, (?:Anomaly [^,]*, )?Successes [\d,]+\. Bucket 7 of 7\.$/);
+    await page.keyboard.press('ArrowLeft');
+    await expect
+      .poll(() => announced.textContent())
+      .toMatch(/^(\w{3} \d{1,2}): Failures [\d,]+, (?:Anomaly [^,]*, )?Successes [\d,]+\. Bucket 6 of 7\.$/);
+    const day = /^(\w{3} \d{1,2}):/.exec((await announced.textContent()) ?? '')?.[1];
+    expect(await card.locator('.u-legend').textContent()).toContain(day);
+
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('dialog.drilldown');
+    await dialog.waitFor();
+    expect(await dialog.getByRole('heading').first().textContent()).toBe(`Runs of ${day}`);
+    await dialog.locator('tbody tr').first().waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    // Focus comes back to the chart, on the same bucket.
+    expect(await chart.evaluate((box) => box === document.activeElement)).toBe(true);
+  });
+
+  it('shows p50 and p99 on screen: the duration legend, the KPI and the model table', async () => {
+    await open('?tab=overview&range=7d&tz=UTC');
+    await waitForCharts(5);
+    const duration = page.locator('section.card', { has: page.getByRole('heading', { name: 'Duration' }) });
+    const legend = duration.locator('.u-legend');
+    expect(await legend.isVisible()).toBe(true);
+    const legendText = (await legend.textContent()) ?? '';
+    for (const series of ['Average', 'p50', 'p95', 'p99']) expect(legendText).toContain(series);
+    expect(legendText).not.toMatch(/—/);
+    const note = page.locator('.kpi-note', { hasText: /^p50 .* · p99 / });
+    expect(await note.isVisible()).toBe(true);
+    await open('?tab=efficiency&range=7d&tz=UTC');
+    for (const name of ['p50 duration', 'p99 duration']) {
+      const header = page.getByRole('columnheader', { name });
+      await header.waitFor();
+      expect(await header.isVisible()).toBe(true);
+    }
+  });
+
+  it('never scrolls sideways at 390 px, on any tab nor with the drill-down open', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = () =>
+      page.evaluate(() => {
+        const root = document.scrollingElement as Element;
+        const wide = [...document.querySelectorAll('body *')]
+          .filter((element) => element.checkVisibility())
+          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .filter((element) => !element.closest('.table-scroll, .sr-only, .skip, dialog'))
+          .slice(0, 5)
+          .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
+        return { scroll: root.scrollWidth - root.clientWidth, wide };
+      });
+    try {
+      for (const [tab, charts] of [
+        ['overview', 5],
+        ['efficiency', 2],
+        ['errors', 1],
+      ] as const) {
+        await open(`?tab=${tab}&range=7d&tz=UTC`);
+        await waitForCharts(charts);
+        await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
+          timeout: 30_000,
+        });
+        expect({ tab, ...(await overflow()) }).toEqual({ tab, scroll: 0, wide: [] });
+        if (tab === 'overview')
+          await screenshot(page, 'dashboard-overview-390', { readme: 'overview-390', fullPage: false });
+        if (tab === 'errors') {
+          // The failing runs are cards here: nothing in them scrolls either.
+          const table = page.locator('table.runs');
+          expect(await table.evaluate((t) => t.scrollWidth <= (t.parentElement as Element).clientWidth)).toBe(
+            true,
+          );
+        }
+      }
+      const dialog = await openYesterdaysRuns();
+      expect(await overflow()).toMatchObject({ scroll: 0 });
+      const inDialog = await dialog.evaluate((d) => ({
+        dialog: d.scrollWidth - d.clientWidth,
+        body:
+          (d.querySelector('.dialog-body') as Element).scrollWidth -
+          (d.querySelector('.dialog-body') as Element).clientWidth,
+        right: d.getBoundingClientRect().right <= window.innerWidth,
+      }));
+      expect(inDialog).toEqual({ dialog: 0, body: 0, right: true });
+      await screenshot(page, 'dashboard-390-drilldown');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('exports the data of a chart as CSV', async () => {
