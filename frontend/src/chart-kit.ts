@@ -55,7 +55,7 @@ const FIGURES: Record<AnomalyFigure, { name: string; of: (b: Bucket) => number |
 
 export const ANOMALY_RULE = `more than ${ANOMALY_SIGMAS} standard deviations from the ${BASELINE_BUCKETS} buckets before`;
 
-interface SeriesDef {
+export interface SeriesDef {
   label: string;
   /** The value drawn for a bucket. */
   value: (b: Bucket) => number | null;

@@ -4,7 +4,7 @@ import { useId } from 'preact/hooks';
 import { saveFile } from './api';
 import type { Summary } from './api-types';
 import type { Cell } from './csv';
-import type { Change } from './format';
+import { type Change, formatChange } from './format';
 import { useLazy } from './lazy';
 import { comparisonText } from './literacy';
 import type { RunsTableProps } from './runs-table';
@@ -100,19 +100,33 @@ export function Card({ title, subtitle, hint, summary, csv, wide, children }: Ca
 
 export type Better = 'up' | 'down' | 'neither';
 
-export function KpiCard({
-  label,
-  value,
-  change,
-  better,
-  note,
-}: {
+/** One KPI card: a figure of this period, its change and which way is good. */
+export interface Kpi {
   label: string;
   value: string;
   change: Change;
   better: Better;
-  note?: string;
-}) {
+  note?: string | undefined;
+}
+
+/**
+ * The KPI of a figure `now` against `before`, the same figure over the
+ * previous period: rates change in percentage points (`'points'`, a relative
+ * change of a rate is easy to misread), other figures relatively.
+ */
+export function kpi(
+  label: string,
+  format: (value: number | null) => string,
+  now: number | null,
+  before: number | null,
+  kind: 'relative' | 'points',
+  better: Better,
+  note?: string,
+): Kpi {
+  return { label, value: format(now), change: formatChange(now, before, kind), better, note };
+}
+
+function KpiCard({ label, value, change, better, note }: Kpi) {
   const tone =
     change.direction === 'none' || change.direction === 'flat' || better === 'neither'
       ? 'neutral'
@@ -137,10 +151,14 @@ export function KpiCard({
 }
 
 /** A row of KPI cards, and under it what their changes compare with. */
-export function KpiGrid({ summary, children }: { summary: Summary; children: ComponentChildren }) {
+export function KpiGrid({ summary, kpis }: { summary: Summary; kpis: Kpi[] }) {
   return (
     <div class="kpi-group">
-      <div class="kpis">{children}</div>
+      <div class="kpis">
+        {kpis.map((card) => (
+          <KpiCard key={card.label} {...card} />
+        ))}
+      </div>
       <p class="subtitle kpi-basis" data-kpi-basis>
         {comparisonText(summary, Date.now())}
       </p>

@@ -17,6 +17,7 @@ import {
   peakText,
   percentAxis,
   rangeText,
+  type SeriesDef,
   sum,
   usdTick,
   valuesWith,
@@ -37,6 +38,34 @@ export const P95_MIN_RUNS = 20;
 
 const percent = (value: number | null) => formatPercent(value);
 const rateScale = { rate: { range: [0, 1] as [number, number] } };
+
+/** A line of one figure per bucket. */
+function line(
+  label: string,
+  value: SeriesDef['value'],
+  format: SeriesDef['format'],
+  color: SeriesDef['color'],
+  extra: Partial<SeriesDef> = {},
+): SeriesDef {
+  return { label, value, format, look: 'line', color, ...extra };
+}
+
+/** The token counts, in the order of their lines, CSV columns and summary. */
+const TOKENS = [
+  ['input', 'Input', 'primary'],
+  ['output', 'Output', 'secondary'],
+  ['cacheRead', 'Cache read', 'success'],
+  ['cacheWrite', 'Cache write', 'tertiary'],
+] as const;
+
+type DurationKey = keyof Bucket['durationMs'];
+/** The duration figures: the average is dashed and judged for anomalies; the p95 gets a small-sample mark. */
+const DURATIONS: [DurationKey, string, SeriesDef['color'], Partial<SeriesDef>][] = [
+  ['avg', 'Average', 'primary', { look: 'dashed', anomaly: 'durationMs.avg' }],
+  ['p50', 'p50', 'success', {}],
+  ['p95', 'p95', 'secondary', { minRuns: P95_MIN_RUNS }],
+  ['p99', 'p99', 'tertiary', {}],
+];
 
 /** A rate against its target line; the success rate is also judged for anomalies. */
 export function rateChart({
@@ -200,80 +229,27 @@ export const overviewCharts = {
     title: 'Token usage',
     measure: 'Input, output, cache read and cache write tokens',
     hint: hints.tokens,
-    series: [
-      { label: 'Input', value: (b) => b.tokens.input, format: formatCompact, look: 'line', color: 'primary' },
-      {
-        label: 'Output',
-        value: (b) => b.tokens.output,
-        format: formatCompact,
-        look: 'line',
-        color: 'secondary',
-      },
-      {
-        label: 'Cache read',
-        value: (b) => b.tokens.cacheRead,
-        format: formatCompact,
-        look: 'line',
-        color: 'success',
-      },
-      {
-        label: 'Cache write',
-        value: (b) => b.tokens.cacheWrite,
-        format: formatCompact,
-        look: 'line',
-        color: 'tertiary',
-      },
-    ],
+    series: TOKENS.map(([key, label, color]) => line(label, (b) => b.tokens[key], formatCompact, color)),
     axes: (palette) => [countAxis(palette)],
     csv: {
       header: ['bucket_start', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens'],
-      row: (b) => [b.start, b.tokens.input, b.tokens.output, b.tokens.cacheRead, b.tokens.cacheWrite],
+      row: (b) => [b.start, ...TOKENS.map(([key]) => b.tokens[key])],
     },
     summary: ({ column }) => {
-      const [input, output, cacheRead, cacheWrite] = (
-        ['input', 'output', 'cacheRead', 'cacheWrite'] as const
-      ).map((key) => sum(column((b) => b.tokens[key]))) as [number, number, number, number];
-      return input + output + cacheRead + cacheWrite > 0
-        ? `Tokens in total: input ${formatCompact(input)}, output ${formatCompact(output)}, cache read ${formatCompact(cacheRead)}, cache write ${formatCompact(cacheWrite)}.`
-        : 'No data.';
+      const totals = TOKENS.map(([key]) => sum(column((b) => b.tokens[key])));
+      const parts = TOKENS.map(
+        ([, label], index) => `${label.toLowerCase()} ${formatCompact(totals[index])}`,
+      );
+      return sum(totals) > 0 ? `Tokens in total: ${parts.join(', ')}.` : 'No data.';
     },
   },
   duration: {
     title: 'Duration',
     measure: 'Average, p50, p95 and p99 run duration',
     hint: `${hints.duration} A hollow mark: fewer than ${P95_MIN_RUNS} runs in that bucket, too few for a p95.`,
-    series: [
-      {
-        label: 'Average',
-        value: (b) => b.durationMs.avg,
-        format: formatDuration,
-        look: 'dashed',
-        color: 'primary',
-        anomaly: 'durationMs.avg',
-      },
-      {
-        label: 'p50',
-        value: (b) => b.durationMs.p50,
-        format: formatDuration,
-        look: 'line',
-        color: 'success',
-      },
-      {
-        label: 'p95',
-        value: (b) => b.durationMs.p95,
-        format: formatDuration,
-        look: 'line',
-        color: 'secondary',
-        minRuns: P95_MIN_RUNS,
-      },
-      {
-        label: 'p99',
-        value: (b) => b.durationMs.p99,
-        format: formatDuration,
-        look: 'line',
-        color: 'tertiary',
-      },
-    ],
+    series: DURATIONS.map(([key, label, color, extra]) =>
+      line(label, (b) => b.durationMs[key], formatDuration, color, extra),
+    ),
     axes: (palette) => [
       axis(palette, { values: (_u, ticks) => formatDurationTicks(ticks), incrs: DURATION_STEPS_MS }),
     ],
@@ -286,33 +262,16 @@ export const overviewCharts = {
         'duration_p99_ms',
         'executions',
       ],
-      row: (b) => [
-        b.start,
-        b.durationMs.avg,
-        b.durationMs.p50,
-        b.durationMs.p95,
-        b.durationMs.p99,
-        b.executions,
-      ],
+      row: (b) => [b.start, ...DURATIONS.map(([key]) => b.durationMs[key]), b.executions],
     },
     summary: ({ column, label }) => {
-      const avg = column((b) => b.durationMs.avg);
+      const of = (key: DurationKey) => column((b) => b.durationMs[key]);
+      const avg = of('avg');
       return withData(
         avg,
         () =>
-          `Average duration ${rangeText(avg, label, formatDuration)}. The median (p50) ${rangeText(
-            column((b) => b.durationMs.p50),
-            label,
-            formatDuration,
-          )}. The p95 ${peakText(
-            column((b) => b.durationMs.p95),
-            label,
-            formatDuration,
-          )}; the p99 ${peakText(
-            column((b) => b.durationMs.p99),
-            label,
-            formatDuration,
-          )}.`,
+          `Average duration ${rangeText(avg, label, formatDuration)}. The median (p50) ${rangeText(of('p50'), label, formatDuration)}. ` +
+          `The p95 ${peakText(of('p95'), label, formatDuration)}; the p99 ${peakText(of('p99'), label, formatDuration)}.`,
       );
     },
   },

@@ -1,8 +1,8 @@
 import { CACHE_HIT_TARGET } from '../../../functions/domain/targets';
 import type { ModelStats, ModelsResponse, Summary } from '../api-types';
 import { cacheHitRateChart } from '../charts/efficiency';
-import { BarList, Card, EmptyState, KpiCard, KpiGrid } from '../components';
-import { formatChange, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
+import { BarList, Card, EmptyState, KpiGrid, kpi } from '../components';
+import { formatDecimal, formatPercent, formatUsdOrNA } from '../format';
 import { chartSubtitle, emptySuggestion } from '../literacy';
 import type { ViewState } from '../state';
 import { type Loadable, useApi } from '../use-api';
@@ -60,37 +60,44 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
         render={(s) => {
           const p = s.previous;
           return (
-            <KpiGrid summary={s}>
-              <KpiCard
-                label="Cache hit rate"
-                value={formatPercent(s.cacheHitRate)}
-                change={formatChange(s.cacheHitRate, p.cacheHitRate, 'points')}
-                better="up"
-                note={`target above ${formatPercent(CACHE_HIT_TARGET, 0)}`}
-              />
-              <KpiCard
-                label="Files modified per successful run"
-                value={formatDecimal(s.filesModified.perSuccessfulRun)}
-                change={formatChange(
+            <KpiGrid
+              summary={s}
+              kpis={[
+                kpi(
+                  'Cache hit rate',
+                  formatPercent,
+                  s.cacheHitRate,
+                  p.cacheHitRate,
+                  'points',
+                  'up',
+                  `target above ${formatPercent(CACHE_HIT_TARGET, 0)}`,
+                ),
+                kpi(
+                  'Files modified per successful run',
+                  formatDecimal,
                   s.filesModified.perSuccessfulRun,
                   p.filesModifiedPerSuccessfulRun,
                   'relative',
-                )}
-                better="up"
-              />
-              <KpiCard
-                label="LLM calls per run"
-                value={formatDecimal(s.llmCalls.perRun)}
-                change={formatChange(s.llmCalls.perRun, p.llmCallsPerRun, 'relative')}
-                better="down"
-              />
-              <KpiCard
-                label="Cost per success"
-                value={formatUsdOrNA(s.cost.perSuccessUsd)}
-                change={formatChange(s.cost.perSuccessUsd, p.costPerSuccessUsd, 'relative')}
-                better="down"
-              />
-            </KpiGrid>
+                  'up',
+                ),
+                kpi(
+                  'LLM calls per run',
+                  formatDecimal,
+                  s.llmCalls.perRun,
+                  p.llmCallsPerRun,
+                  'relative',
+                  'down',
+                ),
+                kpi(
+                  'Cost per success',
+                  formatUsdOrNA,
+                  s.cost.perSuccessUsd,
+                  p.costPerSuccessUsd,
+                  'relative',
+                  'down',
+                ),
+              ]}
+            />
           );
         }}
       />

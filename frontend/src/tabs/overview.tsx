@@ -2,15 +2,8 @@
 
 import type { Summary } from '../api-types';
 import { overviewCharts } from '../charts/overview';
-import { EmptyState, KpiCard, KpiGrid } from '../components';
-import {
-  formatChange,
-  formatCount,
-  formatDuration,
-  formatPercent,
-  formatUsd,
-  formatUsdOrNA,
-} from '../format';
+import { EmptyState, KpiGrid, kpi } from '../components';
+import { formatCount, formatDuration, formatPercent, formatUsd, formatUsdOrNA } from '../format';
 import { emptySuggestion } from '../literacy';
 import { useApi } from '../use-api';
 import { WeekOverWeekCard } from './lazy-tabs';
@@ -37,48 +30,36 @@ export function OverviewTab(props: TabProps) {
   );
 }
 
-function OverviewKpis({ summary }: { summary: Summary }) {
-  const before = summary.previous;
+function OverviewKpis({ summary: s }: { summary: Summary }) {
+  const p = s.previous;
+  const duration = s.durationMs;
   return (
-    <KpiGrid summary={summary}>
-      <KpiCard
-        label="Executions"
-        value={formatCount(summary.executions)}
-        change={formatChange(summary.executions, before.executions, 'relative')}
-        better="neither"
-      />
-      <KpiCard
-        label="Success rate"
-        value={formatPercent(summary.successRate)}
-        change={formatChange(summary.successRate, before.successRate, 'points')}
-        better="up"
-      />
-      <KpiCard
-        label="Total cost"
-        value={formatUsd(summary.cost.totalUsd)}
-        change={formatChange(summary.cost.totalUsd, before.costTotalUsd, 'relative')}
-        better="down"
-      />
-      <KpiCard
-        label="Cost per run"
-        value={formatUsd(summary.cost.perRunUsd)}
-        change={formatChange(summary.cost.perRunUsd, before.costPerRunUsd, 'relative')}
-        better="down"
-        note={`per success ${formatUsdOrNA(summary.cost.perSuccessUsd)}`}
-      />
-      <KpiCard
-        label="p95 duration"
-        value={formatDuration(summary.durationMs.p95)}
-        change={formatChange(summary.durationMs.p95, before.durationP95Ms, 'relative')}
-        better="down"
-        note={`p50 ${formatDuration(summary.durationMs.p50)} · p99 ${formatDuration(summary.durationMs.p99)} · avg ${formatDuration(summary.durationMs.avg)}`}
-      />
-      <KpiCard
-        label="Cache hit rate"
-        value={formatPercent(summary.cacheHitRate)}
-        change={formatChange(summary.cacheHitRate, before.cacheHitRate, 'points')}
-        better="up"
-      />
-    </KpiGrid>
+    <KpiGrid
+      summary={s}
+      kpis={[
+        kpi('Executions', formatCount, s.executions, p.executions, 'relative', 'neither'),
+        kpi('Success rate', formatPercent, s.successRate, p.successRate, 'points', 'up'),
+        kpi('Total cost', formatUsd, s.cost.totalUsd, p.costTotalUsd, 'relative', 'down'),
+        kpi(
+          'Cost per run',
+          formatUsd,
+          s.cost.perRunUsd,
+          p.costPerRunUsd,
+          'relative',
+          'down',
+          `per success ${formatUsdOrNA(s.cost.perSuccessUsd)}`,
+        ),
+        kpi(
+          'p95 duration',
+          formatDuration,
+          duration.p95,
+          p.durationP95Ms,
+          'relative',
+          'down',
+          `p50 ${formatDuration(duration.p50)} · p99 ${formatDuration(duration.p99)} · avg ${formatDuration(duration.avg)}`,
+        ),
+        kpi('Cache hit rate', formatPercent, s.cacheHitRate, p.cacheHitRate, 'points', 'up'),
+      ]}
+    />
   );
 }
