@@ -3,7 +3,9 @@
  * name fails the first invocation loudly instead of the hundredth quietly.
  */
 import { z } from 'zod';
+import defaultModelPrices from '../config/model-prices.json';
 import { runLimitsSchema } from './domain/execution';
+import { modelPricesSchema } from './domain/pricing';
 
 const tableName = z.string().min(1);
 
@@ -13,22 +15,31 @@ const metricsEnvironment = {
   STAGE: z.string().min(1).default('local'),
 };
 
+/** A variable holding a JSON object, parsed; `fallback` when it is not set. */
+const jsonVariable = (name: string, fallback: unknown) =>
+  z
+    .string()
+    .optional()
+    .transform((text, context): unknown => {
+      if (text === undefined) return fallback;
+      try {
+        return JSON.parse(text);
+      } catch {
+        context.addIssue({ code: 'custom', message: `${name} must be a JSON object` });
+        return z.NEVER;
+      }
+    });
+
 const ingestEnvironment = z.object({
   EXECUTIONS_TABLE_NAME: tableName,
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Plausibility limits of a run, a JSON object such as {"maxDurationHours":48}; see docs/QUERY.md. */
-  RUN_LIMITS: z
-    .string()
-    .default('{}')
-    .transform((text, context) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        context.addIssue({ code: 'custom', message: 'RUN_LIMITS must be a JSON object' });
-        return z.NEVER;
-      }
-    })
-    .pipe(runLimitsSchema),
+  RUN_LIMITS: jsonVariable('RUN_LIMITS', {}).pipe(runLimitsSchema),
+  /**
+   * The model price table as JSON (CDK context `modelPrices`, checked at
+   * synth); absent: config/model-prices.json, bundled. See docs/API.md.
+   */
+  MODEL_PRICES: jsonVariable('MODEL_PRICES', defaultModelPrices).pipe(modelPricesSchema),
   ...metricsEnvironment,
 });
 

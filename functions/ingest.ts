@@ -111,7 +111,11 @@ export function createIngestHandler(options: IngestOptions = {}) {
     // once it is answered, so a client's retry never races it.
     const results = await Promise.allSettled(
       toStore.map(({ record }) =>
-        putRunIfChanged(config.EXECUTIONS_TABLE_NAME, toRunItem(record, config.RAW_RETENTION_DAYS), retry),
+        putRunIfChanged(
+          config.EXECUTIONS_TABLE_NAME,
+          toRunItem(record, config.RAW_RETENTION_DAYS, Date.now(), config.MODEL_PRICES),
+          retry,
+        ),
       ),
     );
     const outcomes = results.flatMap((result): PutOutcome[] =>

@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { type RunLimits, runLimitsSchema } from '../functions/domain/execution';
+import { parsePriceTable } from '../functions/domain/pricing';
 
 /** Who may read the dashboard API. */
 export type AuthMode = 'cognito' | 'oidc' | 'none';
@@ -20,6 +21,13 @@ export interface MetricsConfig {
   readonly logRetentionDays: number;
   /** Plausibility limits of a posted run (context `runLimits`, an object or its JSON). */
   readonly runLimits: RunLimits;
+  /**
+   * The model price table that estimates the cost of runs that report none
+   * (context `modelPrices`, an object or its JSON, replacing
+   * config/model-prices.json), as the JSON handed to the ingest function;
+   * undefined: the bundled default table.
+   */
+  readonly modelPricesJson: string | undefined;
   readonly alarmEmails: readonly string[];
   /** HTTPS endpoints (a pager's SNS webhook) that receive alarm and OK notifications. */
   readonly pagerUrls: readonly string[];
@@ -119,6 +127,7 @@ export function readConfig(node: ContextReader): MetricsConfig {
       3653,
     ),
     runLimits: runLimits(get('runLimits')),
+    modelPricesJson: modelPricesJson(get('modelPrices')),
     alarmEmails: [...list(get('alarmEmails')), ...list(get('alarmEmail'))],
     pagerUrls: [...list(get('pagerUrls')), ...list(get('pagerUrl'))],
     auth,
@@ -201,19 +210,41 @@ function routeThrottle(get: (key: string) => unknown, route: 'ingest' | 'read' |
   };
 }
 
-function runLimits(value: unknown): RunLimits {
-  let json = value;
-  if (typeof value === 'string') {
-    try {
-      json = JSON.parse(value);
-    } catch {
-      throw new ConfigError(`runLimits must be a JSON object, got "${value.slice(0, 100)}"`);
-    }
+/** A context value that holds an object: as given (cdk.json) or its JSON (`-c key='{...}'`). */
+function objectOrJson(value: unknown, key: string): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`${key} must be a JSON object, got "${value.slice(0, 100)}"`);
   }
-  const parsed = runLimitsSchema.safeParse(json);
+}
+
+function runLimits(value: unknown): RunLimits {
+  const parsed = runLimitsSchema.safeParse(objectOrJson(value, 'runLimits'));
   if (!parsed.success)
     throw new ConfigError(`runLimits: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
   return parsed.data;
+}
+
+/**
+ * Bytes the price table may take in the ingest function's environment:
+ * Lambda allows 4 KB for all variables, and the others take a few hundred.
+ */
+const MODEL_PRICES_MAX_BYTES = 3_000;
+
+function modelPricesJson(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const table = objectOrJson(value, 'modelPrices');
+  const parsed = parsePriceTable(table);
+  if (!parsed.ok) throw new ConfigError(`modelPrices: ${parsed.problems.join('; ')}`);
+  const json = JSON.stringify(table);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MODEL_PRICES_MAX_BYTES)
+    throw new ConfigError(
+      `modelPrices must be at most ${MODEL_PRICES_MAX_BYTES} bytes of JSON (a Lambda environment holds 4 KB), got ${bytes}`,
+    );
+  return json;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {

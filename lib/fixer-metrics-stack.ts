@@ -68,6 +68,7 @@ export class FixerMetricsStack extends Stack {
       aggregates: this.tables.aggregates,
       rawRetentionDays: config.rawRetentionDays,
       runLimits: config.runLimits,
+      modelPricesJson: config.modelPricesJson,
       readAuthorizer: this.auth.authorizer,
       successRateAlarm: { name: this.alarms.successRate.alarmName, arn: this.alarms.successRate.alarmArn },
       defaultThrottle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },

@@ -42,7 +42,9 @@ export function batchMetrics(applied: readonly { model: string; delta: ItemDelta
     const { success, failure } = delta.byStatus;
     totals.executions += success.counters.executions + failure.counters.executions;
     totals.failures += failure.counters.failures;
-    totals.costNanos += success.counters.costNanos + failure.counters.costNanos;
+    // Reported plus estimated, as the API's totalUsd: the cost alarm sees what runs without a cost spend too.
+    for (const { counters } of [success, failure])
+      totals.costNanos += counters.costNanos + counters.estimatedCostNanos;
     byModel.set(model, totals);
   }
   if (byModel.size === 0) return [];

@@ -20,8 +20,13 @@ export interface CountedRun {
   /** Start as epoch milliseconds: the run's hour and day. */
   readonly startMs: number;
   readonly durationMs: number;
-  /** Exact cost in nanodollars; absent when the cost is unknown. */
+  /** Exact reported cost in nanodollars; absent when the run reported none. */
   readonly costNanos?: bigint;
+  /**
+   * Cost estimated at ingest from the model price table (domain/pricing.ts),
+   * for a run that reported none and whose model has a price.
+   */
+  readonly estimatedCostNanos?: bigint;
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cacheReadTokens: number;
@@ -57,8 +62,23 @@ export const COUNTERS = {
   executions: count('n', () => 1),
   successes: count(null, (run) => (run.status === 'success' ? 1 : 0)),
   failures: count(null, (run) => (run.status === 'failure' ? 1 : 0)),
+  /** Reported costs. */
   costNanos: amount('c', (run) => run.costNanos ?? 0n),
-  unknownCostRuns: count('u', (run) => (run.costNanos === undefined ? 1 : 0)),
+  /** Estimates, of the runs that reported no cost (a reported cost is never estimated). */
+  estimatedCostNanos: amount('ec', (run) =>
+    run.costNanos === undefined ? (run.estimatedCostNanos ?? 0n) : 0n,
+  ),
+  estimatedCostRuns: count('er', (run) =>
+    run.costNanos === undefined && run.estimatedCostNanos !== undefined ? 1 : 0,
+  ),
+  /**
+   * Runs with neither a reported nor an estimated cost: they count as $0.
+   * Runs stored before estimates existed have no estimate, so for them this
+   * is "no reported cost", what `u` counted then: stored items stay right.
+   */
+  unknownCostRuns: count('u', (run) =>
+    run.costNanos === undefined && run.estimatedCostNanos === undefined ? 1 : 0,
+  ),
   inputTokens: count('i', (run) => run.inputTokens),
   outputTokens: count('o', (run) => run.outputTokens),
   cacheReadTokens: count('r', (run) => run.cacheReadTokens),

@@ -1,5 +1,13 @@
 import type { SignedKey } from './query-range';
-import { addSignedTotals, emptyTotals, type ReadonlyTotals, ratio, rowFigures, type Totals } from './rates';
+import {
+  addSignedTotals,
+  costFigures,
+  emptyTotals,
+  type ReadonlyTotals,
+  ratio,
+  rowFigures,
+  type Totals,
+} from './rates';
 
 /** Totals of one aggregate item and the model it belongs to. */
 export interface ModelTotals extends ReadonlyTotals {
@@ -42,6 +50,7 @@ export function modelsBody(perModel: Map<string, Totals>, requested: readonly st
     .map(([model, totals]) => ({
       model,
       ...rowFigures(totals),
+      cost: costFigures(totals.counters),
       filesModifiedPerSuccessfulRun: ratio(totals.counters.filesModified, totals.counters.successes),
     }));
   rows.sort((a, b) => b.executions - a.executions || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));

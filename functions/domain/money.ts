@@ -35,6 +35,12 @@ export function usdToNanos(usd: number): bigint {
   return digits % divisor >= divisor / 2n ? quotient + 1n : quotient;
 }
 
+/** `amount` / `divisor` (> 0) rounded half up: sums of nanodollars divided exactly, never through a double. */
+export function divideRoundingHalfUp(amount: bigint, divisor: bigint): bigint {
+  const quotient = amount / divisor;
+  return 2n * (amount % divisor) >= divisor ? quotient + 1n : quotient;
+}
+
 /** Renders nanodollars as the exact decimal string of dollars, e.g. 1500000n → "0.0015". */
 export function nanosToDecimalString(nanos: bigint): string {
   const negative = nanos < 0n;

@@ -3,7 +3,7 @@
  * denominator is null, never NaN or Infinity.
  */
 import { addCounters, type Counters, emptyCounters } from './counters';
-import { nanosToUsd } from './money';
+import { divideRoundingHalfUp, nanosToUsd } from './money';
 import { type Extent, type Histogram, mergeHistogram, percentiles, widenExtent } from './sketch';
 
 export function ratio(numerator: number, denominator: number): number | null {
@@ -14,11 +14,33 @@ export function ratio(numerator: number, denominator: number): number | null {
  * Cost per unit, divided in integer nanodollars (rounded half up) so that
  * $0.30 over 3 runs is exactly $0.10, not 0.09999999999999999.
  */
-export function costPer(costNanos: bigint, units: number): number | null {
+function costPer(costNanos: bigint, units: number): number | null {
   if (units === 0) return null;
-  const divisor = BigInt(units);
-  const quotient = costNanos / divisor;
-  return nanosToUsd(2n * (costNanos % divisor) >= divisor ? quotient + 1n : quotient);
+  return nanosToUsd(divideRoundingHalfUp(costNanos, BigInt(units)));
+}
+
+/** What runs cost: reported plus estimated; a run with neither counts as $0. */
+function totalCostNanos(counters: Readonly<Counters>): bigint {
+  return counters.costNanos + counters.estimatedCostNanos;
+}
+
+/** Total cost per unit (run, success); see costPer. */
+export function totalCostPer(counters: Readonly<Counters>, units: number): number | null {
+  return costPer(totalCostNanos(counters), units);
+}
+
+/**
+ * The cost of a set of runs, reported and estimated apart (API.md): totalUsd
+ * is their sum, so the estimate never hides among reported costs.
+ */
+export function costFigures(counters: Readonly<Counters>) {
+  return {
+    totalUsd: nanosToUsd(totalCostNanos(counters)),
+    reportedUsd: nanosToUsd(counters.costNanos),
+    estimatedUsd: nanosToUsd(counters.estimatedCostNanos),
+    runsWithEstimatedCost: counters.estimatedCostRuns,
+    runsWithUnknownCost: counters.unknownCostRuns,
+  };
 }
 
 export function tokensOf(counters: Counters) {
@@ -102,8 +124,9 @@ export function rowFigures({ counters, histogram, extent }: Totals) {
     successes: counters.successes,
     failures: counters.failures,
     successRate: ratio(counters.successes, counters.executions),
-    costUsd: nanosToUsd(counters.costNanos),
-    costPerRunUsd: costPer(counters.costNanos, counters.executions),
+    /** Reported plus estimated, as cost.totalUsd. */
+    costUsd: nanosToUsd(totalCostNanos(counters)),
+    costPerRunUsd: totalCostPer(counters, counters.executions),
     tokens: tokensOf(counters),
     cacheHitRate: cacheHitRate(counters),
     durationMs: duration,

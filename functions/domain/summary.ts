@@ -1,8 +1,15 @@
 /**
  * GET /api/summary's body from summed counters. Pure.
  */
-import { nanosToUsd } from './money';
-import { cacheHitRate, costPer, durationFigures, ratio, type Totals, tokensOf } from './rates';
+import {
+  cacheHitRate,
+  costFigures,
+  durationFigures,
+  ratio,
+  type Totals,
+  tokensOf,
+  totalCostPer,
+} from './rates';
 
 /**
  * `previousSpan` is the span `previous` covers (see comparedPreviousRange in
@@ -27,10 +34,9 @@ export function summaryBody(
     failures: counters.failures,
     successRate: ratio(counters.successes, counters.executions),
     cost: {
-      totalUsd: nanosToUsd(counters.costNanos),
-      perRunUsd: costPer(counters.costNanos, counters.executions),
-      perSuccessUsd: costPer(counters.costNanos, counters.successes),
-      runsWithUnknownCost: counters.unknownCostRuns,
+      ...costFigures(counters),
+      perRunUsd: totalCostPer(counters, counters.executions),
+      perSuccessUsd: totalCostPer(counters, counters.successes),
     },
     tokens: tokensOf(counters),
     cacheHitRate: cacheHitRate(counters),
@@ -45,13 +51,13 @@ export function summaryBody(
       ...(previousSpan ? { from: previousSpan.from, to: previousSpan.to } : {}),
       executions: previous.counters.executions,
       successRate: ratio(previous.counters.successes, previous.counters.executions),
-      costTotalUsd: nanosToUsd(previous.counters.costNanos),
-      costPerRunUsd: costPer(previous.counters.costNanos, previous.counters.executions),
+      costTotalUsd: costFigures(previous.counters).totalUsd,
+      costPerRunUsd: totalCostPer(previous.counters, previous.counters.executions),
       durationAvgMs: previousDuration.avg,
       durationP95Ms: previousDuration.p95,
       // Extensions of API.md's `previous`, so that the dashboard's KPI cards
       // need no second summary request for the period before.
-      costPerSuccessUsd: costPer(previous.counters.costNanos, previous.counters.successes),
+      costPerSuccessUsd: totalCostPer(previous.counters, previous.counters.successes),
       cacheHitRate: cacheHitRate(previous.counters),
       llmCallsPerRun: ratio(previous.counters.llmCalls, previous.counters.executions),
       filesModifiedPerSuccessfulRun: ratio(previous.counters.filesModified, previous.counters.successes),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { paddedMs } from '../domain/cursor';
 import { durationMsOf, type ExecutionRecord, type ExecutionView } from '../domain/execution';
 import { nanosToUsd, usdToNanos } from '../domain/money';
+import { estimateCostNanos, type ModelPrices } from '../domain/pricing';
 import { utcDayKey } from '../domain/time';
 
 const DAY_SECONDS = 86_400;
@@ -22,8 +23,14 @@ export interface RunItem {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
-  /** Exact cost in nanodollars; absent when the cost is unknown. */
+  /** Exact reported cost in nanodollars; absent when the run reported none. */
   costNanos?: bigint;
+  /**
+   * Estimated at ingest from the model price table, only without costNanos
+   * and only for a priced model. Kept on the run, so a later price change
+   * never rewrites a counted run, and the stream counts what it reads.
+   */
+  estimatedCostNanos?: bigint;
   llmCalls: number;
   toolCalls: number;
   filesModified: number;
@@ -77,8 +84,16 @@ export function contentHashOf(record: ExecutionRecord): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 32);
 }
 
-/** `nowMs`: when the run is written; retention counts from it. */
-export function toRunItem(record: ExecutionRecord, rawRetentionDays: number, nowMs = Date.now()): RunItem {
+/**
+ * `nowMs`: when the run is written; retention counts from it. `prices`: the
+ * table that estimates a cost the run does not report (none: no estimate).
+ */
+export function toRunItem(
+  record: ExecutionRecord,
+  rawRetentionDays: number,
+  nowMs = Date.now(),
+  prices?: ModelPrices,
+): RunItem {
   const startMs = Date.parse(record.startTime);
   const item: RunItem = {
     executionId: record.executionId,
@@ -105,6 +120,10 @@ export function toRunItem(record: ExecutionRecord, rawRetentionDays: number, now
     contentHash: contentHashOf(record),
   };
   if (record.costUsd !== null) item.costNanos = usdToNanos(record.costUsd);
+  else {
+    const estimate = prices && estimateCostNanos(prices, record);
+    if (estimate !== undefined) item.estimatedCostNanos = estimate;
+  }
   if (record.errorType !== undefined) item.errorType = record.errorType;
   if (record.errorMessage !== undefined) item.errorMessage = record.errorMessage;
   return item;
@@ -130,6 +149,7 @@ export const runImageSchema = z.object({
   cacheReadTokens: count,
   cacheWriteTokens: count,
   costNanos: bigintLike.optional(),
+  estimatedCostNanos: bigintLike.optional(),
   llmCalls: count,
   toolCalls: count,
   filesModified: count,

@@ -24,6 +24,8 @@ export interface MetricsApiProps {
   readonly rawRetentionDays: number;
   /** Plausibility limits of a posted run, handed to the ingest function as RUN_LIMITS. */
   readonly runLimits: RunLimits;
+  /** The model price table's JSON, handed to the ingest function as MODEL_PRICES; undefined: the bundled default. */
+  readonly modelPricesJson: string | undefined;
   /** Authorizer of the read routes; undefined leaves them open. */
   readonly readAuthorizer?: apigw.IHttpRouteAuthorizer;
   /** Name and ARN of the success-rate alarm, which GET /api/alarm reports. */
@@ -71,6 +73,7 @@ export class MetricsApi extends Construct {
         EXECUTIONS_TABLE_NAME: props.executions.tableName,
         RAW_RETENTION_DAYS: String(props.rawRetentionDays),
         RUN_LIMITS: JSON.stringify(props.runLimits),
+        ...(props.modelPricesJson === undefined ? {} : { MODEL_PRICES: props.modelPricesJson }),
       },
     });
     const resources = {

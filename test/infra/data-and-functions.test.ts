@@ -118,6 +118,25 @@ describe('functions', () => {
     });
   });
 
+  it('hands a modelPrices context to ingest as MODEL_PRICES, and leaves the bundled table otherwise', () => {
+    const table = {
+      takenOn: '2026-12-02',
+      source: 'our contract',
+      models: { 'house-model': { input: 1, output: 2, cacheRead: 0.1, cacheWrite: 1.25 } },
+    };
+    synth({ modelPrices: JSON.stringify(table) }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EXECUTIONS_TABLE_NAME: Match.anyValue(),
+          MODEL_PRICES: JSON.stringify(table),
+        }),
+      },
+    });
+    const functions = synth().template.findResources('AWS::Lambda::Function', { ...HOUSE_FUNCTIONS });
+    for (const fn of Object.values(functions))
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('MODEL_PRICES');
+  });
+
   it('defaults the raw retention to 90 days', () => {
     synth().template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ RAW_RETENTION_DAYS: '90' }) },

@@ -154,6 +154,23 @@ describe('context validation', () => {
     [{ cognitoDomainPrefix: 'Has_Caps' }, /cognitoDomainPrefix/],
     [{ runLimits: '{"maxTokens":3000000}' }, /runLimits: maxTokens must be at most 2922710/],
     [{ runLimits: 'fast' }, /runLimits must be a JSON object/],
+    [{ modelPrices: 'cheap' }, /modelPrices must be a JSON object/],
+    [{ modelPrices: { takenOn: '2026-12-02', source: 's', models: { m: {} } } }, /modelPrices: models\.m/],
+    [
+      {
+        modelPrices: {
+          takenOn: '2026-12-02',
+          source: 'x'.repeat(500),
+          models: Object.fromEntries(
+            Array.from({ length: 30 }, (_, index) => [
+              `model-with-a-long-name-${'x'.repeat(40)}-${index}`,
+              { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 },
+            ]),
+          ),
+        },
+      },
+      /modelPrices must be at most 3000 bytes/,
+    ],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(ConfigError);
     expect(() => read(context)).toThrow(message);

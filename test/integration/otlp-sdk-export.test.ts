@@ -217,7 +217,16 @@ async function exportAndCheck(scenario: Scenario, exporter: SpanExporter, batch:
     successes: 1,
     failures: 1,
     successRate: 0.5,
-    cost: { totalUsd: 0, runsWithUnknownCost: 2 },
+    // Neither run reports a cost; both models are in config/model-prices.json: gpt-5 300 input and
+    // 30 output tokens at $1.25 and $10 per million, claude-sonnet-4 1000 input, 200 output, 1000
+    // cache-read and 200 cache-write tokens at $3, $15, $0.30 and $3.75: $0.000675 + $0.00705.
+    cost: {
+      totalUsd: 0.007725,
+      reportedUsd: 0,
+      estimatedUsd: 0.007725,
+      runsWithEstimatedCost: 2,
+      runsWithUnknownCost: 0,
+    },
     tokens: { input: 1300, output: 230, cacheRead: 1000, cacheWrite: 200, total: 2730 },
     llmCalls: { total: 3, perRun: 1.5 },
     toolCalls: { total: 1, perRun: 0.5 },

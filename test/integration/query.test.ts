@@ -105,6 +105,12 @@ describe('query API on DynamoDB Local', () => {
     });
     expect(body.successRate).toBeCloseTo(truth.successRate ?? Number.NaN, 12);
     expect(body.cost.totalUsd).toBeCloseTo(truth.costUsd, 9);
+    expect(body.cost.reportedUsd).toBeCloseTo(truth.reportedCostUsd, 9);
+    expect(body.cost.estimatedUsd).toBeCloseTo(truth.estimatedCostUsd, 9);
+    // The data set has runs without a cost on a priced model and on models without a price.
+    expect(truth.runsWithEstimatedCost).toBeGreaterThan(0);
+    expect(truth.runsWithUnknownCost).toBeGreaterThan(0);
+    expect(body.cost.runsWithEstimatedCost).toBe(truth.runsWithEstimatedCost);
     expect(body.cost.runsWithUnknownCost).toBe(truth.runsWithUnknownCost);
     expect(body.cacheHitRate).toBeCloseTo(truth.cacheHitRate ?? Number.NaN, 12);
     expect(body.durationMs.avg).toBeCloseTo(truth.durationAvg ?? Number.NaN, 6);

@@ -3,8 +3,13 @@
  * computed from the raw runs alone (no aggregates, no sketch). Shared by the
  * query integration test and the query bench.
  */
+import defaultPriceTable from '../../config/model-prices.json';
 import type { ExecutionRecord } from '../../functions/domain/execution';
+import { estimateCostNanos, modelPricesSchema } from '../../functions/domain/pricing';
 import { exactPercentile } from '../../functions/domain/sketch';
+
+/** The table ingest prices runs with when MODEL_PRICES is not set. */
+const defaultPrices = modelPricesSchema.parse(defaultPriceTable);
 
 /** A run as posted (a validated execution record). */
 export type DatasetRun = ExecutionRecord;
@@ -96,9 +101,15 @@ const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 export function truthOf(runs: readonly DatasetRun[]) {
   const executions = runs.length;
   const successes = runs.filter((run) => run.status === 'success').length;
-  // Costs are summed in integer nanodollars, the way the API promises exactness.
-  const costNanos = runs.reduce((sum, run) => sum + BigInt(Math.round((run.costUsd ?? 0) * 1e9)), 0n);
-  const costUsd = Number(costNanos) / 1e9;
+  // Costs are summed in integer nanodollars, the way the API promises exactness;
+  // a run without a cost is estimated from the default price table, if its model has a price.
+  const reportedNanos = runs.reduce((sum, run) => sum + BigInt(Math.round((run.costUsd ?? 0) * 1e9)), 0n);
+  const estimates = runs.flatMap((run) => {
+    const estimate = run.costUsd === null ? estimateCostNanos(defaultPrices, run) : undefined;
+    return estimate === undefined ? [] : [estimate];
+  });
+  const estimatedNanos = estimates.reduce((sum, estimate) => sum + estimate, 0n);
+  const costUsd = Number(reportedNanos + estimatedNanos) / 1e9;
   const input = runs.reduce((sum, run) => sum + run.inputTokens, 0);
   const cacheRead = runs.reduce((sum, run) => sum + run.cacheReadTokens, 0);
   const cacheWrite = runs.reduce((sum, run) => sum + run.cacheWriteTokens, 0);
@@ -110,7 +121,10 @@ export function truthOf(runs: readonly DatasetRun[]) {
     successRate: ratio(successes, executions),
     costUsd,
     costPerRunUsd: executions === 0 ? null : costUsd / executions,
-    runsWithUnknownCost: runs.filter((run) => run.costUsd === null).length,
+    reportedCostUsd: Number(reportedNanos) / 1e9,
+    estimatedCostUsd: Number(estimatedNanos) / 1e9,
+    runsWithEstimatedCost: estimates.length,
+    runsWithUnknownCost: runs.filter((run) => run.costUsd === null).length - estimates.length,
     cacheHitRate: ratio(cacheRead, input + cacheRead + cacheWrite),
     durationAvg: ratio(
       durations.reduce((sum, value) => sum + value, 0),

@@ -104,7 +104,7 @@ export interface Totals {
   successes: number;
   failures: number;
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
-  /** Exact, in nanodollars. */
+  /** Exact, in nanodollars: reported plus estimated, as the API's cost.totalUsd. */
   costNanos: bigint;
   runsWithUnknownCost: number;
   llmCalls: number;
@@ -146,8 +146,10 @@ export function totalsOfStoredRuns(items: readonly StoredRun[]): Totals {
     totals.tokens.output += num(item.outputTokens);
     totals.tokens.cacheRead += num(item.cacheReadTokens);
     totals.tokens.cacheWrite += num(item.cacheWriteTokens);
-    if (item.costNanos === undefined) totals.runsWithUnknownCost++;
-    else totals.costNanos += BigInt(item.costNanos as number | string | bigint);
+    // The API's total cost is reported plus estimated; the estimate was made at ingest and stored.
+    const cost = item.costNanos ?? item.estimatedCostNanos;
+    if (cost === undefined) totals.runsWithUnknownCost++;
+    else totals.costNanos += BigInt(cost as number | string | bigint);
     totals.llmCalls += num(item.llmCalls);
     totals.toolCalls += num(item.toolCalls);
     totals.filesModified += num(item.filesModified);

@@ -9,14 +9,17 @@ function deltaOf(...runs: ReturnType<typeof runImage>[]) {
   return total;
 }
 
+const { costNanos: _reported, ...withoutCost } = runImage();
+
 describe('batchMetrics', () => {
-  it('gives executions, failures and cost overall and per model, one document each', () => {
+  it('gives executions, failures and cost (reported plus estimated) overall and per model, one document each', () => {
     const documents = batchMetrics([
       {
         model: 'a',
         delta: deltaOf(runImage({ model: 'a' }), runImage({ model: 'a', status: 'failure', costNanos: 5n })),
       },
       { model: 'b', delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
+      { model: 'c', delta: deltaOf({ ...withoutCost, model: 'c', estimatedCostNanos: 2_000_000_000n }) },
     ]);
     const value = (name: string, model?: string) =>
       documents
@@ -26,13 +29,15 @@ describe('batchMetrics', () => {
       undefined,
       { Model: 'a' },
       { Model: 'b' },
+      { Model: 'c' },
     ]);
-    expect(value('Executions')).toBe(3);
+    expect(value('Executions')).toBe(4);
     expect(value('Failures')).toBe(1);
-    expect(value('CostUsd')).toBe(1.012345005);
+    expect(value('CostUsd')).toBe(3.012345005);
+    expect(value('CostUsd', 'c')).toBe(2);
     expect(value('Executions', 'a')).toBe(2);
     expect(value('Failures', 'b')).toBe(0);
-    expect(documents.flatMap((document) => document.samples)).toHaveLength(9);
+    expect(documents.flatMap((document) => document.samples)).toHaveLength(12);
   });
 
   it('gives nothing when nothing was applied (a replayed batch)', () => {

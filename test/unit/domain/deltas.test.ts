@@ -95,6 +95,24 @@ describe('runDeltaOf', () => {
     const figures = runDeltaOf({ run: withoutCost, sign: 1 });
     expect(figures.byStatus.success.counters).toMatchObject({ costNanos: 0n, unknownCostRuns: 1 });
   });
+
+  it('counts an estimate apart from reported cost, and only for a run that reported none', () => {
+    const { costNanos: _dropped, ...withoutCost } = runImage();
+    const estimated = runDeltaOf({ run: { ...withoutCost, estimatedCostNanos: 7n }, sign: -1 });
+    expect(estimated.byStatus.success.counters).toMatchObject({
+      costNanos: 0n,
+      estimatedCostNanos: -7n,
+      estimatedCostRuns: -1,
+      unknownCostRuns: 0,
+    });
+    const reported = runDeltaOf({ run: runImage({ estimatedCostNanos: 7n }), sign: 1 });
+    expect(reported.byStatus.success.counters).toMatchObject({
+      costNanos: 12_345_000n,
+      estimatedCostNanos: 0n,
+      estimatedCostRuns: 0,
+      unknownCostRuns: 0,
+    });
+  });
 });
 
 describe('BatchAccumulator', () => {

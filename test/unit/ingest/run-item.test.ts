@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { validateExecution } from '../../../functions/domain/execution';
+import { parsePriceTable } from '../../../functions/domain/pricing';
 import { RUN_INDEX_SHARDS, runShardOf, toRunItem } from '../../../functions/store/run-item';
 
 const DAY_S = 86_400;
@@ -40,5 +41,48 @@ describe('run item', () => {
     for (let index = 0; index < 16_000; index++) counts[runShardOf(`run-${index}`)]! += 1;
     // Sequential ids spread evenly: every shard within 10 % of its share.
     for (const count of counts) expect(Math.abs(count - 1_000)).toBeLessThan(100);
+  });
+});
+
+describe('estimated cost on the run item', () => {
+  const prices = parsePriceTable({
+    takenOn: '2026-12-02',
+    source: 'test',
+    models: { m: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } },
+  });
+  if (!prices.ok) throw new Error('fixture');
+  const withModel = (model: string, costUsd: number | null) => ({
+    ...record('2026-11-01T10:00:00Z'),
+    model,
+    costUsd,
+  });
+
+  it('estimates a run without a cost whose model has a price', () => {
+    const item = toRunItem(withModel('m', null), 90, Date.now(), prices.prices);
+    expect(item.costNanos).toBeUndefined();
+    expect(item.estimatedCostNanos).toBe(18_000n); // 1 input + 1 output token at $3 and $15 per million
+  });
+
+  it('never estimates a reported cost, nor a model without a price', () => {
+    expect(toRunItem(withModel('m', 0), 90, Date.now(), prices.prices)).toMatchObject({ costNanos: 0n });
+    expect(toRunItem(withModel('m', 0), 90, Date.now(), prices.prices)).not.toHaveProperty(
+      'estimatedCostNanos',
+    );
+    expect(toRunItem(withModel('other', null), 90, Date.now(), prices.prices)).not.toHaveProperty(
+      'estimatedCostNanos',
+    );
+  });
+
+  it('keeps the estimate out of the content hash: a re-send after a price change is a duplicate', () => {
+    const cheaper = parsePriceTable({
+      takenOn: '2026-12-03',
+      source: 'test',
+      models: { m: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 } },
+    });
+    if (!cheaper.ok) throw new Error('fixture');
+    const before = toRunItem(withModel('m', null), 90, Date.now(), prices.prices);
+    const after = toRunItem(withModel('m', null), 90, Date.now(), cheaper.prices);
+    expect(after.estimatedCostNanos).not.toBe(before.estimatedCostNanos);
+    expect(after.contentHash).toBe(before.contentHash);
   });
 });

@@ -76,7 +76,15 @@ describe('summaryBody', () => {
     );
     const body = summaryBody(period, failed, emptyTotals());
     expect(body.successRate).toBe(0);
-    expect(body.cost).toEqual({ totalUsd: 2, perRunUsd: 0.5, perSuccessUsd: null, runsWithUnknownCost: 0 });
+    expect(body.cost).toEqual({
+      totalUsd: 2,
+      reportedUsd: 2,
+      estimatedUsd: 0,
+      perRunUsd: 0.5,
+      perSuccessUsd: null,
+      runsWithEstimatedCost: 0,
+      runsWithUnknownCost: 0,
+    });
     expect(body.filesModified.perSuccessfulRun).toBeNull();
     expect(body.durationMs.avg).toBe(1000);
   });
@@ -87,7 +95,42 @@ describe('summaryBody', () => {
       totals({ executions: 3, successes: 3, unknownCostRuns: 3 }),
       emptyTotals(),
     );
-    expect(body.cost).toEqual({ totalUsd: 0, perRunUsd: 0, perSuccessUsd: 0, runsWithUnknownCost: 3 });
+    expect(body.cost).toEqual({
+      totalUsd: 0,
+      reportedUsd: 0,
+      estimatedUsd: 0,
+      perRunUsd: 0,
+      perSuccessUsd: 0,
+      runsWithEstimatedCost: 0,
+      runsWithUnknownCost: 3,
+    });
+  });
+
+  it('adds estimated to reported cost in the total and the rates, and shows both apart', () => {
+    const counters = {
+      executions: 4,
+      successes: 2,
+      failures: 2,
+      costNanos: 1_000_000_001n,
+      estimatedCostNanos: 200_000_003n,
+      estimatedCostRuns: 2,
+      unknownCostRuns: 1,
+    };
+    const body = summaryBody(period, totals(counters), totals(counters));
+    expect(body.cost).toEqual({
+      totalUsd: 1.200000004,
+      reportedUsd: 1.000000001,
+      estimatedUsd: 0.200000003,
+      perRunUsd: 0.300000001,
+      perSuccessUsd: 0.600000002,
+      runsWithEstimatedCost: 2,
+      runsWithUnknownCost: 1,
+    });
+    expect(body.previous).toMatchObject({
+      costTotalUsd: 1.200000004,
+      costPerRunUsd: 0.300000001,
+      costPerSuccessUsd: 0.600000002,
+    });
   });
 
   it('keeps cost sums exact', () => {
@@ -117,6 +160,40 @@ describe('modelsBody', () => {
       ['a', 1],
       ['old', null],
     ]);
+  });
+
+  it('shows the reported and estimated cost of each model apart, costUsd being their sum', () => {
+    const perModel = signedTotalsPerModel(
+      ['a'],
+      [
+        {
+          model: 'a',
+          bucket: '2026-11-01',
+          ...totals({ executions: 3, successes: 3, costNanos: 500_000_000n, unknownCostRuns: 1 }),
+        },
+        {
+          model: 'a',
+          bucket: '2026-11-02',
+          ...totals({ executions: 1, successes: 1, estimatedCostNanos: 250_000_000n, estimatedCostRuns: 1 }),
+        },
+      ],
+      [
+        { key: '2026-11-01', sign: 1 },
+        { key: '2026-11-02', sign: 1 },
+      ],
+    );
+    const [row] = modelsBody(perModel, []).models;
+    expect(row).toMatchObject({
+      costUsd: 0.75,
+      costPerRunUsd: 0.1875,
+      cost: {
+        totalUsd: 0.75,
+        reportedUsd: 0.5,
+        estimatedUsd: 0.25,
+        runsWithEstimatedCost: 1,
+        runsWithUnknownCost: 1,
+      },
+    });
   });
 });
 
