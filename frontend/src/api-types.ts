@@ -4,7 +4,7 @@
  * zod schema behind it never reaches the bundle.
  */
 import type { ExecutionView } from '../../functions/domain/execution';
-import type { rowFigures } from '../../functions/domain/rates';
+import type { costFigures, rowFigures } from '../../functions/domain/rates';
 
 export type { ExecutionView };
 
@@ -24,12 +24,7 @@ export interface Summary {
   successes: number;
   failures: number;
   successRate: number | null;
-  cost: {
-    totalUsd: number;
-    perRunUsd: number | null;
-    perSuccessUsd: number | null;
-    runsWithUnknownCost: number;
-  };
+  cost: CostFigures & { perRunUsd: number | null; perSuccessUsd: number | null };
   tokens: TokenCounts;
   cacheHitRate: number | null;
   durationMs: { avg: number | null; p50: number | null; p95: number | null; p99: number | null };
@@ -55,6 +50,9 @@ export interface Summary {
 
 export type AnomalyFigure = 'costUsd' | 'durationMs.avg' | 'executions' | 'successRate';
 
+/** Reported and estimated cost apart: the server's own type (types only, no code). */
+export type CostFigures = ReturnType<typeof costFigures>;
+
 /** The figures a bucket and a models row share: the server's own type (types only, no code). */
 type RowFigures = ReturnType<typeof rowFigures>;
 
@@ -77,6 +75,7 @@ export interface Timeseries {
 
 export interface ModelStats extends RowFigures {
   model: string;
+  cost: CostFigures;
   filesModifiedPerSuccessfulRun: number | null;
 }
 

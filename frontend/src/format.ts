@@ -45,6 +45,11 @@ export function formatUsd(value: number | null | undefined): string {
   return `$${value.toFixed(4)}`;
 }
 
+/** "incl. $3.10 estimated" when part of a cost is estimated from model prices, else "". */
+export function estimatedPart(estimatedUsd: number): string {
+  return estimatedUsd > 0 ? `incl. ${formatUsd(estimatedUsd)} estimated` : '';
+}
+
 /** Cost per success: "N/A" rather than a dash, because with no successes it is undefined, not missing. */
 export function formatUsdOrNA(value: number | null | undefined): string {
   return isNumber(value) ? formatUsd(value) : 'N/A';

@@ -5,7 +5,7 @@
  */
 import { CACHE_HIT_TARGET, SUCCESS_RATE_TARGET } from '../../functions/domain/targets';
 import type { Granularity, Summary } from './api-types';
-import { dateFormat, formatCount, formatPercent } from './format';
+import { dateFormat, formatCount, formatPercent, formatUsd } from './format';
 import { daysInclusive, type ViewState } from './state';
 
 /** "1 day", "7 days". */
@@ -33,12 +33,22 @@ export function filterWarnings(state: ViewState, summary: Summary | undefined): 
     warnings.push(`Filtered to ${names}: totals and rates leave out every other model.`);
   }
   if (summary) {
-    const unknown = summary.cost.runsWithUnknownCost;
-    if (unknown > 0) {
-      warnings.push(
-        `${formatCount(unknown)} ${unknown === 1 ? 'run has' : 'runs have'} no recorded cost and count as $0, so costs are understated.`,
-      );
-    }
+    const {
+      estimatedUsd,
+      totalUsd,
+      runsWithEstimatedCost: estimated,
+      runsWithUnknownCost: unknown,
+    } = summary.cost;
+    const runs = (count: number) => `${formatCount(count)} ${count === 1 ? 'run' : 'runs'}`;
+    const parts = [
+      estimated > 0
+        ? `${formatUsd(estimatedUsd)} of the ${formatUsd(totalUsd)} cost is estimated from model list prices for ${runs(estimated)} that reported no cost`
+        : '',
+      unknown > 0
+        ? `${runs(unknown)} ${unknown === 1 ? 'has' : 'have'} no cost at all (no price for the model) and ${unknown === 1 ? 'counts' : 'count'} as $0, so costs are understated`
+        : '',
+    ].filter(Boolean);
+    if (parts.length > 0) warnings.push(`${parts.join('; ')}.`);
     if (summary.executions > 0 && summary.executions < LOW_VOLUME_RUNS) {
       warnings.push(
         `Only ${formatCount(summary.executions)} runs in this range: each run moves the rates by several percent.`,

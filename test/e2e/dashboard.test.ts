@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CostFigures } from '../../frontend/src/api-types';
+import { formatCount, formatUsd } from '../../frontend/src/format';
 import {
   BROWSER_ZONE,
   type Browser,
@@ -355,6 +357,39 @@ describe('dashboard', () => {
       await header.waitFor();
       expect(await header.isVisible()).toBe(true);
     }
+  });
+
+  it('shows the estimated part of the cost apart: the KPI, the warning and the model table', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const weekAgo = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+    const { cost } = await getJson<{ cost: CostFigures }>(
+      runtime.baseUrl,
+      `/api/summary?from=${weekAgo}&to=${today}&tz=UTC`,
+    );
+    // The demo leaves some costs out, on models with a price and on models without.
+    expect(cost.runsWithEstimatedCost).toBeGreaterThan(0);
+    expect(cost.runsWithUnknownCost).toBeGreaterThan(0);
+    await open('?tab=overview&range=7d&tz=UTC');
+    const card = page.locator('[data-kpi="Total cost"]').locator('..');
+    await expect.poll(() => card.textContent()).toContain(`${formatUsd(cost.totalUsd)}`);
+    expect(await card.locator('.kpi-note').textContent()).toBe(
+      `incl. ${formatUsd(cost.estimatedUsd)} estimated`,
+    );
+    const warning = page.locator('ul.warnings li', { hasText: 'estimated from model list prices' });
+    await warning.waitFor();
+    expect(await warning.textContent()).toBe(
+      `${formatUsd(cost.estimatedUsd)} of the ${formatUsd(cost.totalUsd)} cost is estimated from model list prices ` +
+        `for ${formatCount(cost.runsWithEstimatedCost)} runs that reported no cost; ` +
+        `${formatCount(cost.runsWithUnknownCost)} runs have no cost at all (no price for the model) and count as $0, so costs are understated.`,
+    );
+    await open('?tab=efficiency&range=7d&tz=UTC');
+    const priced = page.getByRole('row', { name: /^claude-sonnet-4 / });
+    await priced.waitFor();
+    expect(await priced.textContent()).toMatch(/\$[\d,.]+ incl\. \$[\d,.]+ estimated/);
+    // gemini-2.5-pro has no price in config/model-prices.json: nothing of its cost is estimated.
+    expect(await page.getByRole('row', { name: /^gemini-2\.5-pro / }).textContent()).not.toContain(
+      'estimated',
+    );
   });
 
   it('never scrolls sideways at 390 px, on any tab nor with the drill-down open', async () => {

@@ -1,7 +1,14 @@
 /** The sortable model comparison table of the Efficiency tab. */
 import { useMemo, useState } from 'preact/hooks';
 import type { ModelStats } from '../api-types';
-import { formatCount, formatDecimal, formatDuration, formatPercent, formatUsd } from '../format';
+import {
+  estimatedPart,
+  formatCount,
+  formatDecimal,
+  formatDuration,
+  formatPercent,
+  formatUsd,
+} from '../format';
 
 type SortKey =
   | 'model'
@@ -39,7 +46,11 @@ const columns: { key: SortKey; label: string; cell: (m: ModelStats) => string }[
   { key: 'p95', label: 'p95 duration', cell: (m) => formatDuration(m.durationMs.p95) },
   { key: 'p99', label: 'p99 duration', cell: (m) => formatDuration(m.durationMs.p99) },
   { key: 'costPerRunUsd', label: 'Cost per run', cell: (m) => formatUsd(m.costPerRunUsd) },
-  { key: 'costUsd', label: 'Total cost', cell: (m) => formatUsd(m.costUsd) },
+  {
+    key: 'costUsd',
+    label: 'Total cost',
+    cell: (m) => `${formatUsd(m.costUsd)} ${estimatedPart(m.cost.estimatedUsd)}`.trimEnd(),
+  },
   { key: 'cacheHitRate', label: 'Cache hit rate', cell: (m) => formatPercent(m.cacheHitRate) },
   {
     key: 'files',

@@ -3,7 +3,14 @@
 import type { Summary } from '../api-types';
 import { overviewCharts } from '../charts/overview';
 import { EmptyState, KpiGrid, kpi } from '../components';
-import { formatCount, formatDuration, formatPercent, formatUsd, formatUsdOrNA } from '../format';
+import {
+  estimatedPart,
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatUsd,
+  formatUsdOrNA,
+} from '../format';
 import { emptySuggestion } from '../literacy';
 import { useApi } from '../use-api';
 import { WeekOverWeekCard } from './lazy-tabs';
@@ -39,7 +46,15 @@ function OverviewKpis({ summary: s }: { summary: Summary }) {
       kpis={[
         kpi('Executions', formatCount, s.executions, p.executions, 'relative', 'neither'),
         kpi('Success rate', formatPercent, s.successRate, p.successRate, 'points', 'up'),
-        kpi('Total cost', formatUsd, s.cost.totalUsd, p.costTotalUsd, 'relative', 'down'),
+        kpi(
+          'Total cost',
+          formatUsd,
+          s.cost.totalUsd,
+          p.costTotalUsd,
+          'relative',
+          'down',
+          estimatedPart(s.cost.estimatedUsd),
+        ),
         kpi(
           'Cost per run',
           formatUsd,

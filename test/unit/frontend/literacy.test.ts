@@ -24,18 +24,32 @@ describe('filterWarnings', () => {
   it('names the models a filter keeps', () => {
     expect(filterWarnings(view('?model=gpt-4o'), summary())[0]).toMatch(/Filtered to gpt-4o/);
   });
+  const cost = (estimatedUsd: number, runsWithEstimatedCost: number, runsWithUnknownCost: number) => ({
+    totalUsd: 12.4,
+    reportedUsd: 12.4 - estimatedUsd,
+    estimatedUsd,
+    perRunUsd: 0.1,
+    perSuccessUsd: null,
+    runsWithEstimatedCost,
+    runsWithUnknownCost,
+  });
   it('warns about runs of unknown cost and low volume', () => {
-    const warnings = filterWarnings(
-      view(''),
-      summary({
-        executions: 12,
-        cost: { totalUsd: 1, perRunUsd: 0.1, perSuccessUsd: null, runsWithUnknownCost: 3 },
-      }),
-    );
+    const warnings = filterWarnings(view(''), summary({ executions: 12, cost: cost(0, 0, 3) }));
     expect(warnings).toEqual([
-      expect.stringMatching(/^3 runs have no recorded cost/),
+      '3 runs have no cost at all (no price for the model) and count as $0, so costs are understated.',
       expect.stringMatching(/^Only 12 runs/),
     ]);
+  });
+  it('says how much of the cost is estimated, and how many runs have none', () => {
+    const [both] = filterWarnings(view(''), summary({ cost: cost(3.1, 25, 1) }));
+    expect(both).toBe(
+      '$3.10 of the $12.40 cost is estimated from model list prices for 25 runs that reported no cost; ' +
+        '1 run has no cost at all (no price for the model) and counts as $0, so costs are understated.',
+    );
+    expect(filterWarnings(view(''), summary({ cost: cost(3.1, 1, 0) }))).toEqual([
+      '$3.10 of the $12.40 cost is estimated from model list prices for 1 run that reported no cost.',
+    ]);
+    expect(filterWarnings(view(''), summary({ cost: cost(0, 0, 0) }))).toEqual([]);
   });
 });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import defaultPriceTable from '../../../config/model-prices.json';
+import { estimateCostNanos, modelPricesSchema } from '../../../functions/domain/pricing';
 import { demoIncidents, demoModels, planDemoRuns } from '../../../local/demo-seed';
 
 const hourMs = 3_600_000;
@@ -62,6 +64,15 @@ describe('planDemoRuns', () => {
     }
     const costs = runs.flatMap((run) => (run.costUsd === null ? [] : [run.costUsd]));
     expect(costs.every((cost) => Math.round(cost * 1e6) / 1e6 === cost)).toBe(true);
+  });
+
+  it('leaves some costs out, on models with a price (estimated) and without (unknown)', () => {
+    const prices = modelPricesSchema.parse(defaultPriceTable);
+    const withoutCost = runs.filter((run) => run.costUsd === null);
+    const estimable = withoutCost.filter((run) => estimateCostNanos(prices, run) !== undefined);
+    expect(withoutCost.length / runs.length).toBeGreaterThan(0.03);
+    expect(estimable.length).toBeGreaterThan(0);
+    expect(estimable.length).toBeLessThan(withoutCost.length);
   });
 
   it('labels every failure with one of the typical error types and a message', () => {
