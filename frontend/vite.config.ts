@@ -22,6 +22,24 @@ const UPLOT_UNUSED = [
   /^const localTz = new Intl\.DateTimeFormat\(\)\.resolvedOptions\(\)\.timeZone;$/m,
 ];
 
+/**
+ * uPlot functions the dashboard never reaches, though uPlot refers to them:
+ * the ranges, splits and tick filters of log and asinh scales (`distr` 3 and
+ * 4; every scale here is linear or time) and the clipping of series bands (no
+ * chart sets `bands`). Each is replaced by a stub that throws, so its body is
+ * dropped (about 0.5 KB gzip) and a chart that starts using one fails loudly:
+ * then delete its name here.
+ */
+const UPLOT_STUBBED = [
+  'rangeLog',
+  'rangeAsinh',
+  'logAxisSplits',
+  'asinhAxisSplits',
+  'log10AxisValsFilt',
+  'log2AxisValsFilt',
+  'clipBandLine',
+];
+
 function trimUplot(): Plugin {
   return {
     name: 'dashboard:trim-uplot',
@@ -35,7 +53,18 @@ function trimUplot(): Plugin {
             this.error(`uPlot changed: ${line} not found; update trimUplot in vite.config.ts`);
           trimmed = trimmed.replace(line, '');
         }
-        return { code: trimmed, map: null };
+        for (const name of UPLOT_STUBBED) {
+          const declaration = new RegExp(`^function ${name}\\(`, 'm');
+          if (!declaration.test(trimmed))
+            this.error(`uPlot changed: function ${name} not found; update trimUplot in vite.config.ts`);
+          // The original, renamed, is referenced by nothing and left out of the bundle.
+          trimmed = trimmed.replace(
+            declaration,
+            `function ${name}() { return uplotTrimmed('${name}'); }\nfunction trimmed_${name}(`,
+          );
+        }
+        const stub = `function uplotTrimmed(name) { throw new Error(\`uPlot \${name} is trimmed: see frontend/vite.config.ts\`); }`;
+        return { code: `${trimmed}\n${stub}\n`, map: null };
       },
     },
   };
