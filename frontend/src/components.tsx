@@ -1,5 +1,5 @@
 /** Building blocks shared by the tabs: cards, states, bar lists and the runs table. */
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, ComponentType } from 'preact';
 import { useId } from 'preact/hooks';
 import { saveFile } from './api';
 import type { Summary } from './api-types';
@@ -208,12 +208,29 @@ export function BarList({
 }
 
 /**
+ * A component whose code is a lazy chunk: a skeleton while it loads, and a
+ * retry when the fetch fails. `what` names it: "the {what} could not be loaded".
+ */
+export function lazyComponent<P extends object>(
+  importer: () => Promise<ComponentType<P>>,
+  what: string,
+  height?: number,
+) {
+  return function Lazy(props: P) {
+    const part = useLazy(importer);
+    const Part = part.module;
+    if (Part) return <Part {...props} />;
+    if (part.failed) return <ErrorBox message={`The ${what} could not be loaded.`} onRetry={part.load} />;
+    return <Skeleton height={height} label={`Loading the ${what}`} />;
+  };
+}
+
+/**
  * The runs table (drill-down, most recent failing runs) is a lazy chunk: it
  * is below the fold or behind a click, so it never delays the first chart.
  */
-export function RunsTable(props: RunsTableProps) {
-  const table = useLazy(() => import('./runs-table'));
-  if (table.module) return <table.module.RunsTable {...props} />;
-  if (table.failed) return <ErrorBox message="The runs table could not be loaded." onRetry={table.load} />;
-  return <Skeleton height={120} label="Loading runs" />;
-}
+export const RunsTable = lazyComponent<RunsTableProps>(
+  () => import('./runs-table').then((m) => m.RunsTable),
+  'runs table',
+  120,
+);

@@ -5,29 +5,22 @@
  * dashboard's 40 KB gzip budget (`npm run bench -- dashboard`).
  */
 import type { ModelsResponse } from '../api-types';
-import { ErrorBox, Skeleton } from '../components';
-import { useLazy } from '../lazy';
+import { lazyComponent } from '../components';
 import type { Loadable } from '../use-api';
 import type { TabProps } from './shared';
 
-export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsResponse> }) {
-  const tab = useLazy(() => import('./efficiency'));
-  if (tab.module) return <tab.module.EfficiencyTab {...props} />;
-  if (tab.failed) return <ErrorBox message="The Efficiency tab could not be loaded." onRetry={tab.load} />;
-  return <Skeleton label="Loading the Efficiency tab" />;
-}
+export const EfficiencyTab = lazyComponent<TabProps & { models: Loadable<ModelsResponse> }>(
+  () => import('./efficiency').then((m) => m.EfficiencyTab),
+  'Efficiency tab',
+);
 
-export function ErrorsTab(props: TabProps) {
-  const tab = useLazy(() => import('./errors'));
-  if (tab.module) return <tab.module.ErrorsTab {...props} />;
-  if (tab.failed) return <ErrorBox message="The Errors tab could not be loaded." onRetry={tab.load} />;
-  return <Skeleton label="Loading the Errors tab" />;
-}
+export const ErrorsTab = lazyComponent<TabProps>(
+  () => import('./errors').then((m) => m.ErrorsTab),
+  'Errors tab',
+);
 
-export function WeekOverWeekCard(props: TabProps) {
-  const card = useLazy(() => import('./week-card'));
-  if (card.module) return <card.module.WeekOverWeekCard {...props} />;
-  if (card.failed)
-    return <ErrorBox message="The week-over-week card could not be loaded." onRetry={card.load} />;
-  return <Skeleton height={300} label="Loading the week-over-week card" />;
-}
+export const WeekOverWeekCard = lazyComponent<TabProps>(
+  () => import('./week-card').then((m) => m.WeekOverWeekCard),
+  'week-over-week card',
+  300,
+);
