@@ -4,6 +4,8 @@
  * so a missing value never renders as NaN, Infinity or $0.
  */
 
+import { wallClock } from '../../functions/domain/local-time';
+
 export const NO_VALUE = '—';
 
 const integerFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -170,25 +172,15 @@ export function formatBucketLabel(startIso: string, granularity: 'hour' | 'day',
 
 /**
  * The wall-clock time in `timeZone` of unix `seconds`, as a Date whose local
- * fields read that time: what uPlot's `tzDate` returns, with the zone's
- * formatter built once instead of on every call (uPlot's builds one per call
- * for a zone that is neither UTC nor the browser's).
+ * fields read that time: what uPlot's `tzDate` returns, from the wall clock
+ * the backend computes days with (remembered per instant, where uPlot's
+ * builds a formatter on every call for a zone that is neither UTC nor the
+ * browser's).
  */
 export function zonedDate(seconds: number, timeZone: string): Date {
   const date = new Date(seconds * 1000);
   if (timeZone === 'UTC') return new Date(date.getTime() + date.getTimezoneOffset() * 60_000);
   if (timeZone === browserZone) return date;
-  const wall = new Date(
-    dateFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    }).format(date),
-  );
-  wall.setMilliseconds(date.getMilliseconds());
-  return wall;
+  const { year, month, day, hour, minute, second } = wallClock(timeZone, date.getTime());
+  return new Date(year, month - 1, day, hour, minute, second, date.getMilliseconds());
 }

@@ -65,7 +65,8 @@ interface WallClock {
 const wallClocks = new Map<string, WallClock>();
 const MAX_REMEMBERED = 200_000;
 
-function wallClock(timeZone: string, epochMs: number): WallClock {
+/** The wall-clock fields in `timeZone` at an instant (remembered, see above). */
+export function wallClock(timeZone: string, epochMs: number): WallClock {
   const key = `${timeZone}|${epochMs}`;
   let clock = wallClocks.get(key);
   if (!clock) {
