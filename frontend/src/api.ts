@@ -26,7 +26,8 @@ export function onApiSuccess(listener: (at: number) => void): () => void {
 }
 const cache = new Map<string, Promise<unknown>>();
 
-async function authorizedFetch(url: string, signal?: AbortSignal): Promise<Response> {
+/** A GET with the bearer token when auth is on; a failed answer throws an ApiError with the API's message. */
+export async function authorizedFetch(url: string, signal?: AbortSignal): Promise<Response> {
   const token = await bearerToken();
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -76,25 +77,4 @@ export function apiGet<T>(path: string, generation: string | number): Promise<T>
     }
   }
   return pending;
-}
-
-/** Saves text as a file through a temporary link. */
-export function saveFile(contents: Blob, fileName: string): void {
-  const url = URL.createObjectURL(contents);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/**
- * Downloads an API resource as a file. Fetched rather than linked, because a
- * plain link cannot carry the bearer token when auth is on.
- */
-export async function downloadFromApi(path: string, fileName: string): Promise<void> {
-  const response = await authorizedFetch(path);
-  saveFile(await response.blob(), fileName);
 }

@@ -1,7 +1,6 @@
 /** Building blocks shared by the tabs: cards, states, bar lists and the runs table. */
 import type { ComponentChildren, ComponentType } from 'preact';
 import { useId } from 'preact/hooks';
-import { saveFile } from './api';
 import type { Summary } from './api-types';
 import type { Cell } from './csv';
 import { type Change, formatChange } from './format';
@@ -51,7 +50,7 @@ function CsvButton({ source }: { source: CsvSource }) {
       class="link-button"
       // The CSV writer is a lazy chunk: most visits never export.
       onClick={() =>
-        import('./csv').then(({ buildCsv, csvFileName }) =>
+        import('./csv').then(({ buildCsv, csvFileName, saveFile }) =>
           saveFile(
             new Blob([buildCsv(source.header, source.rows)], { type: 'text/csv;charset=utf-8' }),
             csvFileName(source.title, source.from, source.to),

@@ -1,7 +1,8 @@
 /**
  * CSV for the chart exports: RFC 4180 quoting, and a guard against formula
  * injection, since error messages and model names come from agents, not from
- * us, and spreadsheets execute cells starting with = + - @.
+ * us, and spreadsheets execute cells starting with = + - @. Also how a file
+ * is saved. A lazy chunk: only a download needs it.
  */
 
 export type Cell = string | number | null | undefined;
@@ -29,4 +30,16 @@ export function csvFileName(title: string, from: string, to: string): string {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-|-$/g, '');
   return `${slug(title)}-${slug(from)}-${slug(to)}.csv`;
+}
+
+/** Saves a file through a temporary link. */
+export function saveFile(contents: Blob, fileName: string): void {
+  const url = URL.createObjectURL(contents);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -1,6 +1,6 @@
 /** The drill-down: the runs behind one chart bucket, in a modal dialog, paginated by the API's cursor. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { downloadFromApi } from './api';
+import { authorizedFetch } from './api';
 import type { Bucket, Granularity, RunsResponse } from './api-types';
 import { ErrorBox, RunsTable, Skeleton } from './components';
 import { formatBucketLabel } from './format';
@@ -8,6 +8,15 @@ import { bucketRange } from './state';
 import { useApi } from './use-api';
 
 const PAGE_SIZE = 20;
+
+/**
+ * Downloads an API resource as a file. Fetched rather than linked, because a
+ * plain link cannot carry the bearer token when auth is on.
+ */
+async function downloadFromApi(path: string, fileName: string): Promise<void> {
+  const [{ saveFile }, response] = await Promise.all([import('./csv'), authorizedFetch(path)]);
+  saveFile(await response.blob(), fileName);
+}
 
 export interface DrillDownProps {
   bucket: Bucket;
