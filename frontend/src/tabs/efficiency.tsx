@@ -11,7 +11,7 @@ import { ScatterCard } from './scatter-card';
 import { hasRuns, Loaded, type TabProps, TimeChartCard, useTimeseries } from './shared';
 
 /** The /api/models rows the view's model filter selects (the request itself spans every model). */
-export function selectedModels(models: ModelStats[], view: ViewState): ModelStats[] {
+function selectedModels(models: ModelStats[], view: ViewState): ModelStats[] {
   return view.models.length === 0 ? models : models.filter((m) => view.models.includes(m.model));
 }
 
