@@ -2,7 +2,8 @@
  * Formatting that only the runs table uses: a module of its own, so it loads
  * with that lazy chunk instead of with the dashboard's first paint.
  */
-import { dateFormat } from './format';
+import type { ExecutionView } from './api-types';
+import { dateFormat, formatUsd } from './format';
 
 /** Cuts text at `max` characters with an ellipsis; whole when it fits. */
 export function truncateText(text: string, max = 100): { text: string; truncated: boolean } {
@@ -25,4 +26,10 @@ export function formatDateTime(iso: string, timeZone: string): string {
     hourCycle: 'h23',
     timeZone,
   }).format(date);
+}
+
+/** A run's cost: as reported, else its estimate marked "est.", else "unknown". */
+export function runCostText(run: Pick<ExecutionView, 'costUsd' | 'estimatedCostUsd'>): string {
+  if (run.costUsd != null) return formatUsd(run.costUsd);
+  return run.estimatedCostUsd === undefined ? 'unknown' : `${formatUsd(run.estimatedCostUsd)} est.`;
 }

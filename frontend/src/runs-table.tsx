@@ -1,8 +1,8 @@
 /** The runs table of the drill-down and the Errors tab; a lazy chunk (see RunsTable in components.tsx). */
 import { useState } from 'preact/hooks';
 import type { ExecutionView } from './api-types';
-import { formatCount, formatDuration, formatUsd } from './format';
-import { formatDateTime, truncateText } from './format-runs';
+import { formatCount, formatDuration } from './format';
+import { formatDateTime, runCostText, truncateText } from './format-runs';
 
 function ErrorMessage({ text }: { text: string }) {
   const [expanded, setExpanded] = useState(false);
@@ -72,7 +72,7 @@ export function RunsTable({ runs, timeZone, caption }: RunsTableProps) {
                 {formatDuration(run.durationMs)}
               </td>
               <td data-label="Cost" class="num">
-                {run.costUsd == null ? 'unknown' : formatUsd(run.costUsd)}
+                {runCostText(run)}
               </td>
               {showError ? (
                 <td data-label="Error" class="error-cell">

@@ -16,6 +16,7 @@ const CSV_COLUMNS = [
   'cacheReadTokens',
   'cacheWriteTokens',
   'costUsd',
+  'estimatedCostUsd',
   'llmCalls',
   'toolCalls',
   'filesModified',

@@ -234,8 +234,11 @@ const executionRecordSchema = z
 export type ExecutionInput = z.input<typeof executionRecordSchema>;
 /** A validated record with defaults applied. */
 export type ExecutionRecord = z.output<typeof executionRecordSchema>;
-/** A record as the API returns it, with the derived duration. */
-export type ExecutionView = ExecutionRecord & { durationMs: number };
+/**
+ * A record as the API returns it, with the derived duration and, for a run
+ * that reported no cost, the cost estimated at ingest (docs/API.md).
+ */
+export type ExecutionView = ExecutionRecord & { durationMs: number; estimatedCostUsd?: number };
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. `costUsd`; empty for the whole item. */

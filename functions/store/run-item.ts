@@ -161,7 +161,10 @@ export const runImageSchema = z.object({
 
 export type RunImage = z.output<typeof runImageSchema>;
 
-/** The API view of a stored run (GET /api/runs), equal to what was posted plus durationMs. */
+/**
+ * The API view of a stored run (GET /api/runs), equal to what was posted
+ * plus durationMs, and estimatedCostUsd when the run has an estimate.
+ */
 export function toExecutionView(item: RunImage): ExecutionView {
   const view: ExecutionView = {
     executionId: item.executionId,
@@ -179,6 +182,8 @@ export function toExecutionView(item: RunImage): ExecutionView {
     filesModified: item.filesModified,
     durationMs: item.durationMs,
   };
+  if (item.costNanos === undefined && item.estimatedCostNanos !== undefined)
+    view.estimatedCostUsd = nanosToUsd(item.estimatedCostNanos);
   if (item.errorType !== undefined) view.errorType = item.errorType;
   if (item.errorMessage !== undefined) view.errorMessage = item.errorMessage;
   return view;

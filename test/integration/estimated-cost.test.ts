@@ -131,11 +131,20 @@ describe('estimated costs on the local runtime', () => {
       },
     ]);
 
-    // The run view still says what the agent reported.
+    // A run says what the agent reported, and its estimate apart.
     const { runs } = (await getJson('/api/runs')) as {
-      runs: { executionId: string; costUsd: number | null }[];
+      runs: { executionId: string; costUsd: number | null; estimatedCostUsd?: number }[];
     };
-    expect(runs.find((r) => r.executionId === 'estimated')?.costUsd).toBeNull();
+    const costs = Object.fromEntries(
+      runs.map(({ executionId, costUsd, estimatedCostUsd }) => [executionId, { costUsd, estimatedCostUsd }]),
+    );
+    expect(costs).toEqual({
+      'reported-priced': { costUsd: 0.5, estimatedCostUsd: undefined },
+      estimated: { costUsd: null, estimatedCostUsd: 0.4125 },
+      'estimated-snapshot': { costUsd: null, estimatedCostUsd: 0.000666 },
+      unknown: { costUsd: null, estimatedCostUsd: undefined },
+      'reported-unpriced': { costUsd: 0.25, estimatedCostUsd: undefined },
+    });
   });
 
   it('drops the estimate when a correction reports the cost', async () => {

@@ -144,6 +144,8 @@ const expectedRuns = ({ day: DAY, traceA: TRACE_A, traceB: TRACE_B }: Scenario) 
     cacheReadTokens: 0,
     cacheWriteTokens: 0,
     costUsd: null,
+    // From config/model-prices.json: 300 × $1.25 + 30 × $10 per million tokens.
+    estimatedCostUsd: 0.000675,
     llmCalls: 1,
     toolCalls: 0,
     filesModified: 0,
@@ -163,6 +165,8 @@ const expectedRuns = ({ day: DAY, traceA: TRACE_A, traceB: TRACE_B }: Scenario) 
     cacheReadTokens: 1000,
     cacheWriteTokens: 200,
     costUsd: null,
+    // 1000 × $3 + 200 × $15 + 1000 × $0.30 + 200 × $3.75 per million tokens.
+    estimatedCostUsd: 0.00705,
     llmCalls: 2,
     toolCalls: 1,
     filesModified: 2,

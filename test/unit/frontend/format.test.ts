@@ -13,7 +13,7 @@ import {
   NO_VALUE,
   zonedDate,
 } from '../../../frontend/src/format';
-import { formatDateTime, truncateText } from '../../../frontend/src/format-runs';
+import { formatDateTime, runCostText, truncateText } from '../../../frontend/src/format-runs';
 
 describe('formatPercent', () => {
   it('returns 0 % for an all-failure range, never NaN', () => {
@@ -132,5 +132,13 @@ describe('zonedDate', () => {
       '2026 11 1 1 30',
     );
     expect(wallClock(zonedDate(Date.parse('2026-11-03T23:00:00Z') / 1000, 'UTC'))).toBe('2026 11 3 23 0');
+  });
+});
+
+describe('runCostText', () => {
+  it('shows the reported cost, else the estimate marked as such, else unknown', () => {
+    expect(runCostText({ costUsd: 0.25, estimatedCostUsd: 9 })).toBe('$0.250');
+    expect(runCostText({ costUsd: null, estimatedCostUsd: 0.4125 })).toBe('$0.412 est.');
+    expect(runCostText({ costUsd: null })).toBe('unknown');
   });
 });

@@ -50,7 +50,7 @@ describe('CSV', () => {
 
   it('writes a header and one CRLF-terminated row per run', () => {
     expect(csvHeader()).toBe(
-      'executionId,startTime,endTime,durationMs,status,model,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,llmCalls,toolCalls,filesModified,errorType,errorMessage\r\n',
+      'executionId,startTime,endTime,durationMs,status,model,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,estimatedCostUsd,llmCalls,toolCalls,filesModified,errorType,errorMessage\r\n',
     );
     const row = csvRow({
       executionId: 'r-1',
@@ -64,6 +64,7 @@ describe('CSV', () => {
       cacheReadTokens: 3,
       cacheWriteTokens: 4,
       costUsd: null,
+      estimatedCostUsd: 0.0125,
       llmCalls: 5,
       toolCalls: 6,
       filesModified: 0,
@@ -71,7 +72,7 @@ describe('CSV', () => {
       errorMessage: 'timed out, "after" 30 min',
     });
     expect(row).toBe(
-      'r-1,2026-11-01T10:00:00Z,2026-11-01T10:01:00Z,60000,failure,m,1,2,3,4,,5,6,0,Timeout,"timed out, ""after"" 30 min"\r\n',
+      'r-1,2026-11-01T10:00:00Z,2026-11-01T10:01:00Z,60000,failure,m,1,2,3,4,,0.0125,5,6,0,Timeout,"timed out, ""after"" 30 min"\r\n',
     );
   });
 });
