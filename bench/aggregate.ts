@@ -18,7 +18,9 @@
  * - Cost per million runs: bench/cost-model.ts with the measured units and
  *   the prices in bench/prices.ts.
  *
- * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6).
+ * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6),
+ * --batching-window-ms N and --batch-size N of each shard's poller (default the local
+ * runtime's 100 ms and 100 records; the deployed mapping waits up to 1 s, lib/constructs/aggregation.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -258,6 +260,8 @@ export async function run(flags: string[]): Promise<void> {
   const samples = flagNumber(flags, '--freshness-samples', 40);
   const hours = flagNumber(flags, '--hours', 6);
   const shards = flagNumber(flags, '--shards', 1);
+  const batchingWindowMs = flagNumber(flags, '--batching-window-ms', 100);
+  const batchSize = flagNumber(flags, '--batch-size', 100);
   const handlerSeconds: number[] = [];
   const recordsPerInvocation: number[] = [];
   const runtime = await startLocalRuntime({
@@ -266,6 +270,7 @@ export async function run(flags: string[]): Promise<void> {
     quiet: true,
     buildFrontend: false,
     streamShards: shards,
+    poller: { batchingWindowMs, batchSize },
     log: () => {},
     wrapAggregateHandler: (handler) => async (event) => {
       const began = performance.now();
@@ -310,7 +315,8 @@ export async function run(flags: string[]): Promise<void> {
 
     console.log(
       `steady load: ${writes.runs} runs over ${hours} h, ${MODELS.length} models, POSTed ${BATCH_SIZE} at a time ` +
-        `through the local runtime, stream as ${shards} shard${shards === 1 ? '' : 's'} (hash of executionId), ` +
+        `through the local runtime, stream as ${shards} shard${shards === 1 ? '' : 's'} (hash of executionId; ` +
+        `batches of up to ${batchSize} records, batching window ${batchingWindowMs} ms), ` +
         `${recordsPerInvocation.length} invocations (${runsPerBatch.toFixed(1)} records each on average), ` +
         `caught up ${writes.catchUpSeconds.toFixed(1)} s after the first POST; ` +
         `freshness: ${samples} single-run POSTs on the idle runtime (poller batching window included)`,

@@ -42,7 +42,10 @@ interface Counter<T extends number | bigint> {
    * The store's short name for it (names are short: an update is charged by
    * the item's size). Stored data is named by it: never reuse or change one.
    * null for a count the status alone decides: an item keeps statuses apart,
-   * so it is that status's executions and is not stored twice.
+   * so it is that status's executions and is not stored twice. Lowercase
+   * letters, not starting with q or h (the store's names for per-minute
+   * counts and histogram buckets sit beside the codes; it refuses to load
+   * with a code that would clash).
    */
   readonly code: string | null;
   readonly zero: T;

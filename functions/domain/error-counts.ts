@@ -10,6 +10,10 @@
  * while it has runs and from `other` after that (the rest of that type's
  * runs went there), so no count goes negative. A listed count is a lower
  * bound of its type's runs when the type was folded into `other` earlier.
+ *
+ * The stream writer does not merge: it lists a type when it first comes
+ * while there is room (functions/store/aggregates-store.ts). This ranking is
+ * what a rebuild lists from full counts.
  */
 
 /**

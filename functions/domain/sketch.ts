@@ -5,7 +5,7 @@
  * every value in that bucket lies within a relative error α of the bucket's
  * representative 2γ^i/(γ+1). Because buckets are fixed, histograms from any
  * set of hours simply add (and subtract). How a histogram is stored is the
- * store's business (functions/store/packed-histogram.ts).
+ * store's business (one number attribute per bucket, functions/store/aggregate-keys.ts).
  *
  * The value returned for a nearest-rank percentile is the representative of
  * the bucket that holds the exact nearest-rank value (bucket counts are

@@ -16,31 +16,31 @@
  * A series (one pk) holds one item per bucket, so a time range of a model is
  * one Query with `sk BETWEEN`.
  *
- * Attributes (names are short because an update is charged per KB of item).
- * Every figure is packed into three strings, because DynamoDB Local spends
- * ~10 µs per stored attribute on every read: one attribute per figure and
- * histogram bucket (up to ~800 in a busy day item) made a 30-day dashboard
- * read take hundreds of milliseconds. Strings cannot be ADDed to, so the
- * writer merges them under the version `v` (see aggregates-store.ts).
+ * Attributes (names are short: an update is charged per KB of item). Every
+ * count is a number attribute that writers ADD to, so writes of concurrent
+ * stream shards commute and never fail each other's condition (ADR 0001,
+ * Decision 1b; aggregates-store.ts):
  *
- *   c         counters and error counts (S): a JSON object of name → decimal
- *             string, with the names below (`{"e:Timeout":"2","sn":"40",…}`)
- *   hs / hf   duration histogram of successful / failed runs (S, see
- *             packed-histogram.ts)
- *   w:<shard> exactly-once watermark (S), see aggregates-store.ts
- *   v         version (S), a new random token on every write
- *
- * Names inside `c`:
- *
- *   s<code> / f<code>   counter of successful / failed runs, code of the
+ *   s<code> / f<code>   counter of successful / failed runs (N), code of the
  *                       counter table (domain/counters.ts): `sn` executions
  *   sq<mm> / fq<mm>     runs that started in minute mm (00–59) of the hour
- *                       (hour items only; what GET /api/alarm reads)
- *   smn / fmn, smx / fmx  shortest / longest duration in ms (see Extent in
- *                       sketch.ts); merged by min / max, never summed
- *   e:<errorType>       failed runs with that error type, at most
+ *                       (N, hour items only; what GET /api/alarm reads)
+ *   sh<i> / fh<i>       runs in duration bucket i of the histogram (N, `shz`
+ *                       the zero bucket; domain/sketch.ts)
+ *   e:<errorType>       failed runs with that error type (N), at most
  *                       MAX_ERROR_TYPES_PER_ITEM of them (domain/error-counts.ts)
- *   eo                  failed runs of the error types not listed
+ *   eo                  failed runs of the error types not listed (N)
+ *   et                  how many error types are listed (N): what bounds them
+ *   w:<shard>           exactly-once watermark of one stream shard (S):
+ *                       `<padded sequence>` then, after `;`, the shortest and
+ *                       longest duration of the runs that shard added
+ *                       (`smn,smx,fmn,fmx`, see Extent in sketch.ts). Only that
+ *                       shard's writer sets it; readers take the min / max over
+ *                       every shard
+ *   rx                  the extents a rebuild recomputed (S, same format)
+ *   v                   change token (S): a new random value on every write,
+ *                       never a condition of the stream writer; the rebuild
+ *                       and the reader's decode cache compare it
  *
  * The counter codes (`n` executions, `c` costNanos, …) are those of the
  * counter table, domain/counters.ts. This module is the only one that knows
@@ -61,8 +61,7 @@ import {
 import type { ItemDelta, PendingItem } from '../domain/deltas';
 import { addErrorCounts } from '../domain/error-counts';
 import type { Granularity } from '../domain/query-range';
-import type { Extent, Histogram } from '../domain/sketch';
-import { unpackHistogram } from './packed-histogram';
+import { BUCKET_PREFIX, type Extent, type Histogram, widenExtent, ZERO_BUCKET } from '../domain/sketch';
 
 export const MODELS_PK = 'MODELS';
 export const DAY_KEY_LENGTH = 10; // 2026-11-01
@@ -104,89 +103,105 @@ const STORED_COUNTERS = COUNTER_NAMES.flatMap((name): [CounterName, string][] =>
 });
 
 const STATUS_PREFIX = { success: 's', failure: 'f' } as const satisfies Record<RunStatus, string>;
+const MINUTE_CODE = 'q';
+const HISTOGRAM_CODE = 'h';
+// A counter code sits beside the minute and histogram names of its status:
+// one starting with their letter would be read as a minute or a bucket.
+for (const [counter, code] of STORED_COUNTERS)
+  if (code === '' || code.startsWith(MINUTE_CODE) || code.startsWith(HISTOGRAM_CODE))
+    throw new Error(`counter ${counter}: code '${code}' is empty or starts with a reserved letter (q, h)`);
+
 const ERROR_PREFIX = 'e:';
 /** Failed runs whose error type is not listed; no `e:` name can be it. */
-const OTHER_ERRORS_NAME = 'eo';
+export const OTHER_ERRORS_ATTRIBUTE = 'eo';
+/** How many `e:` types an item lists: the cap's condition reads it. */
+export const LISTED_ERRORS_ATTRIBUTE = 'et';
 const WATERMARK_PREFIX = 'w:';
 export const VERSION_ATTRIBUTE = 'v';
-export const COUNTERS_ATTRIBUTE = 'c';
-/** The attribute holding one status's packed histogram. */
-export const HISTOGRAM_ATTRIBUTES = { success: 'hs', failure: 'hf' } as const satisfies Record<
-  RunStatus,
-  string
->;
+export const REBUILT_EXTENTS_ATTRIBUTE = 'rx';
 
-/** Names of counters, extents, minutes and error types in `c` or a batch's additions → amount. */
-export type NamedAmounts = Map<string, number | bigint>;
+/** Shortest and longest durations by status (a status without added runs has none). */
+export type Extents = Partial<Record<RunStatus, Extent>>;
 
-/**
- * A batch's typed delta in the item's names: what merges into the packed
- * counters `c` (counters, extents, minutes, error types; zero counts left
- * out) and the histogram deltas that merge into `hs` / `hf`.
- */
-export function encodeDelta(delta: ItemDelta): {
-  readonly additions: NamedAmounts;
-  readonly histograms: Record<RunStatus, Histogram>;
-} {
-  const additions: NamedAmounts = new Map();
-  const histograms: Record<RunStatus, Histogram> = { success: new Map(), failure: new Map() };
-  for (const status of RUN_STATUSES) {
-    const part = delta.byStatus[status];
-    const prefix = STATUS_PREFIX[status];
-    for (const [counter, code] of STORED_COUNTERS) {
-      const value = part.counters[counter];
-      if (value !== 0 && value !== 0n) additions.set(`${prefix}${code}`, value);
-    }
-    if (part.extent !== undefined) {
-      additions.set(extremumAttribute(status, 'min'), part.extent.minMs);
-      additions.set(extremumAttribute(status, 'max'), part.extent.maxMs);
-    }
-    for (const [minute, count] of part.perMinute)
-      if (count !== 0) additions.set(minuteAttribute(status, minute), count);
-    for (const [bucket, count] of part.histogram) if (count !== 0) histograms[status].set(bucket, count);
-  }
-  for (const [errorType, count] of delta.errors)
-    if (count !== 0) additions.set(errorAttribute(errorType), count);
-  return { additions, histograms };
-}
-
-const EXTREMUM_CODES = { min: 'mn', max: 'mx' } as const;
-
-/** The name of a status's shortest (`min`) or longest (`max`) duration. */
-function extremumAttribute(status: RunStatus, which: 'min' | 'max'): string {
-  return `${STATUS_PREFIX[status]}${EXTREMUM_CODES[which]}`;
-}
-
-/** Whether a name holds a shortest or longest duration, which merge by min or max, not by sum. */
-function extremumOf(name: string): 'min' | 'max' | undefined {
-  if (name.length !== 3 || (name[0] !== 's' && name[0] !== 'f')) return undefined;
-  const code = name.slice(1);
-  return code === EXTREMUM_CODES.min ? 'min' : code === EXTREMUM_CODES.max ? 'max' : undefined;
-}
-
-/** Combines two amounts of one name: min or max for an extremum, else their sum. */
-function combineAmounts<T extends number | bigint>(name: string, a: T, b: T): T {
-  const extremum = extremumOf(name);
-  if (extremum === 'min') return a < b ? a : b;
-  if (extremum === 'max') return a > b ? a : b;
-  return ((a as bigint) + (b as bigint)) as T;
-}
-
-const MINUTE_CODE = 'q';
-
-/** The name of a status's run count for minute `minute` (0–59) of an hour item. */
 function minuteAttribute(status: RunStatus, minute: number): string {
   return `${STATUS_PREFIX[status]}${MINUTE_CODE}${String(minute).padStart(2, '0')}`;
 }
 
-function minuteOf(name: string): number | undefined {
-  if (name.length !== 4 || name[1] !== MINUTE_CODE) return undefined;
-  const minute = Number(name.slice(2));
-  return Number.isInteger(minute) && minute >= 0 && minute < 60 ? minute : undefined;
+/** `d412` → `sh412`, `dz` → `shz`. */
+function histogramAttribute(status: RunStatus, bucket: string): string {
+  const index = bucket === ZERO_BUCKET ? 'z' : bucket.slice(BUCKET_PREFIX.length);
+  return `${STATUS_PREFIX[status]}${HISTOGRAM_CODE}${index}`;
 }
 
-function errorAttribute(errorType: string): string {
+export function errorAttribute(errorType: string): string {
   return `${ERROR_PREFIX}${errorType}`;
+}
+
+/** The error type an attribute name counts, if it is one. */
+export function errorTypeOf(name: string): string | undefined {
+  return name.startsWith(ERROR_PREFIX) ? name.slice(ERROR_PREFIX.length) : undefined;
+}
+
+/**
+ * What a delta ADDs to an item's number attributes: counters, minutes and
+ * histogram buckets of both statuses, zeros left out. Error types are not
+ * among them: their cap needs the item (aggregates-store.ts).
+ */
+export function additionsOf(delta: ItemDelta): Map<string, bigint> {
+  const additions = new Map<string, bigint>();
+  const add = (name: string, amount: number | bigint) => {
+    if (amount !== 0 && amount !== 0n) additions.set(name, BigInt(amount));
+  };
+  for (const status of RUN_STATUSES) {
+    const part = delta.byStatus[status];
+    for (const [counter, code] of STORED_COUNTERS)
+      add(`${STATUS_PREFIX[status]}${code}`, part.counters[counter]);
+    for (const [minute, count] of part.perMinute) add(minuteAttribute(status, minute), count);
+    for (const [bucket, count] of part.histogram) add(histogramAttribute(status, bucket), count);
+  }
+  return additions;
+}
+
+/** The extents of the runs a delta adds. */
+export function extentsOf(delta: ItemDelta): Extents {
+  const extents: Extents = {};
+  for (const status of RUN_STATUSES) {
+    const extent = delta.byStatus[status].extent;
+    if (extent !== undefined) extents[status] = extent;
+  }
+  return extents;
+}
+
+export function widenExtents(a: Extents, b: Extents): Extents {
+  const widened: Extents = {};
+  for (const status of RUN_STATUSES) {
+    const extent = widenExtent(a[status], b[status]);
+    if (extent !== undefined) widened[status] = extent;
+  }
+  return widened;
+}
+
+/** `smn,smx,fmn,fmx` in ms, empty where a status has none; '' when neither has. */
+export function packExtents(extents: Extents): string {
+  if (RUN_STATUSES.every((status) => extents[status] === undefined)) return '';
+  return RUN_STATUSES.map((status) => {
+    const extent = extents[status];
+    return extent === undefined ? ',' : `${extent.minMs},${extent.maxMs}`;
+  }).join(',');
+}
+
+const MILLISECONDS = /^\d{1,16}$/;
+
+function unpackExtents(packed: string | undefined): Extents {
+  const extents: Extents = {};
+  const parts = (packed ?? '').split(',');
+  for (const [index, status] of RUN_STATUSES.entries()) {
+    const min = parts[2 * index] ?? '';
+    const max = parts[2 * index + 1] ?? '';
+    if (MILLISECONDS.test(min) && MILLISECONDS.test(max))
+      extents[status] = { minMs: Number(min), maxMs: Number(max) };
+  }
+  return extents;
 }
 
 /**
@@ -199,11 +214,23 @@ export function watermarkAttribute(shardId: string): string {
 
 /**
  * Sequence numbers are 21–40 digit decimal strings; padded to 40 they compare
- * as strings the way they compare as numbers, which is what a DynamoDB
- * condition expression can do.
+ * as strings the way they compare as numbers.
  */
 export function paddedSequence(sequenceNumber: string): string {
   return sequenceNumber.padStart(40, '0');
+}
+
+/** A shard's watermark value: its padded sequence, then `;` and the extents of the runs it added. */
+export function watermarkValue(sequence: string, extents: Extents): string {
+  const packed = packExtents(extents);
+  return packed === '' ? sequence : `${sequence};${packed}`;
+}
+
+export function parseWatermark(value: string | undefined): { sequence?: string; extents: Extents } {
+  if (value === undefined) return { extents: {} };
+  const separator = value.indexOf(';');
+  if (separator < 0) return { sequence: value, extents: {} };
+  return { sequence: value.slice(0, separator), extents: unpackExtents(value.slice(separator + 1)) };
 }
 
 /** What one status holds in an aggregate item. */
@@ -226,135 +253,95 @@ export interface DecodedAggregate {
 
 const CODE_TO_COUNTER = new Map(STORED_COUNTERS.map(([counter, code]) => [code, counter]));
 
+const SCIENTIFIC = /^(-?)(\d+)(?:\.(\d+))?[eE]\+?(\d+)$/;
+
+/** A stored integer as a bigint, also in the `1.5E+3` form a number may come back in. */
+export function integerOf(text: string): bigint {
+  const scientific = SCIENTIFIC.exec(text);
+  if (!scientific) return BigInt(text);
+  const [, sign = '', whole = '', fraction = '', exponent = '0'] = scientific;
+  const digits = `${whole}${fraction}`.padEnd(whole.length + Number(exponent), '0');
+  return BigInt(`${sign}${digits.slice(0, whole.length + Number(exponent))}`);
+}
+
 /**
- * Reads an item's figures (name → decimal string, the names of `c`; a name
- * may come more than once, its amounts add up) and its packed histograms
- * into per-status counters and histograms and per-type error counts. Names
- * it does not know are ignored.
+ * A stored item's figures: per-status counters, histograms, minutes and
+ * extents (the widest over every shard's watermark and the rebuild's), and
+ * the error counts. Attributes it does not know are ignored.
  */
-function decodeAggregate(
-  numbers: Iterable<[string, string]>,
-  packedHistograms: Partial<Record<RunStatus, string>> = {},
-): DecodedAggregate {
+export function decodeAggregateItem(item: Record<string, AttributeValue>): DecodedAggregate {
   const byStatus: Record<RunStatus, { counters: Counters; histogram: Histogram; extent?: Extent }> = {
     success: { counters: emptyCounters(), histogram: new Map() },
     failure: { counters: emptyCounters(), histogram: new Map() },
   };
-  const extremes: Record<RunStatus, { min?: number; max?: number }> = { success: {}, failure: {} };
   const perMinute: Record<RunStatus, Map<number, number>> = { success: new Map(), failure: new Map() };
   const errors = new Map<string, number>();
+  let extents: Extents = {};
   let otherErrors = 0;
-  for (const [name, value] of numbers) {
-    if (name === OTHER_ERRORS_NAME) {
-      otherErrors += Number(value);
+  for (const [name, value] of Object.entries(item)) {
+    if (value.S !== undefined) {
+      if (name.startsWith(WATERMARK_PREFIX)) extents = widenExtents(extents, parseWatermark(value.S).extents);
+      else if (name === REBUILT_EXTENTS_ATTRIBUTE) extents = widenExtents(extents, unpackExtents(value.S));
       continue;
     }
-    if (name.startsWith(ERROR_PREFIX)) {
-      const errorType = name.slice(ERROR_PREFIX.length);
-      errors.set(errorType, (errors.get(errorType) ?? 0) + Number(value));
+    const amount = value.N;
+    if (amount === undefined) continue;
+    if (name === OTHER_ERRORS_ATTRIBUTE) {
+      otherErrors += Number(amount);
+      continue;
+    }
+    const errorType = errorTypeOf(name);
+    if (errorType !== undefined) {
+      if (Number(amount) !== 0) errors.set(errorType, Number(amount));
       continue;
     }
     const status: RunStatus | undefined =
       name[0] === 's' ? 'success' : name[0] === 'f' ? 'failure' : undefined;
     if (status === undefined) continue;
-    const minute = minuteOf(name);
-    if (minute !== undefined) {
-      perMinute[status].set(minute, (perMinute[status].get(minute) ?? 0) + Number(value));
+    const code = name.slice(1);
+    if (code[0] === MINUTE_CODE) {
+      const minute = Number(code.slice(1));
+      if (code.length === 3 && Number.isInteger(minute) && minute >= 0 && minute < 60 && Number(amount) !== 0)
+        perMinute[status].set(minute, Number(amount));
       continue;
     }
-    const extremum = extremumOf(name);
-    if (extremum !== undefined) {
-      const known = extremes[status][extremum];
-      extremes[status][extremum] =
-        known === undefined ? Number(value) : combineAmounts(name, known, Number(value));
+    if (code[0] === HISTOGRAM_CODE) {
+      const index = code.slice(1);
+      if (Number(amount) !== 0)
+        byStatus[status].histogram.set(
+          index === 'z' ? ZERO_BUCKET : `${BUCKET_PREFIX}${index}`,
+          Number(amount),
+        );
       continue;
     }
-    const counter = CODE_TO_COUNTER.get(name.slice(1));
+    const counter = CODE_TO_COUNTER.get(code);
     if (counter === undefined) continue;
     const counters = byStatus[status].counters as Record<CounterName, number | bigint>;
-    const before = counters[counter];
-    counters[counter] = typeof before === 'bigint' ? before + BigInt(value) : before + Number(value);
-  }
-  for (const [errorType, count] of errors) if (count === 0) errors.delete(errorType);
-  for (const status of RUN_STATUSES) {
-    const histogram = byStatus[status].histogram;
-    unpackHistogram(packedHistograms[status] ?? '', histogram);
-    for (const [bucket, count] of histogram) if (count === 0) histogram.delete(bucket);
+    counters[counter] = typeof counters[counter] === 'bigint' ? integerOf(amount) : Number(amount);
   }
   for (const status of RUN_STATUSES) {
-    const { min, max } = extremes[status];
-    if (min !== undefined && max !== undefined) byStatus[status].extent = { minMs: min, maxMs: max };
+    const extent = extents[status];
+    if (extent !== undefined) byStatus[status].extent = extent;
+    withStatusCounts(status, byStatus[status].counters);
   }
-  for (const status of RUN_STATUSES) withStatusCounts(status, byStatus[status].counters);
   return { byStatus, errors, otherErrors, perMinute };
 }
 
-/** The packed histograms of a stored item, by status. */
-export function packedHistogramsOf(item: Record<string, AttributeValue>): Partial<Record<RunStatus, string>> {
-  return {
-    success: item[HISTOGRAM_ATTRIBUTES.success]?.S,
-    failure: item[HISTOGRAM_ATTRIBUTES.failure]?.S,
-  };
-}
-
 /**
- * The packed counters (`c`) after adding a batch's additions: counters add
- * up; error types go through addErrorCounts, so an item never lists more
- * than MAX_ERROR_TYPES_PER_ITEM of them. Zero amounts are left out.
+ * What an item holds once exactly `delta` is in it: its number attributes
+ * (zeros left out; error types capped as addErrorCounts ranks them, the rest
+ * in `eo`) and the extents. The rebuild writes and compares this.
  */
-export function mergeCounters(
-  known: ReadonlyMap<string, bigint>,
-  additions: NamedAmounts,
-): Map<string, bigint> {
-  const merged = new Map<string, bigint>();
-  const errors = { byType: new Map<string, bigint>(), other: 0n };
-  for (const [name, amount] of known) {
-    if (name === OTHER_ERRORS_NAME) errors.other += amount;
-    else if (name.startsWith(ERROR_PREFIX)) errors.byType.set(name.slice(ERROR_PREFIX.length), amount);
-    else merged.set(name, amount);
-  }
-  const errorDeltas: [string, bigint][] = [];
-  for (const [name, amount] of additions) {
-    if (name.startsWith(ERROR_PREFIX)) errorDeltas.push([name.slice(ERROR_PREFIX.length), BigInt(amount)]);
-    else {
-      const before = merged.get(name);
-      merged.set(name, before === undefined ? BigInt(amount) : combineAmounts(name, before, BigInt(amount)));
-    }
-  }
-  addErrorCounts(errors, errorDeltas);
-  for (const [errorType, count] of errors.byType) merged.set(errorAttribute(errorType), count);
-  merged.set(OTHER_ERRORS_NAME, errors.other);
-  for (const [name, amount] of merged)
-    if (amount === 0n && extremumOf(name) === undefined) merged.delete(name);
-  return merged;
-}
-
-/** The packed counters (`c`) as a map of name → amount. */
-export function packCounters(counters: ReadonlyMap<string, bigint>): string {
-  const entries = [...counters].filter(([, amount]) => amount !== 0n).sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify(Object.fromEntries(entries.map(([name, amount]) => [name, amount.toString()])));
-}
-
-const DECIMAL = /^-?\d+$/;
-
-/** Reads packCounters' format as [name, decimal string]; entries that are not a decimal string are skipped. */
-export function unpackCounters(packed: string | undefined): [string, string][] {
-  if (packed === undefined || packed === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(packed);
-  } catch {
-    return [];
-  }
-  if (typeof parsed !== 'object' || parsed === null) return [];
-  return Object.entries(parsed).filter(
-    (entry): entry is [string, string] => typeof entry[1] === 'string' && DECIMAL.test(entry[1]),
+export function figuresOf(delta: ItemDelta): { numbers: Map<string, bigint>; extents: Extents } {
+  const numbers = additionsOf(delta);
+  const errors = addErrorCounts(
+    { byType: new Map(), other: 0n },
+    [...delta.errors].map(([errorType, count]): [string, bigint] => [errorType, BigInt(count)]),
   );
-}
-
-/** decodeAggregate of a stored item, as a Query or BatchGetItem returns it. */
-export function decodeAggregateItem(item: Record<string, AttributeValue>): DecodedAggregate {
-  return decodeAggregate(unpackCounters(item[COUNTERS_ATTRIBUTE]?.S), packedHistogramsOf(item));
+  for (const [errorType, count] of errors.byType) numbers.set(errorAttribute(errorType), count);
+  if (errors.other !== 0n) numbers.set(OTHER_ERRORS_ATTRIBUTE, errors.other);
+  if (errors.byType.size > 0) numbers.set(LISTED_ERRORS_ATTRIBUTE, BigInt(errors.byType.size));
+  return { numbers, extents: extentsOf(delta) };
 }
 
 /**

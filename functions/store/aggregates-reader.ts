@@ -174,12 +174,12 @@ function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[]
 }
 
 /**
- * Items decoded in this container, by key and version. Every write gives an
- * item a new random version (aggregates-store.ts), so an item read with a
- * version seen before holds exactly the figures decoded then: the read still
- * happens every time, only parsing the packed strings again is skipped.
+ * Items decoded in this container, by key and change token. Every write
+ * gives an item a new random token `v` (aggregates-store.ts), so an item read
+ * with a token seen before holds exactly the figures decoded then: the read
+ * still happens every time, only decoding its attributes again is skipped.
  * Decoding was half of a warm dashboard load, and past days rarely change.
- * Items without a version (written before packing) are decoded every time.
+ * Items without a token are decoded every time.
  * Callers only read decoded items: the domain sums them into totals of its own.
  */
 /** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */

@@ -7,7 +7,8 @@
  * RUN_INDEX_SHARDS partitions) and turned into figures by the aggregate handler's own code: each
  * item is read as an INSERT's new image (store/stream-records.ts), the
  * BatchAccumulator of domain/deltas.ts sums it into its hour and day items,
- * and the store's merge packs the sums. So a rebuilt item is what the stream
+ * and figuresOf (store/aggregate-keys.ts) lays the sums out as the stream's
+ * ADDs do. So a rebuilt item is what the stream
  * would have built from the same runs.
  *
  * Safety with the stream running, per item X:
@@ -32,7 +33,6 @@ import {
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { RUN_STATUSES } from '../domain/counters';
@@ -44,25 +44,28 @@ import {
   type ItemDelta,
   sumContributions,
 } from '../domain/deltas';
+import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
 import type { Granularity } from '../domain/query-range';
-import { type Histogram, mergeHistogram } from '../domain/sketch';
 import {
   type AggregateKey,
   aggregateKey,
   aggregateKeyOf,
   aggregateSeriesPk,
-  COUNTERS_ATTRIBUTE,
-  encodeDelta,
-  HISTOGRAM_ATTRIBUTES,
+  decodeAggregateItem,
+  type Extents,
+  errorTypeOf,
+  figuresOf,
+  integerOf,
   itemSizeBytes,
   keyId,
+  LISTED_ERRORS_ATTRIBUTE,
   MODELS_PK,
-  mergeCounters,
-  packCounters,
+  OTHER_ERRORS_ATTRIBUTE,
+  packExtents,
   paddedSequence,
+  REBUILT_EXTENTS_ATTRIBUTE,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
-import { packHistogram } from './packed-histogram';
 import { RUN_INDEX_SHARDS, startShardKey } from './run-item';
 import { readStreamRecord } from './stream-records';
 import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
@@ -96,16 +99,20 @@ export interface RebuildOptions extends RebuildTables {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The packed figures of an item: what a rebuild sets and compares. */
-export interface PackedFigures {
-  readonly c: string;
-  readonly hs: string;
-  readonly hf: string;
+/**
+ * What a rebuild writes into an item: its number attributes and extents,
+ * from figuresOf, and every error type's full count (uncapped), which is
+ * what a stream-built item's listed types must show.
+ */
+export interface ItemFigures {
+  readonly numbers: ReadonlyMap<string, bigint>;
+  readonly extents: Extents;
+  readonly errorTotals: ReadonlyMap<string, bigint>;
 }
 
 interface ItemTarget {
   readonly key: AggregateKey;
-  readonly figures: PackedFigures;
+  readonly figures: ItemFigures;
 }
 
 export interface DayReport {
@@ -128,36 +135,66 @@ export interface DayReport {
   readonly largestItemBytes: number;
 }
 
-const EMPTY: PackedFigures = { c: '', hs: '', hf: '' };
+const EMPTY: ItemFigures = { numbers: new Map(), extents: {}, errorTotals: new Map() };
 
-/** Packs a summed delta exactly as the stream writer merges it into an empty item. */
-export function packFigures(delta: ItemDelta): PackedFigures {
-  const { additions, histograms } = encodeDelta(delta);
-  const counters = mergeCounters(new Map(), additions);
-  const packed = (histogram: Histogram) => packHistogram(mergeHistogram(new Map(), histogram));
-  const c = packCounters(counters);
-  return {
-    c: c === '{}' ? '' : c,
-    hs: packed(histograms.success),
-    hf: packed(histograms.failure),
-  };
+/** The figures an item holds once exactly `delta` is in it. */
+export function rebuiltFigures(delta: ItemDelta): ItemFigures {
+  const errorTotals = new Map<string, bigint>();
+  for (const [errorType, count] of delta.errors) if (count !== 0) errorTotals.set(errorType, BigInt(count));
+  return { ...figuresOf(delta), errorTotals };
 }
 
-/** The figures a stored item holds, in the same form (a legacy number attribute makes it differ). */
-function storedFigures(
-  item: Record<string, AttributeValue> | undefined,
-): PackedFigures & { legacy: string[] } {
-  if (!item) return { ...EMPTY, legacy: [] };
-  const c = item[COUNTERS_ATTRIBUTE]?.S ?? '';
-  return {
-    c: c === '{}' ? '' : c,
-    hs: item[HISTOGRAM_ATTRIBUTES.success]?.S ?? '',
-    hf: item[HISTOGRAM_ATTRIBUTES.failure]?.S ?? '',
-    legacy: Object.keys(item).filter((name) => item[name]?.N !== undefined),
-  };
-}
+/** A stable text of figures, to see whether two recomputations agree. */
+const canonical = (figures: ItemFigures) =>
+  JSON.stringify([
+    [...figures.numbers].map(([name, amount]) => [name, amount.toString()]).sort(),
+    packExtents(figures.extents),
+  ]);
 
-const sameFigures = (a: PackedFigures, b: PackedFigures) => a.c === b.c && a.hs === b.hs && a.hf === b.hf;
+const sameFigures = (a: ItemFigures, b: ItemFigures) => canonical(a) === canonical(b);
+
+const isErrorFigure = (name: string) =>
+  errorTypeOf(name) !== undefined || name === OTHER_ERRORS_ATTRIBUTE || name === LISTED_ERRORS_ATTRIBUTE;
+
+/**
+ * Whether a stored item holds what `target` says, as the stream writer would
+ * have left it: every count equal (zeros as absent); error types that may be
+ * listed otherwise than the rebuild ranks them (the stream lists a type when
+ * it first comes, while there is room), but each listed one with its full
+ * count, no more than the cap, and listed + `eo` = failures; extents that
+ * hold the recomputed ones (a removed run leaves its extent as a bound).
+ */
+function holdsFigures(item: Record<string, AttributeValue> | undefined, target: ItemFigures): boolean {
+  if (item === undefined) return target.numbers.size === 0;
+  const stored = new Map<string, bigint>();
+  const listed = new Map<string, bigint>();
+  for (const [name, value] of Object.entries(item)) {
+    if (value.N === undefined) continue;
+    const amount = integerOf(value.N);
+    const errorType = errorTypeOf(name);
+    if (errorType !== undefined) listed.set(errorType, amount);
+    else if (amount !== 0n) stored.set(name, amount);
+  }
+  for (const [name, amount] of target.numbers)
+    if (!isErrorFigure(name) && stored.get(name) !== amount) return false;
+  for (const name of stored.keys()) if (!isErrorFigure(name) && !target.numbers.has(name)) return false;
+  if (listed.size > MAX_ERROR_TYPES_PER_ITEM) return false;
+  if ((stored.get(LISTED_ERRORS_ATTRIBUTE) ?? 0n) !== BigInt(listed.size)) return false;
+  let failures = stored.get(OTHER_ERRORS_ATTRIBUTE) ?? 0n;
+  for (const [errorType, count] of listed) {
+    if ((target.errorTotals.get(errorType) ?? 0n) !== count) return false;
+    failures += count;
+  }
+  let targetFailures = 0n;
+  for (const count of target.errorTotals.values()) targetFailures += count;
+  if (failures !== targetFailures) return false;
+  const extents = decodeAggregateItem(item).byStatus;
+  return RUN_STATUSES.every((status) => {
+    const want = target.extents[status];
+    const have = extents[status].extent;
+    return want === undefined || (have !== undefined && have.minMs <= want.minMs && have.maxMs >= want.maxMs);
+  });
+}
 
 /** Every item of the day `day` in the index: its RUN_INDEX_SHARDS partitions, one after the other. */
 async function* runsOfDay(
@@ -227,7 +264,7 @@ async function recomputeDay(
   }
   flush();
   const targets = new Map<string, ItemTarget>();
-  for (const [id, { key, delta }] of sums) targets.set(id, { key, figures: packFigures(delta) });
+  for (const [id, { key, delta }] of sums) targets.set(id, { key, figures: rebuiltFigures(delta) });
   return { targets, models, runs, notRuns };
 }
 
@@ -295,59 +332,55 @@ async function storedItemsOfDay(
 const describeKey = (id: string) => id.replace('\u0000', '/');
 
 /**
- * Writes `figures` into the item, on condition that it is still as read
- * (`stored`), keeping its watermarks and giving it a new version.
+ * The item holding `figures`, with the stored item's keys and watermarks:
+ * a PutItem, because a rebuilt item may hold ~1,100 number attributes and an
+ * update expression is limited to 4 KB. Watermarks are kept as they were
+ * (the stream goes on from them); the extents go to `rx`, which readers widen
+ * by every shard's.
  */
-async function writeItem(
-  tables: RebuildTables,
+function rebuiltItem(
   key: AggregateKey,
-  figures: PackedFigures,
+  figures: ItemFigures,
   stored: Record<string, AttributeValue> | undefined,
   version: string,
+): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = { pk: { S: key.pk }, sk: { S: key.sk } };
+  for (const [name, value] of Object.entries(stored ?? {}))
+    if (name.startsWith('w:') && value.S !== undefined) item[name] = value;
+  for (const [name, amount] of figures.numbers) item[name] = { N: amount.toString() };
+  const extents = packExtents(figures.extents);
+  if (extents !== '') item[REBUILT_EXTENTS_ATTRIBUTE] = { S: extents };
+  item[VERSION_ATTRIBUTE] = { S: version };
+  item[REBUILT_AT_ATTRIBUTE] = { S: new Date().toISOString() };
+  return item;
+}
+
+/** Writes `item` on condition that the stored one is still as read (`stored`). */
+async function writeItem(
+  tables: RebuildTables,
+  item: Record<string, AttributeValue>,
+  stored: Record<string, AttributeValue> | undefined,
 ): Promise<'written' | 'changed'> {
-  const names: Record<string, string> = {
-    '#c': COUNTERS_ATTRIBUTE,
-    '#v': VERSION_ATTRIBUTE,
-    '#rb': REBUILT_AT_ATTRIBUTE,
-  };
-  const values: Record<string, AttributeValue> = {
-    ':c': { S: figures.c === '' ? '{}' : figures.c },
-    ':next': { S: version },
-    ':rb': { S: new Date().toISOString() },
-  };
-  const sets = ['#c = :c', '#v = :next', '#rb = :rb'];
-  const removes: string[] = [];
-  for (const status of RUN_STATUSES) {
-    const attribute = HISTOGRAM_ATTRIBUTES[status];
-    const packed = status === 'success' ? figures.hs : figures.hf;
-    names[`#${attribute}`] = attribute;
-    if (packed !== '') {
-      values[`:${attribute}`] = { S: packed };
-      sets.push(`#${attribute} = :${attribute}`);
-    } else if (stored?.[attribute] !== undefined) removes.push(`#${attribute}`);
-  }
-  // Figures of the layout before packing: the packed ones now hold them all.
-  storedFigures(stored).legacy.forEach((name, index) => {
-    names[`#n${index}`] = name;
-    removes.push(`#n${index}`);
-  });
+  const names: Record<string, string> = {};
+  const values: Record<string, AttributeValue> = {};
   let condition: string;
   if (stored === undefined) condition = 'attribute_not_exists(pk)';
   else if (stored[VERSION_ATTRIBUTE]?.S !== undefined) {
     condition = '#v = :v0';
+    names['#v'] = VERSION_ATTRIBUTE;
     values[':v0'] = { S: stored[VERSION_ATTRIBUTE].S };
-  } else condition = 'attribute_exists(pk) AND attribute_not_exists(#v)';
-  for (const name of Object.keys(names))
-    if (!`${sets} ${removes} ${condition}`.includes(name)) delete names[name];
+  } else {
+    condition = 'attribute_exists(pk) AND attribute_not_exists(#v)';
+    names['#v'] = VERSION_ATTRIBUTE;
+  }
   try {
     await tables.client.send(
-      new UpdateItemCommand({
+      new PutItemCommand({
         TableName: tables.aggregatesTable,
-        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        Item: item,
         ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
       }),
     );
     return 'written';
@@ -431,25 +464,24 @@ export async function rebuildDay(options: RebuildOptions, day: string): Promise<
         continue;
       }
       const stored = after.get(id);
-      const storedNow = storedFigures(stored);
-      if (sameFigures(storedNow, target) && storedNow.legacy.length === 0) {
+      if (stored === undefined && target.numbers.size === 0) continue;
+      if (holdsFigures(stored, target)) {
         unchanged++;
         continue;
       }
-      if (stored === undefined && sameFigures(target, EMPTY)) continue;
       if (options.checkOnly) {
         rewritten.push(describeKey(id));
         continue;
       }
       const [pk = '', sk = ''] = id.split('\u0000');
       const version = `rb-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-      const outcome = await writeItem(options, { pk, sk }, target, stored, version);
+      const written = rebuiltItem({ pk, sk }, target, stored, version);
+      const outcome = await writeItem(options, written, stored);
       if (outcome === 'changed') {
         live.push(id);
         continue;
       }
       rewritten.push(describeKey(id));
-      const written = { ...(stored ?? {}), c: { S: target.c }, hs: { S: target.hs }, hf: { S: target.hf } };
       largestItemBytes = Math.max(largestItemBytes, itemSizeBytes(written));
     }
     log(

@@ -1,13 +1,14 @@
 /**
- * Exactly-once writes of pre-aggregated counters.
+ * Exactly-once writes of pre-aggregated counters, commuting across shards.
  *
  * Mechanism: a per-(aggregate item, shard) sequence-number watermark, checked
- * in the condition of the same UpdateItem that writes the counters.
+ * in the condition of the same UpdateItem that ADDs the counters.
  *
  * Invariant, per item X and shard S: the contributions of S's records that X
- * has absorbed are exactly those with a sequence number ≤ X's watermark
- * `w:<S>` (a record's contribution to X is what it adds to X's attributes;
- * records that do not touch X, or whose changes to X cancel out, have none).
+ * has absorbed are exactly those with a sequence number ≤ the sequence in X's
+ * watermark `w:<S>` (a record's contribution to X is what it adds to X's
+ * attributes; records that do not touch X, or whose changes to X cancel out,
+ * have none).
  *
  * Why every write keeps it:
  * - Lambda hands a shard's records to one invocation at a time, in order
@@ -16,34 +17,44 @@
  *   reported sequence number (which may reach past the old batch's end), an
  *   operator's replay of a range. So a batch holds every contribution to X
  *   between its first and last record.
- * - A write carries the batch's contributions to X and succeeds only if X has
- *   absorbed none of them: X does not exist yet (`attribute_not_exists(v)`),
- *   or X is still the version whose watermark `w` lies below the lowest (see
- *   the version below); it sets `w` to the highest. Counters
+ * - A write ADDs the batch's contributions to X's number attributes and sets
+ *   `w:<S>` to the highest sequence, on condition that `w:<S>` is still what
+ *   this writer last knew it to be (absent, or the exact value it read or
+ *   wrote): then X has absorbed none of the contributions above it. Counters
  *   and watermark move in one atomic UpdateItem: a crash, a timeout or a lost
  *   response can never leave one without the other.
- * - When the condition fails, ReturnValuesOnConditionCheckFailure ALL_OLD
- *   hands back the watermark without a read. Contributions at or below it are
- *   already in X (retry, bisect, duplicate delivery, our own retried write
- *   whose response was lost) and are dropped; newer ones (a replay reaching
- *   past the old batch) are re-summed and written under the version seen.
+ * - Only S's writer writes `w:<S>`, so other shards' writes never fail this
+ *   condition: concurrent shards' ADDs commute (ADR 0001, Decision 1b). A
+ *   failed condition means this shard's state is not what the writer knew:
+ *   a replay (retry, bisection, duplicate delivery, our own retried write
+ *   whose response was lost), a container that had not written X yet, or a
+ *   rebuild. ReturnValuesOnConditionCheckFailure ALL_OLD hands back the
+ *   watermark without a read; contributions at or below it are dropped, the
+ *   rest are re-summed and written again.
+ * - The condition is equality, not "below the batch's first sequence",
+ *   because `w:<S>` also carries the shortest and longest duration S added
+ *   (no update expression takes a min or a max): the writer sets them to its
+ *   known value widened by the batch, which is right only if the known value
+ *   is current. A container that does not know it yet pays one failed write.
  * - Contributions that cancel out across records (+1 then −1) still move the
- *   watermark with a SET-only write. Skipping it would break the invariant:
- *   a later replay starting between the two records would apply the −1 alone.
- * - Shards have separate watermarks, so concurrent shards (and a parent and
- *   its child after a split) never shadow each other's sequence numbers.
- * - The figures are packed in a few strings (read cost, see aggregate-keys.ts),
- *   which ADD cannot reach, so the writer merges them: it SETs old + batch
- *   and a new random version `v`, on condition that `v` is still the version
- *   it merged into. So no other write (another shard's, our own earlier one)
- *   can come between the read and the write, and since the version pins this
- *   shard's watermark too, the contributions above it are known to be new.
- *   Where the old figures come from: the container's own last write
- *   to the item (KnownItemStates; with one active shard, the usual case, that
- *   is always current and a batch costs no read), or else the failed
- *   condition's ALL_OLD image, and the write is sent again. Concurrent shards
- *   writing one item thus cost a failed write each time the other got there
- *   first; counters stay exact either way.
+ *   watermark. Skipping it would break the invariant: a later replay
+ *   starting between the two records would apply the −1 alone.
+ *
+ * Error types are the one figure that cannot simply be ADDed: an item lists
+ * at most MAX_ERROR_TYPES_PER_ITEM of them (`e:<type>`, counted in `et`),
+ * the rest go to `eo`. A type is listed when it first comes while there is
+ * room, and stays listed; each type the batch touches is conditioned on what
+ * the writer believes of it (`attribute_exists` when listed, else
+ * `attribute_not_exists`), and listing new ones on `et` leaving room. These
+ * conditions read attributes other shards write, but fail only when a
+ * belief is stale (another shard listed the same new type first, the cap
+ * filled, a rebuild relisted): the failure's ALL_OLD corrects the belief.
+ * Every failed run is counted once, in its type or in `eo`, so listed +
+ * `eo` = failures whatever the order of writes.
+ *
+ * Every write also SETs a new random change token `v`, which no stream
+ * write is conditioned on: the rebuild (aggregates-rebuild.ts) uses it to
+ * see an item stay quiet, the reader to reuse a decoded item.
  *
  * Poison records contribute what can be read of them (see aggregate.ts) and
  * are reported; the handler still writes everything else in the batch, so a
@@ -58,10 +69,10 @@
  * outage must outlast every Lambda retry of the batch, minutes rather than
  * seconds, before anything is discarded.
  *
- * Cost: one UpdateItem per touched item per batch, the same as a blind ADD,
- * plus ~80 bytes per shard on the item; a replayed item, and the first write
- * to an existing item after a container starts, cost a failed conditional
- * write (charged like a write). The alternatives: a marker item
+ * Cost: one UpdateItem per touched item per batch, whatever the number of
+ * shards, plus ~110 bytes per shard on the item; a replayed item, and the
+ * first write to an existing item after a container starts, cost a failed
+ * conditional write (charged like a write). The alternatives: a marker item
  * per record in the same TransactWriteItems doubles the write units (and
  * caps a batch at 100 items); a ClientRequestToken alone fails under bisect,
  * since bisected retries form different batches.
@@ -74,7 +85,6 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
-import { RUN_STATUSES, type RunStatus } from '../domain/counters';
 import {
   emptyDelta,
   type ItemDelta,
@@ -82,24 +92,25 @@ import {
   sequenceRange,
   sumContributions,
 } from '../domain/deltas';
-import { type Histogram, mergeHistogram } from '../domain/sketch';
+import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
 import {
   type AggregateKey,
+  additionsOf,
   aggregateKeyOf,
-  COUNTERS_ATTRIBUTE,
-  encodeDelta,
-  HISTOGRAM_ATTRIBUTES,
+  errorAttribute,
+  errorTypeOf,
+  extentsOf,
   keyId,
+  LISTED_ERRORS_ATTRIBUTE,
   MODELS_PK,
-  mergeCounters,
-  packCounters,
-  packedHistogramsOf,
-  unpackCounters,
+  OTHER_ERRORS_ATTRIBUTE,
+  parseWatermark,
   VERSION_ATTRIBUTE,
   watermarkAttribute,
+  watermarkValue,
+  widenExtents,
 } from './aggregate-keys';
 import { dynamodb } from './clients';
-import { packHistogram, unpackHistogram } from './packed-histogram';
 import { type RetryOptions, withRetry } from './retry';
 
 /**
@@ -129,28 +140,23 @@ export interface ItemWriteResult {
   readonly rejected?: string;
 }
 
-/**
- * What a writer knows of a stored item: enough to merge into its packed
- * figures and to tell which contributions it has absorbed.
- */
+/** What a shard's writer knows of a stored item: its own watermark and the listed error types. */
 interface ItemState {
-  /** The item's `v`. */
-  readonly version: string;
-  /** This shard's watermark on the item. */
+  /** This shard's `w:<shard>` value on the item; absent when the item has none. */
   readonly watermark?: string;
-  /** The packed counters and error counts (`c`): name → amount. */
-  readonly counters: ReadonlyMap<string, bigint>;
-  readonly histograms: Record<RunStatus, Histogram>;
+  /** The error types the item lists (`e:<type>`). */
+  readonly listed: ReadonlySet<string>;
+  /** The item's `et`. */
+  readonly listedCount: number;
 }
 
 /**
- * The state each item was left in by this container's last write to it, so
- * that the next batch's write to the same hour or day item can merge its
- * figures without reading the item first. A stale entry (another shard or
- * container wrote since) only costs one failed condition: the failure hands
- * back the current item. Bounded, least recently used first out: an entry
- * is a few KB (a day's histograms), and a batch touches two per model (its
- * hour and day), so 2,000 keep every live item of a busy table in a few MB.
+ * The state each item was left in by this container's last write to it for
+ * a shard (the write's ALL_NEW image), so that the next batch's write needs
+ * no read and no failed condition. A stale entry only costs one failed
+ * condition, which hands back the current item. Bounded, least recently used
+ * first out: an entry is a watermark and a few error types, and a batch
+ * touches two items per model (its hour and day).
  */
 export class KnownItemStates extends BoundedMap<string, ItemState> {
   constructor(capacity = 2_000) {
@@ -160,11 +166,7 @@ export class KnownItemStates extends BoundedMap<string, ItemState> {
 
 const containerStates = new KnownItemStates();
 
-/**
- * A version is a random token, not a counter: if the item were deleted and
- * written again (an operator rebuilding the aggregates), a counter could come
- * back to a number a container remembers with other figures behind it.
- */
+/** A random change token (see the module comment). */
 const newVersion = () => randomBytes(9).toString('base64url');
 
 /** DynamoDB's answer to a request it will never accept as sent: retrying cannot help. */
@@ -180,29 +182,46 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
 }
 
 function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemState {
-  const packed = packedHistogramsOf(item);
-  const version = item[VERSION_ATTRIBUTE]?.S;
-  // Every write sets one; an item without is not an aggregate this code wrote.
-  if (version === undefined)
-    throw new Error(`aggregate item ${item.pk?.S}/${item.sk?.S} has no version ${VERSION_ATTRIBUTE}`);
+  const listed = new Set<string>();
+  for (const name of Object.keys(item)) {
+    const errorType = errorTypeOf(name);
+    if (errorType !== undefined) listed.add(errorType);
+  }
   return {
-    version,
     ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
-    counters: new Map(
-      unpackCounters(item[COUNTERS_ATTRIBUTE]?.S).map(([name, amount]) => [name, BigInt(amount)]),
-    ),
-    histograms: {
-      success: unpackHistogram(packed.success ?? ''),
-      failure: unpackHistogram(packed.failure ?? ''),
-    },
+    listed,
+    listedCount: Number(item[LISTED_ERRORS_ATTRIBUTE]?.N ?? 0),
   };
 }
 
+/** Short placeholders: an expression string is limited to 4 KB. */
+class Expression {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  private readonly byName = new Map<string, string>();
+  private next = 0;
+
+  name(attribute: string): string {
+    let placeholder = this.byName.get(attribute);
+    if (placeholder === undefined) {
+      placeholder = `#${(this.next++).toString(36)}`;
+      this.byName.set(attribute, placeholder);
+      this.names[placeholder] = attribute;
+    }
+    return placeholder;
+  }
+
+  value(value: AttributeValue): string {
+    const placeholder = `:${(this.next++).toString(36)}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+}
+
 /**
- * The write of `delta`, conditioned on the item being in `known` state:
- * - unknown: the item does not exist, so the delta alone is its figures;
- * - known: exactly that version, so the figures merged here and the
- *   watermark the delta was summed above are still current.
+ * The write of `delta` (the contributions above `known`'s watermark, up to
+ * `range.max`), conditioned on `known` being this shard's current state of
+ * the item (see the module comment).
  */
 function updateOf(
   tableName: string,
@@ -211,45 +230,59 @@ function updateOf(
   delta: ItemDelta,
   range: { max: string },
   known: ItemState | undefined,
-  nextVersion: string,
-): { command: UpdateItemCommand; merged: Omit<ItemState, 'version' | 'watermark'> } {
-  const { additions, histograms: histogramDeltas } = encodeDelta(delta);
-  const names: Record<string, string> = { '#wm': watermark, '#v': VERSION_ATTRIBUTE };
-  const values: Record<string, AttributeValue> = { ':max': { S: range.max }, ':next': { S: nextVersion } };
-  const sets = ['#wm = :max', '#v = :next'];
-  let counters = known?.counters ?? new Map<string, bigint>();
-  if (additions.size > 0) {
-    counters = mergeCounters(counters, additions);
-    names['#c'] = COUNTERS_ATTRIBUTE;
-    values[':c'] = { S: packCounters(counters) };
-    sets.push('#c = :c');
+): UpdateItemCommand {
+  const expression = new Expression();
+  const shardMark = parseWatermark(known?.watermark);
+  const mark = watermarkValue(range.max, widenExtents(shardMark.extents, extentsOf(delta)));
+  const sets = [
+    `${expression.name(watermark)} = ${expression.value({ S: mark })}`,
+    `${expression.name(VERSION_ATTRIBUTE)} = ${expression.value({ S: newVersion() })}`,
+  ];
+  const additions = additionsOf(delta);
+  const conditions = [
+    known?.watermark === undefined
+      ? `attribute_not_exists(${expression.name(watermark)})`
+      : `${expression.name(watermark)} = ${expression.value({ S: known.watermark })}`,
+  ];
+  const listed = known?.listed ?? new Set<string>();
+  const listedCount = known?.listedCount ?? 0;
+  let newlyListed = 0;
+  let other = 0n;
+  for (const [errorType, count] of delta.errors) {
+    if (count === 0) continue;
+    const name = expression.name(errorAttribute(errorType));
+    if (listed.has(errorType)) {
+      additions.set(errorAttribute(errorType), BigInt(count));
+      conditions.push(`attribute_exists(${name})`);
+      continue;
+    }
+    conditions.push(`attribute_not_exists(${name})`);
+    if (count > 0 && listedCount + newlyListed < MAX_ERROR_TYPES_PER_ITEM) {
+      newlyListed++;
+      additions.set(errorAttribute(errorType), BigInt(count));
+    } else other += BigInt(count);
   }
-  const histograms = { ...(known?.histograms ?? { success: new Map(), failure: new Map() }) };
-  for (const status of RUN_STATUSES) {
-    if (histogramDeltas[status].size === 0) continue;
-    const merged = mergeHistogram(new Map(histograms[status]), histogramDeltas[status]);
-    for (const [bucket, count] of merged) if (count === 0) merged.delete(bucket);
-    histograms[status] = merged;
-    names[`#${HISTOGRAM_ATTRIBUTES[status]}`] = HISTOGRAM_ATTRIBUTES[status];
-    values[`:${HISTOGRAM_ATTRIBUTES[status]}`] = { S: packHistogram(merged) };
-    sets.push(`#${HISTOGRAM_ATTRIBUTES[status]} = :${HISTOGRAM_ATTRIBUTES[status]}`);
+  if (other !== 0n) additions.set(OTHER_ERRORS_ATTRIBUTE, other);
+  if (newlyListed > 0) {
+    additions.set(LISTED_ERRORS_ATTRIBUTE, BigInt(newlyListed));
+    const listedName = expression.name(LISTED_ERRORS_ATTRIBUTE);
+    const room = expression.value({ N: String(MAX_ERROR_TYPES_PER_ITEM - newlyListed) });
+    conditions.push(`(attribute_not_exists(${listedName}) OR ${listedName} <= ${room})`);
   }
-  let condition = 'attribute_not_exists(#v)';
-  if (known !== undefined) {
-    condition = '#v = :version';
-    values[':version'] = { S: known.version };
-  }
-  const command = new UpdateItemCommand({
+  const adds = [...additions].map(
+    ([name, amount]) => `${expression.name(name)} ${expression.value({ N: amount.toString() })}`,
+  );
+  return new UpdateItemCommand({
     TableName: tableName,
     Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-    UpdateExpression: `SET ${sets.join(', ')}`,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: expression.names,
+    ExpressionAttributeValues: expression.values,
+    ReturnValues: 'ALL_NEW',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ReturnConsumedCapacity: 'TOTAL',
   });
-  return { command, merged: { counters, histograms } };
 }
 
 /**
@@ -274,7 +307,8 @@ export async function applyPendingItem(
   let requests = 0;
   let capacityUnits = 0;
   for (;;) {
-    const range = sequenceRange(item, known?.watermark);
+    const applied = parseWatermark(known?.watermark).sequence;
+    const range = sequenceRange(item, applied);
     if (range === null) {
       if (seenOnItem || known === undefined) return { item, applied: emptyDelta(), requests, capacityUnits };
       // Memory alone never skips records: if the item was deleted and is
@@ -283,14 +317,14 @@ export async function applyPendingItem(
       states.delete(stateId);
       continue;
     }
-    const delta = sumContributions(item, known?.watermark);
-    const version = newVersion();
-    const { command, merged } = updateOf(tableName, key, watermark, delta, range, known, version);
+    const delta = sumContributions(item, applied);
+    const command = updateOf(tableName, key, watermark, delta, range, known);
     try {
       requests++;
       const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-      states.set(stateId, { version, watermark: range.max, ...merged });
+      if (output.Attributes) states.set(stateId, stateOf(output.Attributes, watermark));
+      else states.delete(stateId);
       return { item, applied: delta, requests, capacityUnits };
     } catch (error) {
       if (!isConditionFailure(error)) {
@@ -301,10 +335,11 @@ export async function applyPendingItem(
       }
       // A failed condition is charged like a write; its capacity is not reported.
       if (error.Item === undefined) {
-        // Only a condition on a known state can fail on a missing item (it
-        // was deleted since): start over as for a new item. The condition
-        // for an unknown item cannot fail without one; if it does, we cannot
-        // tell what was applied: fail the batch.
+        // Only a belief that the item exists (a remembered watermark or
+        // listed type) can fail on a missing item (it was deleted since):
+        // start over as for a new item. Without one, every condition holds
+        // on a missing item; if it fails anyway, we cannot tell what was
+        // applied: fail the batch.
         if (known === undefined)
           throw new Error(`condition failed on ${key.pk}/${key.sk} but no item was returned`);
         known = undefined;

@@ -201,8 +201,8 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
         new UpdateItemCommand({
           TableName: 'Aggregates',
           Key: key,
-          UpdateExpression: 'SET c = :c, v = :v REMOVE hs',
-          ExpressionAttributeValues: { ':c': { S: '{"sn":"999","fn":"-3"}' }, ':v': { S: 'corrupted' } },
+          UpdateExpression: 'SET sn = :sn, fn = :fn, v = :v',
+          ExpressionAttributeValues: { ':sn': { N: '999' }, ':fn': { N: '-3' }, ':v': { S: 'corrupted' } },
         }),
       );
     // A refused write the handler recorded earlier, for the runbook's check.

@@ -1,41 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAggregateItem, packCounters, unpackCounters } from '../../../functions/store/aggregate-keys';
+import { addDelta, emptyDelta, runDeltaOf } from '../../../functions/domain/deltas';
+import { MAX_ERROR_TYPES_PER_ITEM } from '../../../functions/domain/error-counts';
+import {
+  decodeAggregateItem,
+  figuresOf,
+  integerOf,
+  parseWatermark,
+  watermarkValue,
+} from '../../../functions/store/aggregate-keys';
+import { runImage } from './runs';
 
-describe('packed aggregate items', () => {
-  it('packs counters as sorted decimal strings, zeros left out, exact past 2^53', () => {
-    const packed = packCounters(
-      new Map([
-        ['sn', 3n],
-        ['e:Timeout, "quoted"', 1n],
-        ['sc', 9_007_199_254_740_993n],
-        ['fi', 0n],
-      ]),
-    );
-    expect(packed).toBe('{"e:Timeout, \\"quoted\\"":"1","sc":"9007199254740993","sn":"3"}');
-    expect(unpackCounters(packed)).toEqual([
-      ['e:Timeout, "quoted"', '1'],
-      ['sc', '9007199254740993'],
-      ['sn', '3'],
-    ]);
-  });
-
-  it('reads nothing from a missing, empty or malformed packed string', () => {
-    expect(unpackCounters(undefined)).toEqual([]);
-    expect(unpackCounters('')).toEqual([]);
-    expect(unpackCounters('{not json')).toEqual([]);
-    expect(unpackCounters('[1,2]')).toEqual([]);
-    expect(unpackCounters('{"sn":3,"si":"1.5","so":"7"}')).toEqual([['so', '7']]);
-  });
-
-  it('decodes a packed item into counters, histograms and error counts', () => {
+describe('aggregate items', () => {
+  it('decodes number attributes into counters, histograms, minutes and error counts, exact past 2^53', () => {
     const decoded = decodeAggregateItem({
-      pk: { S: 'A#D#m' },
-      sk: { S: '2026-11-01' },
+      pk: { S: 'A#H#m' },
+      sk: { S: '2026-11-01T10' },
       v: { S: 'token' },
-      'w:shardId-1': { S: '0001' },
-      c: { S: '{"e:Timeout":"2","fn":"2","sc":"9007199254740993","sn":"5","sms":"1000"}' },
-      hs: { S: 'z:1,412:4' },
-      hf: { S: '300:2' },
+      sn: { N: '5' },
+      sc: { N: '9007199254740993' },
+      sms: { N: '1000' },
+      fn: { N: '2' },
+      shz: { N: '1' },
+      sh412: { N: '4' },
+      fh300: { N: '2' },
+      sq07: { N: '5' },
+      fq59: { N: '0' },
+      'e:Timeout': { N: '1' },
+      'e:Gone': { N: '0' },
+      eo: { N: '1' },
+      et: { N: '2' },
     });
     expect(decoded.byStatus.success.counters).toMatchObject({
       executions: 5,
@@ -51,6 +44,62 @@ describe('packed aggregate items', () => {
       ]),
     );
     expect(decoded.byStatus.failure.histogram).toEqual(new Map([['d300', 2]]));
-    expect(decoded.errors).toEqual(new Map([['Timeout', 2]]));
+    expect(decoded.perMinute.success).toEqual(new Map([[7, 5]]));
+    expect(decoded.perMinute.failure).toEqual(new Map());
+    expect(decoded.errors).toEqual(new Map([['Timeout', 1]]));
+    expect(decoded.otherErrors).toBe(1);
+  });
+
+  it('takes each status’s extent as the widest over every shard’s watermark and the rebuild’s', () => {
+    const decoded = decodeAggregateItem({
+      'w:shardId-1': { S: watermarkValue('1'.padStart(40, '0'), { success: { minMs: 500, maxMs: 900 } }) },
+      'w:shardId-2': {
+        S: watermarkValue('7'.padStart(40, '0'), {
+          success: { minMs: 300, maxMs: 800 },
+          failure: { minMs: 10, maxMs: 20 },
+        }),
+      },
+      'w:shardId-3': { S: '3'.padStart(40, '0') },
+      rx: { S: '400,1200,,' },
+    });
+    expect(decoded.byStatus.success.extent).toEqual({ minMs: 300, maxMs: 1200 });
+    expect(decoded.byStatus.failure.extent).toEqual({ minMs: 10, maxMs: 20 });
+  });
+
+  it('reads a stored integer in plain or scientific form exactly', () => {
+    expect(integerOf('9007199254740993')).toBe(9_007_199_254_740_993n);
+    expect(integerOf('-42')).toBe(-42n);
+    expect(integerOf('2E+15')).toBe(2_000_000_000_000_000n);
+    expect(integerOf('1.25E+3')).toBe(1_250n);
+  });
+
+  it('keeps a watermark’s sequence first, so that it compares as the sequence does', () => {
+    const low = watermarkValue('9'.padStart(40, '0'), { failure: { minMs: 99_999, maxMs: 99_999 } });
+    const high = watermarkValue('10'.padStart(40, '0'), {});
+    expect(low < high).toBe(true);
+    expect(parseWatermark(low)).toEqual({
+      sequence: '9'.padStart(40, '0'),
+      extents: { failure: { minMs: 99_999, maxMs: 99_999 } },
+    });
+    expect(parseWatermark(undefined)).toEqual({ extents: {} });
+  });
+
+  it('lays out a recomputation with the error types capped and an exact other', () => {
+    const delta = emptyDelta();
+    const types = MAX_ERROR_TYPES_PER_ITEM + 7;
+    for (let index = 0; index < types; index++)
+      addDelta(
+        delta,
+        runDeltaOf({
+          run: runImage({ executionId: `r${index}`, status: 'failure', errorType: `E${index}` }),
+          sign: 1,
+        }),
+      );
+    const { numbers } = figuresOf(delta);
+    const listed = [...numbers].filter(([name]) => name.startsWith('e:'));
+    expect(listed).toHaveLength(MAX_ERROR_TYPES_PER_ITEM);
+    expect(numbers.get('et')).toBe(BigInt(MAX_ERROR_TYPES_PER_ITEM));
+    expect(numbers.get('eo')).toBe(7n);
+    expect(numbers.get('fn')).toBe(BigInt(types));
   });
 });

@@ -1,49 +1,52 @@
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchAccumulator, countsNothing, type PendingItem } from '../../../functions/domain/deltas';
+import { MAX_ERROR_TYPES_PER_ITEM } from '../../../functions/domain/error-counts';
 import { bucketAttribute } from '../../../functions/domain/sketch';
+import { decodeAggregateItem } from '../../../functions/store/aggregate-keys';
 import { applyPendingItem, KnownItemStates } from '../../../functions/store/aggregates-store';
+import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage } from './runs';
 
 const dynamodb = mockClient(DynamoDBClient);
 const SHARD = 'shardId-00000001700000000000-aaaaaaaa';
+const OTHER_SHARD = 'shardId-00000001700000000000-bbbbbbbb';
 const WATERMARK = `w:${SHARD}`;
 const noWait = { attempts: 3, sleep: async () => undefined };
 const seq = (n: number) => String(n).padStart(40, '0');
-/** The packed index of the runs' duration bucket (every run below lasts 150 s). */
-const BUCKET = bucketAttribute(150_000).slice(1);
+/** The histogram attribute of the runs' duration bucket (every run below lasts 150 s). */
+const BUCKET = `sh${bucketAttribute(150_000).slice(1)}`;
 
 /** The hour item of a batch of INSERTs at sequence numbers first..first+count−1, with inputTokens 1, 10, 100, … */
-function hourItemOf(count: number, first = 1): PendingItem {
+function hourItemOf(count: number, first = 1, errorTypes?: (index: number) => string): PendingItem {
   const accumulator = new BatchAccumulator();
   for (let index = 1; index <= count; index++)
     accumulator.add(seq(first + index - 1), {
       kind: 'INSERT',
-      newRun: runImage({ executionId: `r${index}`, inputTokens: 10 ** (index - 1) }),
+      newRun: runImage({
+        executionId: `r${first + index}`,
+        inputTokens: 10 ** (index - 1),
+        ...(errorTypes ? { status: 'failure', errorType: errorTypes(index) } : {}),
+      }),
       expiredByTtl: false,
     });
-  const item = accumulator.pendingItems().find((pending) => pending.granularity === 'hour');
+  const item = accumulator.pendingItems().find((pending) => pending.granularity === 'hour' && pending.model);
   if (!item) throw new Error('no hour item');
   return item;
 }
 
-/** A failed condition with the item's old image: this shard's watermark, a version, a success histogram. */
-function conditionFailure(old?: { watermark?: string; version?: string; hs?: string; c?: string }) {
+/** A failed condition with the item's old image. */
+function conditionFailure(old?: Record<string, { S: string } | { N: string }>) {
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
-    Item:
-      old === undefined
-        ? undefined
-        : {
-            pk: { S: 'x' },
-            sk: { S: 'y' },
-            ...(old.watermark === undefined ? {} : { [WATERMARK]: { S: old.watermark } }),
-            ...(old.version === undefined ? {} : { v: { S: old.version } }),
-            ...(old.hs === undefined ? {} : { hs: { S: old.hs } }),
-            ...(old.c === undefined ? {} : { c: { S: old.c } }),
-          },
+    Item: old === undefined ? undefined : { pk: { S: 'x' }, sk: { S: 'y' }, ...old },
   });
 }
 
@@ -54,71 +57,77 @@ const valueSent = (call: number, name: string) => {
   const names = input?.ExpressionAttributeNames ?? {};
   const placeholder = Object.keys(names).find((key) => names[key] === name);
   if (placeholder === undefined) return undefined;
-  const expression = input?.UpdateExpression ?? '';
-  const match = new RegExp(`${placeholder}(?: = | )(:\\w+)`).exec(expression);
+  const match = new RegExp(`${placeholder}(?: = | )(:\\w+)`).exec(input?.UpdateExpression ?? '');
   const value = input?.ExpressionAttributeValues?.[match?.[1] ?? ''];
   return value?.N ?? value?.S;
 };
-
-/** The amount sent for counter `name` inside the packed counters `c`. */
-const counterSent = (call: number, name: string): string | undefined =>
-  (JSON.parse(valueSent(call, 'c') ?? '{}') as Record<string, string>)[name];
+/** The condition with attribute names in place of their placeholders. */
+const conditionSent = (call: number) => {
+  const input = sent(call);
+  let condition = input?.ConditionExpression ?? '';
+  for (const [placeholder, name] of Object.entries(input?.ExpressionAttributeNames ?? {}))
+    condition = condition.replaceAll(new RegExp(`${placeholder}(?!\\w)`, 'g'), name);
+  for (const [placeholder, value] of Object.entries(input?.ExpressionAttributeValues ?? {}))
+    condition = condition.replaceAll(new RegExp(`${placeholder}(?!\\w)`, 'g'), value.S ?? value.N ?? '');
+  return condition;
+};
 
 describe('applyPendingItem', () => {
   let states: KnownItemStates;
+  let table: FakeAggregatesTable;
+  const onTable = () =>
+    dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => table.update(input));
   beforeEach(() => {
     states = new KnownItemStates();
+    table = new FakeAggregatesTable();
   });
   afterEach(() => dynamodb.reset());
 
-  it('adds the batch, packs its histogram and sets the watermark, on condition that the item saw none of it', async () => {
-    dynamodb.on(UpdateItemCommand).resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
+  it('ADDs the batch and sets the watermark, on condition that this shard has not written the item', async () => {
+    onTable();
 
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
-    const input = sent(0);
-    expect(input?.ConditionExpression).toBe('attribute_not_exists(#v)');
-    expect(input?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(3) });
-    expect(input?.ExpressionAttributeNames?.['#wm']).toBe(WATERMARK);
-    expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
-    expect(counterSent(0, 'si')).toBe('111');
-    expect(valueSent(0, 'hs')).toBe(`${BUCKET}:3`);
-    expect(valueSent(0, 'hf')).toBeUndefined();
+    expect(conditionSent(0)).toBe(`attribute_not_exists(${WATERMARK})`);
+    expect(sent(0)?.UpdateExpression).toMatch(/^SET .* ADD /);
+    expect(sent(0)?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(valueSent(0, 'si')).toBe('111');
+    expect(valueSent(0, BUCKET)).toBe('3');
+    expect(valueSent(0, WATERMARK)).toBe(`${seq(3)};150000,150000,,`);
     expect(valueSent(0, 'v')).toMatch(/^[\w-]{12}$/);
     expect(result).toMatchObject({ requests: 1, capacityUnits: 1 });
   });
 
-  it('merges the next batch into the histogram it wrote, on condition of the version it left, with no read', async () => {
-    dynamodb.on(UpdateItemCommand).resolves({});
+  it('ADDs only the next batch, on condition of the watermark it left, with no read', async () => {
+    onTable();
     await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
 
     await applyPendingItem('Aggregates', SHARD, hourItemOf(3, 10), noWait, states);
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
-    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
-    expect(sent(1)?.ExpressionAttributeValues?.[':version']?.S).toBe(valueSent(0, 'v'));
-    expect(valueSent(1, 'hs')).toBe(`${BUCKET}:5`);
-    expect(counterSent(1, 'si')).toBe('122');
+    expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)};150000,150000,,`);
+    expect(valueSent(1, 'si')).toBe('111');
+    const stored = decodeAggregateItem(table.items.values().next().value ?? {});
+    expect(stored.byStatus.success.counters.inputTokens).toBe(122);
+    expect(stored.byStatus.success.histogram.get(bucketAttribute(150_000))).toBe(5);
   });
 
-  it('merges into the histogram a failed condition hands back when another writer got there first', async () => {
-    dynamodb
-      .on(UpdateItemCommand)
-      .resolvesOnce({})
-      .rejectsOnce(conditionFailure({ watermark: seq(2), version: 'other-writer', hs: `${BUCKET}:2,z:4` }))
-      .resolves({});
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
+  it('never fails for another shard’s writes: concurrent shards’ ADDs commute', async () => {
+    onTable();
+    const otherStates = new KnownItemStates();
+    for (let batch = 0; batch < 4; batch++) {
+      await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10 * batch + 1), noWait, states);
+      await applyPendingItem('Aggregates', OTHER_SHARD, hourItemOf(3, 10 * batch + 1), noWait, otherStates);
+    }
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(1, 10), noWait, states);
-
-    expect(sent(2)?.ConditionExpression).toBe('#v = :version');
-    expect(sent(2)?.ExpressionAttributeValues?.[':version']).toEqual({ S: 'other-writer' });
-    expect(valueSent(2, 'hs')).toBe(`z:4,${BUCKET}:3`);
-    expect(result.requests).toBe(2);
+    expect(table.updates).toBe(8);
+    const stored = decodeAggregateItem(table.items.values().next().value ?? {});
+    expect(stored.byStatus.success.counters.executions).toBe(20);
+    expect(stored.byStatus.success.counters.inputTokens).toBe(4 * 11 + 4 * 111);
   });
 
   it('skips a replayed batch when the returned watermark covers it', async () => {
-    dynamodb.on(UpdateItemCommand).rejects(conditionFailure({ watermark: seq(3), version: 'v1' }));
+    dynamodb.on(UpdateItemCommand).rejects(conditionFailure({ [WATERMARK]: { S: seq(3) } }));
 
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
@@ -127,43 +136,44 @@ describe('applyPendingItem', () => {
   });
 
   it('never skips records on memory alone: a rebuilt item is asked first', async () => {
-    dynamodb.on(UpdateItemCommand).resolves({});
+    dynamodb.on(UpdateItemCommand).resolves({ Attributes: { [WATERMARK]: { S: seq(3) } } });
     await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
     // The same records again, as after the aggregates were deleted and the stream replayed.
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
-    expect(sent(1)?.ConditionExpression).toBe('attribute_not_exists(#v)');
-    expect(counterSent(1, 'si')).toBe('111');
+    expect(conditionSent(1)).toBe(`attribute_not_exists(${WATERMARK})`);
+    expect(valueSent(1, 'si')).toBe('111');
     expect(result.applied.byStatus.success.counters.inputTokens).toBe(111);
   });
 
   it('starts over as for a new item when a remembered item turns out to be gone', async () => {
-    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(conditionFailure()).resolves({});
+    dynamodb
+      .on(UpdateItemCommand)
+      .resolvesOnce({ Attributes: { [WATERMARK]: { S: seq(1) } } })
+      .rejectsOnce(conditionFailure())
+      .resolves({});
     await applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait, states);
 
     await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10), noWait, states);
 
-    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
-    expect(sent(2)?.ConditionExpression).toBe('attribute_not_exists(#v)');
-    expect(valueSent(2, 'hs')).toBe(`${BUCKET}:2`);
+    expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(1)}`);
+    expect(conditionSent(2)).toBe(`attribute_not_exists(${WATERMARK})`);
+    expect(valueSent(2, BUCKET)).toBe('2');
   });
 
-  it('re-sums and writes only what lies past a watermark that straddles the batch', async () => {
+  it('ADDs only what lies past a watermark that straddles the batch, and keeps the shard’s extent', async () => {
     dynamodb
       .on(UpdateItemCommand)
-      .rejectsOnce(
-        conditionFailure({ watermark: seq(2), version: 'v1', hs: `${BUCKET}:2`, c: '{"si":"11","sn":"2"}' }),
-      )
+      .rejectsOnce(conditionFailure({ [WATERMARK]: { S: `${seq(2)};1000,150000,,` }, si: { N: '11' } }))
       .resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
 
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
 
-    expect(sent(1)?.ConditionExpression).toBe('#v = :version');
-    // The packed counters are written whole: the item's 11 + the new 100.
-    expect(counterSent(1, 'si')).toBe('111');
-    expect(counterSent(1, 'sn')).toBe('3');
-    expect(valueSent(1, 'hs')).toBe(`${BUCKET}:3`);
+    expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)};1000,150000,,`);
+    expect(valueSent(1, 'si')).toBe('100');
+    expect(valueSent(1, 'sn')).toBe('1');
+    expect(valueSent(1, WATERMARK)).toBe(`${seq(3)};1000,150000,,`);
     expect(result.applied.byStatus.success.counters.inputTokens).toBe(100);
     expect(result.requests).toBe(2);
   });
@@ -185,7 +195,7 @@ describe('applyPendingItem', () => {
     dynamodb
       .on(UpdateItemCommand)
       .rejectsOnce(timeout)
-      .rejects(conditionFailure({ watermark: seq(2), version: 'v1' }));
+      .rejects(conditionFailure({ [WATERMARK]: { S: seq(2) } }));
 
     const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
 
@@ -194,7 +204,7 @@ describe('applyPendingItem', () => {
   });
 
   it('still moves the watermark when the contributions cancel out', async () => {
-    dynamodb.on(UpdateItemCommand).resolves({});
+    onTable();
     const run = runImage();
     const accumulator = new BatchAccumulator();
     accumulator.add(seq(1), { kind: 'INSERT', newRun: run, expiredByTtl: false });
@@ -204,9 +214,8 @@ describe('applyPendingItem', () => {
 
     await applyPendingItem('Aggregates', SHARD, item, noWait, states);
 
-    expect(sent(0)?.UpdateExpression).toBe('SET #wm = :max, #v = :next, #c = :c');
-    expect(Object.keys(JSON.parse(valueSent(0, 'c') ?? '{}'))).toEqual(['smn', 'smx']);
-    expect(sent(0)?.ExpressionAttributeValues?.[':max']).toEqual({ S: seq(2) });
+    expect(sent(0)?.UpdateExpression).not.toContain('ADD');
+    expect(valueSent(0, WATERMARK)).toBe(`${seq(2)};150000,150000,,`);
   });
 
   it('fails the batch when the condition for a new item fails without an item', async () => {
@@ -216,15 +225,65 @@ describe('applyPendingItem', () => {
       /no item was returned/,
     );
   });
+
+  it('lists a new error type once when two shards bring it at once, failures exact', async () => {
+    onTable();
+    const otherStates = new KnownItemStates();
+    await applyPendingItem(
+      'Aggregates',
+      SHARD,
+      hourItemOf(2, 1, () => 'Timeout'),
+      noWait,
+      states,
+    );
+
+    // The other shard does not know the type is listed: its listing fails once and is sent again.
+    const result = await applyPendingItem(
+      'Aggregates',
+      OTHER_SHARD,
+      hourItemOf(3, 1, () => 'Timeout'),
+      noWait,
+      otherStates,
+    );
+
+    expect(result.requests).toBe(2);
+    expect(conditionSent(1)).toContain('attribute_not_exists(e:Timeout)');
+    expect(conditionSent(2)).toContain('attribute_exists(e:Timeout)');
+    const stored = table.items.values().next().value ?? {};
+    expect(stored['e:Timeout']).toEqual({ N: '5' });
+    expect(stored.et).toEqual({ N: '1' });
+    expect(stored.eo).toBeUndefined();
+  });
+
+  it('lists at most the cap of error types and counts the rest in other, listed + other = failures', async () => {
+    onTable();
+    const shards = [SHARD, OTHER_SHARD];
+    const shardStates = [states, new KnownItemStates()];
+    let failures = 0;
+    for (let batch = 0; batch < 12; batch++) {
+      const shard = batch % 2;
+      await applyPendingItem(
+        'Aggregates',
+        shards[shard] ?? SHARD,
+        hourItemOf(9, 100 * batch + 1, (index) => `E${batch}-${index}`),
+        noWait,
+        shardStates[shard],
+      );
+      failures += 9;
+    }
+
+    const stored = table.items.values().next().value ?? {};
+    const decoded = decodeAggregateItem(stored);
+    expect(decoded.errors.size).toBe(MAX_ERROR_TYPES_PER_ITEM);
+    expect(stored.et).toEqual({ N: String(MAX_ERROR_TYPES_PER_ITEM) });
+    const listed = [...decoded.errors.values()].reduce((sum, count) => sum + count, 0);
+    expect(listed + decoded.otherErrors).toBe(failures);
+    expect(decoded.byStatus.failure.counters.failures).toBe(failures);
+  });
 });
 
 describe('KnownItemStates', () => {
-  const state = (watermark: string) => ({
-    version: `v${watermark}`,
-    watermark,
-    counters: new Map<string, bigint>(),
-    histograms: { success: new Map(), failure: new Map() },
-  });
+  const state = (watermark: string) => ({ watermark, listed: new Set<string>(), listedCount: 0 });
 
   it('forgets the least recently written item first once full', () => {
     const states = new KnownItemStates(2);

@@ -1,9 +1,10 @@
 /**
  * An in-memory Aggregates table that understands exactly the UpdateItem and
- * PutItem shapes aggregates-store.ts sends, for aws-sdk-client-mock tests:
- * `SET #wm = :max, #v = :next[, #c = :c][, #hs = :hs][, #hf = :hf]` under
- * one of its two conditions, failing like DynamoDB with ALL_OLD on a
- * failed condition.
+ * PutItem shapes the stream writer (aggregates-store.ts) sends, for
+ * aws-sdk-client-mock tests: `SET #a = :b, … [ADD #c :d, …]` under a
+ * conjunction of `attribute_exists(#a)`, `attribute_not_exists(#a)`,
+ * `#a = :b` and `(attribute_not_exists(#a) OR #a <= :b)`, failing like
+ * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW.
  */
 import {
   type AttributeValue,
@@ -13,6 +14,30 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 export type FakeItem = Record<string, AttributeValue>;
+
+function holds(
+  clause: string,
+  item: FakeItem | undefined,
+  names: Record<string, string>,
+  values: Record<string, AttributeValue>,
+): boolean {
+  const attribute = (placeholder: string) => item?.[names[placeholder] ?? placeholder];
+  let match = /^attribute_not_exists\((#\w+)\)$/.exec(clause);
+  if (match) return attribute(match[1] ?? '') === undefined;
+  match = /^attribute_exists\((#\w+)\)$/.exec(clause);
+  if (match) return attribute(match[1] ?? '') !== undefined;
+  match = /^(#\w+) = (:\w+)$/.exec(clause);
+  if (match) {
+    const stored = attribute(match[1] ?? '');
+    return stored !== undefined && JSON.stringify(stored) === JSON.stringify(values[match[2] ?? '']);
+  }
+  match = /^\(attribute_not_exists\((#\w+)\) OR (#\w+) <= (:\w+)\)$/.exec(clause);
+  if (match) {
+    const stored = attribute(match[1] ?? '');
+    return stored === undefined || Number(stored.N) <= Number(values[match[3] ?? '']?.N);
+  }
+  throw new Error(`fake table: unexpected condition ${clause}`);
+}
 
 export class FakeAggregatesTable {
   readonly items = new Map<string, FakeItem>();
@@ -30,35 +55,32 @@ export class FakeAggregatesTable {
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};
     const current = this.items.get(id);
-    const version = current?.[names['#v'] ?? '']?.S;
-    const condition = input.ConditionExpression ?? '';
-    const conditions: Record<string, () => boolean> = {
-      '#v = :version': () => current !== undefined && version === values[':version']?.S,
-      'attribute_not_exists(#v)': () => version === undefined,
-    };
-    const check = conditions[condition];
-    if (!check) throw new Error(`fake table: unexpected condition ${condition}`);
-    const holds = check();
-    if (!holds) {
+    const clauses = (input.ConditionExpression ?? '').split(' AND ').filter(Boolean);
+    if (!clauses.every((clause) => holds(clause, current, names, values))) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
         Item: current ? structuredClone(current) : undefined,
       });
     }
-    const item: FakeItem = current ?? {
+    const item: FakeItem = structuredClone(current) ?? {
       pk: { S: input.Key?.pk?.S ?? '' },
       sk: { S: input.Key?.sk?.S ?? '' },
     };
-    const update = input.UpdateExpression ?? '';
-    if (!update.startsWith('SET ')) throw new Error(`fake table: unexpected update ${update}`);
-    const sets = /^SET (.*)$/.exec(input.UpdateExpression ?? '')?.[1] ?? '';
-    for (const assignment of sets.split(', ').filter(Boolean)) {
+    const match = /^SET (.*?)(?: ADD (.*))?$/.exec(input.UpdateExpression ?? '');
+    if (!match) throw new Error(`fake table: unexpected update ${input.UpdateExpression}`);
+    for (const assignment of (match[1] ?? '').split(', ').filter(Boolean)) {
       const [name = '', value = ''] = assignment.split(' = ');
       item[names[name] ?? name] = structuredClone(values[value] ?? { NULL: true });
     }
+    for (const addition of (match[2] ?? '').split(', ').filter(Boolean)) {
+      const [name = '', value = ''] = addition.split(' ');
+      const attribute = names[name] ?? name;
+      const before = BigInt(item[attribute]?.N ?? '0');
+      item[attribute] = { N: (before + BigInt(values[value]?.N ?? '0')).toString() };
+    }
     this.items.set(id, item);
-    return { ConsumedCapacity: { CapacityUnits: 1 } };
+    return { ConsumedCapacity: { CapacityUnits: 1 }, Attributes: structuredClone(item) };
   }
 
   /** One item (empty when absent), for decodeAggregateItem. */
@@ -67,19 +89,16 @@ export class FakeAggregatesTable {
   }
 
   /**
-   * Every counter item's number attributes and packed histograms keyed by
-   * `pk|sk`, zero values dropped (a stable snapshot to compare; the version
-   * and the watermarks depend on how many writes it took, not on the counts).
+   * Every counter item's number attributes keyed by `pk|sk`, zero values
+   * dropped (a stable snapshot to compare; the change token and the
+   * watermarks depend on how many writes it took, not on the counts).
    */
   snapshot(): Record<string, Record<string, string>> {
     const result: Record<string, Record<string, string>> = {};
     for (const [id, item] of this.items) {
       const numbers = Object.entries(item)
-        .map(([name, value]): [string, string | undefined] => [
-          name,
-          value.N ?? (name.startsWith('h') ? value.S : undefined),
-        ])
-        .filter(([, value]) => value !== undefined && value !== '0' && value !== '');
+        .map(([name, value]): [string, string | undefined] => [name, value.N])
+        .filter(([, value]) => value !== undefined && value !== '0');
       if (numbers.length > 0)
         result[id] = Object.fromEntries(numbers.map(([name, value]) => [name, value ?? '']));
     }

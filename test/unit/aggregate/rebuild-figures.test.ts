@@ -1,6 +1,6 @@
 /**
- * The rebuild's recomputation packs figures exactly as the stream writer
- * does, so an item the stream built from some runs and the item the rebuild
+ * The rebuild's recomputation lays figures out exactly as the stream
+ * writer's ADDs leave them, so an item the stream built from some runs and the item the rebuild
  * recomputes from the same runs are equal (and a second rebuild writes
  * nothing). Day ranges and the retention guard of the command.
  */
@@ -15,8 +15,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { type AggregateEvent, createAggregateHandler } from '../../../functions/aggregate';
 import { BatchAccumulator, sumContributions } from '../../../functions/domain/deltas';
-import { aggregateKeyOf, keyId, paddedSequence } from '../../../functions/store/aggregate-keys';
-import { daysBetween, firstExpiredDay, packFigures } from '../../../functions/store/aggregates-rebuild';
+import {
+  aggregateKeyOf,
+  decodeAggregateItem,
+  keyId,
+  paddedSequence,
+} from '../../../functions/store/aggregate-keys';
+import { daysBetween, firstExpiredDay, rebuiltFigures } from '../../../functions/store/aggregates-rebuild';
 import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage, streamRecord } from './runs';
 
@@ -70,7 +75,7 @@ describe('rebuild figures', () => {
     const recomputed = new Map(
       accumulator
         .pendingItems()
-        .map((item) => [keyId(aggregateKeyOf(item)), packFigures(sumContributions(item))]),
+        .map((item) => [keyId(aggregateKeyOf(item)), rebuiltFigures(sumContributions(item))]),
     );
 
     // Assert
@@ -78,8 +83,15 @@ describe('rebuild figures', () => {
     expect(recomputed.size).toBe(9);
     for (const [id, figures] of recomputed) {
       const [pk = '', sk = ''] = id.split('\u0000');
-      const stored = table.item(pk, sk);
-      expect({ c: stored.c?.S ?? '', hs: stored.hs?.S ?? '', hf: stored.hf?.S ?? '' }, id).toEqual(figures);
+      const numbers = Object.fromEntries(
+        [...figures.numbers].map(([name, amount]) => [name, amount.toString()]),
+      );
+      expect(table.snapshot()[`${pk}|${sk}`], id).toEqual(numbers);
+      const { success, failure } = decodeAggregateItem(table.item(pk, sk)).byStatus;
+      expect({ success: success.extent, failure: failure.extent }, id).toEqual({
+        success: figures.extents.success,
+        failure: figures.extents.failure,
+      });
     }
   });
 

@@ -6,14 +6,14 @@ import { READ_CONCURRENCY, ReadMeter, readAggregates } from '../../../functions/
 const dynamodb = mockClient(DynamoDBClient);
 const DAYS = Array.from({ length: 16 }, (_, index) => `2026-11-${String(index + 1).padStart(2, '0')}`);
 
-/** The day items of model m for 2026-11-01..16, each with `executions` successes, written as `version`. */
+/** The day items of model m for 2026-11-01..16, each with `executions` successes, written with change token `version`. */
 function dayItems(executions: number, version: string | undefined) {
   return DAYS.map((sk) => ({
     pk: { S: 'A#D#m' },
     sk: { S: sk },
     ...(version === undefined ? {} : { v: { S: version } }),
-    c: { S: JSON.stringify({ sn: String(executions) }) },
-    hs: { S: `300:${executions}` },
+    sn: { N: String(executions) },
+    sh300: { N: String(executions) },
   }));
 }
 
@@ -33,7 +33,7 @@ const read = async () => {
 describe('readAggregates', () => {
   afterEach(() => dynamodb.reset());
 
-  it('reads the items afresh each time and decodes a new version anew', async () => {
+  it('reads the items afresh each time and decodes a new change token anew', async () => {
     dynamodb
       .on(QueryCommand)
       .resolvesOnce({ Items: dayItems(1, 'first'), Count: 16 })
@@ -46,7 +46,7 @@ describe('readAggregates', () => {
     expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(3);
   });
 
-  it('decodes items without a version (written before packing) every time', async () => {
+  it('decodes items without a change token every time', async () => {
     dynamodb
       .on(QueryCommand)
       .resolvesOnce({ Items: dayItems(2, undefined), Count: 16 })

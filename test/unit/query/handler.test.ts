@@ -113,16 +113,16 @@ describe('GET /api/alarm', () => {
   const runsInWindow = (successes: number, failures: number) => {
     const nowMs = Date.now();
     const minute = String(new Date(nowMs).getUTCMinutes()).padStart(2, '0');
-    const counts: Record<string, string> = {};
-    if (successes > 0) counts[`sq${minute}`] = String(successes);
-    if (failures > 0) counts[`fq${minute}`] = String(failures);
+    const counts: Record<string, { N: string }> = {};
+    if (successes > 0) counts[`sq${minute}`] = { N: String(successes) };
+    if (failures > 0) counts[`fq${minute}`] = { N: String(failures) };
     return {
       Responses: {
         Aggregates: [
           {
             pk: { S: 'A#H#claude-sonnet-4' },
             sk: { S: new Date(nowMs).toISOString().slice(0, 13) },
-            c: { S: JSON.stringify(counts) },
+            ...counts,
           },
         ],
       },
