@@ -30,7 +30,9 @@
  *   e:<errorType>       failed runs with that error type (N), at most
  *                       MAX_ERROR_TYPES_PER_ITEM of them (domain/error-counts.ts)
  *   eo                  failed runs of the error types not listed (N)
- *   et                  how many error types are listed (N): what bounds them
+ *   et                  the listed error types, as a set of 8-character ids
+ *                       (SS, listedErrorId): what bounds them; ADDing an id
+ *                       already in it changes nothing
  *   w:<shard>           exactly-once watermark of one stream shard (S):
  *                       `<padded sequence>` then, after `;`, the shortest and
  *                       longest duration of the runs that shard added
@@ -47,6 +49,7 @@
  * these names: the domain hands over typed deltas (domain/deltas.ts) and
  * gets typed figures back.
  */
+import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   COUNTER_NAMES,
@@ -114,8 +117,17 @@ for (const [counter, code] of STORED_COUNTERS)
 const ERROR_PREFIX = 'e:';
 /** Failed runs whose error type is not listed; no `e:` name can be it. */
 export const OTHER_ERRORS_ATTRIBUTE = 'eo';
-/** How many `e:` types an item lists: the cap's condition reads it. */
+/** The ids of the `e:` types an item lists (a string set): the cap's condition reads its size. */
 export const LISTED_ERRORS_ATTRIBUTE = 'et';
+
+/**
+ * A short id of an error type for `et`: 8 characters (48 bits) of its
+ * SHA-256, so that the set stays small whatever the types' length. Two
+ * types that share an id would let an item list one type past the cap.
+ */
+export function listedErrorId(errorType: string): string {
+  return createHash('sha256').update(errorType).digest('base64url').slice(0, 8);
+}
 const WATERMARK_PREFIX = 'w:';
 export const VERSION_ATTRIBUTE = 'v';
 export const REBUILT_EXTENTS_ATTRIBUTE = 'rx';
@@ -330,9 +342,14 @@ export function decodeAggregateItem(item: Record<string, AttributeValue>): Decod
 /**
  * What an item holds once exactly `delta` is in it: its number attributes
  * (zeros left out; error types capped as addErrorCounts ranks them, the rest
- * in `eo`) and the extents. The rebuild writes and compares this.
+ * in `eo`), the ids of the listed types (`et`) and the extents. The rebuild
+ * writes and compares this.
  */
-export function figuresOf(delta: ItemDelta): { numbers: Map<string, bigint>; extents: Extents } {
+export function figuresOf(delta: ItemDelta): {
+  numbers: Map<string, bigint>;
+  extents: Extents;
+  listed: string[];
+} {
   const numbers = additionsOf(delta);
   const errors = addErrorCounts(
     { byType: new Map(), other: 0n },
@@ -340,8 +357,8 @@ export function figuresOf(delta: ItemDelta): { numbers: Map<string, bigint>; ext
   );
   for (const [errorType, count] of errors.byType) numbers.set(errorAttribute(errorType), count);
   if (errors.other !== 0n) numbers.set(OTHER_ERRORS_ATTRIBUTE, errors.other);
-  if (errors.byType.size > 0) numbers.set(LISTED_ERRORS_ATTRIBUTE, BigInt(errors.byType.size));
-  return { numbers, extents: extentsOf(delta) };
+  const listed = [...new Set([...errors.byType.keys()].map(listedErrorId))];
+  return { numbers, extents: extentsOf(delta), listed };
 }
 
 /**

@@ -107,6 +107,8 @@ export interface RebuildOptions extends RebuildTables {
 export interface ItemFigures {
   readonly numbers: ReadonlyMap<string, bigint>;
   readonly extents: Extents;
+  /** Ids of the listed error types (`et`). */
+  readonly listed: readonly string[];
   readonly errorTotals: ReadonlyMap<string, bigint>;
 }
 
@@ -135,7 +137,7 @@ export interface DayReport {
   readonly largestItemBytes: number;
 }
 
-const EMPTY: ItemFigures = { numbers: new Map(), extents: {}, errorTotals: new Map() };
+const EMPTY: ItemFigures = { numbers: new Map(), extents: {}, listed: [], errorTotals: new Map() };
 
 /** The figures an item holds once exactly `delta` is in it. */
 export function rebuiltFigures(delta: ItemDelta): ItemFigures {
@@ -153,8 +155,7 @@ const canonical = (figures: ItemFigures) =>
 
 const sameFigures = (a: ItemFigures, b: ItemFigures) => canonical(a) === canonical(b);
 
-const isErrorFigure = (name: string) =>
-  errorTypeOf(name) !== undefined || name === OTHER_ERRORS_ATTRIBUTE || name === LISTED_ERRORS_ATTRIBUTE;
+const isErrorFigure = (name: string) => errorTypeOf(name) !== undefined || name === OTHER_ERRORS_ATTRIBUTE;
 
 /**
  * Whether a stored item holds what `target` says, as the stream writer would
@@ -179,7 +180,6 @@ function holdsFigures(item: Record<string, AttributeValue> | undefined, target: 
     if (!isErrorFigure(name) && stored.get(name) !== amount) return false;
   for (const name of stored.keys()) if (!isErrorFigure(name) && !target.numbers.has(name)) return false;
   if (listed.size > MAX_ERROR_TYPES_PER_ITEM) return false;
-  if ((stored.get(LISTED_ERRORS_ATTRIBUTE) ?? 0n) !== BigInt(listed.size)) return false;
   let failures = stored.get(OTHER_ERRORS_ATTRIBUTE) ?? 0n;
   for (const [errorType, count] of listed) {
     if ((target.errorTotals.get(errorType) ?? 0n) !== count) return false;
@@ -348,6 +348,7 @@ function rebuiltItem(
   for (const [name, value] of Object.entries(stored ?? {}))
     if (name.startsWith('w:') && value.S !== undefined) item[name] = value;
   for (const [name, amount] of figures.numbers) item[name] = { N: amount.toString() };
+  if (figures.listed.length > 0) item[LISTED_ERRORS_ATTRIBUTE] = { SS: [...figures.listed] };
   const extents = packExtents(figures.extents);
   if (extents !== '') item[REBUILT_EXTENTS_ATTRIBUTE] = { S: extents };
   item[VERSION_ATTRIBUTE] = { S: version };

@@ -41,16 +41,17 @@
  *   starting between the two records would apply the −1 alone.
  *
  * Error types are the one figure that cannot simply be ADDed: an item lists
- * at most MAX_ERROR_TYPES_PER_ITEM of them (`e:<type>`, counted in `et`),
- * the rest go to `eo`. A type is listed when it first comes while there is
- * room, and stays listed; each type the batch touches is conditioned on what
- * the writer believes of it (`attribute_exists` when listed, else
- * `attribute_not_exists`), and listing new ones on `et` leaving room. These
- * conditions read attributes other shards write, but fail only when a
- * belief is stale (another shard listed the same new type first, the cap
- * filled, a rebuild relisted): the failure's ALL_OLD corrects the belief.
- * Every failed run is counted once, in its type or in `eo`, so listed +
- * `eo` = failures whatever the order of writes.
+ * at most MAX_ERROR_TYPES_PER_ITEM of them (`e:<type>`), the rest go to
+ * `eo`. A type is listed when it first comes while there is room, and stays
+ * listed. Listing ADDs its id to the set `et`, on condition that the set
+ * leaves room: an id already in the set changes nothing, so a type that
+ * another shard listed first is counted under its name and once in `et`,
+ * and the condition fails only at the cap. A type the writer believes
+ * listed is conditioned on `attribute_exists(e:<type>)`, one it sends to
+ * `eo` on `attribute_not_exists`: these fail only when a belief is stale
+ * (the cap filled meanwhile, a rebuild relisted), and the failure's ALL_OLD
+ * corrects it. Every failed run is counted once, in its type or in `eo`, so
+ * listed + `eo` = failures whatever the order of writes.
  *
  * Every write also SETs a new random change token `v`, which no stream
  * write is conditioned on: the rebuild (aggregates-rebuild.ts) uses it to
@@ -102,6 +103,7 @@ import {
   extentsOf,
   keyId,
   LISTED_ERRORS_ATTRIBUTE,
+  listedErrorId,
   MODELS_PK,
   OTHER_ERRORS_ATTRIBUTE,
   parseWatermark,
@@ -146,7 +148,7 @@ interface ItemState {
   readonly watermark?: string;
   /** The error types the item lists (`e:<type>`). */
   readonly listed: ReadonlySet<string>;
-  /** The item's `et`. */
+  /** The size of the item's `et`. */
   readonly listedCount: number;
 }
 
@@ -190,7 +192,7 @@ function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemS
   return {
     ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
     listed,
-    listedCount: Number(item[LISTED_ERRORS_ATTRIBUTE]?.N ?? 0),
+    listedCount: item[LISTED_ERRORS_ATTRIBUTE]?.SS?.length ?? 0,
   };
 }
 
@@ -246,7 +248,7 @@ function updateOf(
   ];
   const listed = known?.listed ?? new Set<string>();
   const listedCount = known?.listedCount ?? 0;
-  let newlyListed = 0;
+  const newIds = new Set<string>();
   let other = 0n;
   for (const [errorType, count] of delta.errors) {
     if (count === 0) continue;
@@ -254,24 +256,26 @@ function updateOf(
     if (listed.has(errorType)) {
       additions.set(errorAttribute(errorType), BigInt(count));
       conditions.push(`attribute_exists(${name})`);
-      continue;
-    }
-    conditions.push(`attribute_not_exists(${name})`);
-    if (count > 0 && listedCount + newlyListed < MAX_ERROR_TYPES_PER_ITEM) {
-      newlyListed++;
+    } else if (count > 0 && listedCount + newIds.size < MAX_ERROR_TYPES_PER_ITEM) {
+      // Listed whether or not another shard listed it first: its id joins
+      // the set once either way, and its runs belong under its name.
+      newIds.add(listedErrorId(errorType));
       additions.set(errorAttribute(errorType), BigInt(count));
-    } else other += BigInt(count);
+    } else {
+      conditions.push(`attribute_not_exists(${name})`);
+      other += BigInt(count);
+    }
   }
   if (other !== 0n) additions.set(OTHER_ERRORS_ATTRIBUTE, other);
-  if (newlyListed > 0) {
-    additions.set(LISTED_ERRORS_ATTRIBUTE, BigInt(newlyListed));
-    const listedName = expression.name(LISTED_ERRORS_ATTRIBUTE);
-    const room = expression.value({ N: String(MAX_ERROR_TYPES_PER_ITEM - newlyListed) });
-    conditions.push(`(attribute_not_exists(${listedName}) OR ${listedName} <= ${room})`);
-  }
   const adds = [...additions].map(
     ([name, amount]) => `${expression.name(name)} ${expression.value({ N: amount.toString() })}`,
   );
+  if (newIds.size > 0) {
+    const listedName = expression.name(LISTED_ERRORS_ATTRIBUTE);
+    adds.push(`${listedName} ${expression.value({ SS: [...newIds] })}`);
+    const room = expression.value({ N: String(MAX_ERROR_TYPES_PER_ITEM - newIds.size) });
+    conditions.push(`(attribute_not_exists(${listedName}) OR size(${listedName}) <= ${room})`);
+  }
   return new UpdateItemCommand({
     TableName: tableName,
     Key: { pk: { S: key.pk }, sk: { S: key.sk } },

@@ -226,7 +226,7 @@ describe('applyPendingItem', () => {
     );
   });
 
-  it('lists a new error type once when two shards bring it at once, failures exact', async () => {
+  it('lists a new error type once when two shards bring it at once, with no failed write', async () => {
     onTable();
     const otherStates = new KnownItemStates();
     await applyPendingItem(
@@ -237,7 +237,7 @@ describe('applyPendingItem', () => {
       states,
     );
 
-    // The other shard does not know the type is listed: its listing fails once and is sent again.
+    // The other shard does not know the type is listed: it lists it too, which adds its id once.
     const result = await applyPendingItem(
       'Aggregates',
       OTHER_SHARD,
@@ -246,13 +246,39 @@ describe('applyPendingItem', () => {
       otherStates,
     );
 
-    expect(result.requests).toBe(2);
-    expect(conditionSent(1)).toContain('attribute_not_exists(e:Timeout)');
-    expect(conditionSent(2)).toContain('attribute_exists(e:Timeout)');
+    expect(result.requests).toBe(1);
+    expect(conditionSent(1)).toContain('size(et) <= 49');
     const stored = table.items.values().next().value ?? {};
     expect(stored['e:Timeout']).toEqual({ N: '5' });
-    expect(stored.et).toEqual({ N: '1' });
+    expect(stored.et?.SS).toHaveLength(1);
     expect(stored.eo).toBeUndefined();
+  });
+
+  it('learns a full cap from the failed write and counts a new type in other', async () => {
+    onTable();
+    const otherStates = new KnownItemStates();
+    for (let batch = 0; batch < 5; batch++)
+      await applyPendingItem(
+        'Aggregates',
+        SHARD,
+        hourItemOf(10, 100 * batch + 1, (index) => `E${batch}-${index}`),
+        noWait,
+        states,
+      );
+
+    const result = await applyPendingItem(
+      'Aggregates',
+      OTHER_SHARD,
+      hourItemOf(1, 1, () => 'Late'),
+      noWait,
+      otherStates,
+    );
+
+    expect(result.requests).toBe(2);
+    expect(conditionSent(6)).toContain('attribute_not_exists(e:Late)');
+    const stored = table.items.values().next().value ?? {};
+    expect(stored['e:Late']).toBeUndefined();
+    expect(stored.eo).toEqual({ N: '1' });
   });
 
   it('lists at most the cap of error types and counts the rest in other, listed + other = failures', async () => {
@@ -275,7 +301,7 @@ describe('applyPendingItem', () => {
     const stored = table.items.values().next().value ?? {};
     const decoded = decodeAggregateItem(stored);
     expect(decoded.errors.size).toBe(MAX_ERROR_TYPES_PER_ITEM);
-    expect(stored.et).toEqual({ N: String(MAX_ERROR_TYPES_PER_ITEM) });
+    expect(stored.et?.SS).toHaveLength(MAX_ERROR_TYPES_PER_ITEM);
     const listed = [...decoded.errors.values()].reduce((sum, count) => sum + count, 0);
     expect(listed + decoded.otherErrors).toBe(failures);
     expect(decoded.byStatus.failure.counters.failures).toBe(failures);

@@ -1,9 +1,10 @@
 /**
  * An in-memory Aggregates table that understands exactly the UpdateItem and
  * PutItem shapes the stream writer (aggregates-store.ts) sends, for
- * aws-sdk-client-mock tests: `SET #a = :b, … [ADD #c :d, …]` under a
+ * aws-sdk-client-mock tests: `SET #a = :b, … [ADD #c :d, …]` (numbers and
+ * string sets) under a
  * conjunction of `attribute_exists(#a)`, `attribute_not_exists(#a)`,
- * `#a = :b` and `(attribute_not_exists(#a) OR #a <= :b)`, failing like
+ * `#a = :b` and `(attribute_not_exists(#a) OR size(#a) <= :b)`, failing like
  * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW.
  */
 import {
@@ -31,10 +32,10 @@ function holds(
     const stored = attribute(match[1] ?? '');
     return stored !== undefined && JSON.stringify(stored) === JSON.stringify(values[match[2] ?? '']);
   }
-  match = /^\(attribute_not_exists\((#\w+)\) OR (#\w+) <= (:\w+)\)$/.exec(clause);
+  match = /^\(attribute_not_exists\((#\w+)\) OR size\((#\w+)\) <= (:\w+)\)$/.exec(clause);
   if (match) {
     const stored = attribute(match[1] ?? '');
-    return stored === undefined || Number(stored.N) <= Number(values[match[3] ?? '']?.N);
+    return stored === undefined || (stored.SS?.length ?? 0) <= Number(values[match[3] ?? '']?.N);
   }
   throw new Error(`fake table: unexpected condition ${clause}`);
 }
@@ -76,8 +77,13 @@ export class FakeAggregatesTable {
     for (const addition of (match[2] ?? '').split(', ').filter(Boolean)) {
       const [name = '', value = ''] = addition.split(' ');
       const attribute = names[name] ?? name;
+      const added = values[value];
+      if (added?.SS !== undefined) {
+        item[attribute] = { SS: [...new Set([...(item[attribute]?.SS ?? []), ...added.SS])] };
+        continue;
+      }
       const before = BigInt(item[attribute]?.N ?? '0');
-      item[attribute] = { N: (before + BigInt(values[value]?.N ?? '0')).toString() };
+      item[attribute] = { N: (before + BigInt(added?.N ?? '0')).toString() };
     }
     this.items.set(id, item);
     return { ConsumedCapacity: { CapacityUnits: 1 }, Attributes: structuredClone(item) };
