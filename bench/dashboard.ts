@@ -25,6 +25,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
+import { AGGREGATE_LAYOUT } from '../functions/store/aggregate-keys';
 import { frontendPaths } from '../local/frontend-build';
 import { repoRoot, startLocalRuntime } from '../local/runtime';
 import { launchBrowser } from '../test/e2e/harness';
@@ -169,7 +170,8 @@ export async function run(flags: string[]): Promise<void> {
   );
 
   // The seeded store is kept between runs (seeding 90 days takes minutes): a run only tops it up.
-  const dataDir = join(tmpdir(), 'fixer-bench-dashboard-90d');
+  // It is named by the aggregate layout, as a store of another layout reads as empty.
+  const dataDir = join(tmpdir(), `fixer-bench-dashboard-90d-layout${AGGREGATE_LAYOUT}`);
   if (flags.includes('--fresh')) await rm(dataDir, { recursive: true, force: true });
   console.log(`\nstarting the local runtime with 90 days of demo data in ${dataDir} ...`);
   const seedStarted = performance.now();

@@ -66,6 +66,15 @@ import { addErrorCounts } from '../domain/error-counts';
 import type { Granularity } from '../domain/query-range';
 import { BUCKET_PREFIX, type Extent, type Histogram, widenExtent, ZERO_BUCKET } from '../domain/sketch';
 
+/**
+ * The item layout above, numbered. Items written under another layout are not
+ * read by this one (the packed strings of layout 1 decode as zero), so a store
+ * kept across a layout change is recounted with `npm run rebuild` (README,
+ * "Upgrading"); the dashboard bench names its kept store by it.
+ * 1: figures packed into strings, merged under a version; 2: number attributes
+ * that writers ADD (ADR 0001, Decision 1b).
+ */
+export const AGGREGATE_LAYOUT = 2;
 export const MODELS_PK = 'MODELS';
 export const DAY_KEY_LENGTH = 10; // 2026-11-01
 
