@@ -89,8 +89,15 @@ function consecutiveRuns(keys: readonly string[]): string[][] {
   return runs;
 }
 
+/** An item read and decoded, with its key. */
+interface ReadItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly decoded: DecodedAggregate;
+}
+
 interface SharedRead {
-  readonly items: Item[];
+  readonly items: ReadItem[];
   readonly queries: number;
   readonly capacityUnits: number;
 }
@@ -111,7 +118,7 @@ const inFlight = new Map<string, Promise<SharedRead>>();
  * request that actually sent it counts its capacity units, so the capacity
  * summed over responses is what DynamoDB charged.
  */
-async function coalesced(id: string, meter: ReadMeter, read: (own: ReadMeter) => Promise<Item[]>) {
+async function coalesced(id: string, meter: ReadMeter, read: (own: ReadMeter) => Promise<ReadItem[]>) {
   let pending = inFlight.get(id);
   const owner = pending === undefined;
   if (pending === undefined) {
@@ -131,70 +138,187 @@ async function coalesced(id: string, meter: ReadMeter, read: (own: ReadMeter) =>
   return shared.items;
 }
 
+/**
+ * Items decoded in this container, by key and change token. Every write
+ * gives an item a new random token `v` (aggregates-store.ts), so an item read
+ * with a token seen before holds exactly the figures decoded then.
+ * Callers only read decoded items: the domain sums them into totals of its own.
+ */
+/** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */
+const decodedByVersion = new BoundedMap<string, DecodedAggregate>(4_000);
+
+const versionId = (item: Item, version: string) => `${item.pk?.S}\u0000${item.sk?.S}\u0000${version}`;
+
+function decodedOf(item: Item): ReadItem {
+  const key = { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' };
+  const version = item[VERSION_ATTRIBUTE]?.S;
+  if (version === undefined) return { ...key, decoded: decodeAggregateItem(item) };
+  const id = versionId(item, version);
+  let decoded = decodedByVersion.get(id);
+  if (decoded === undefined) {
+    decoded = decodeAggregateItem(item);
+    decodedByVersion.set(id, decoded);
+  }
+  return { ...key, decoded };
+}
+
+/**
+ * Series read whole in this container: their items are likely decoded
+ * already, so they are read as keys and change tokens first (see
+ * readVersionsFirst). Bounded like the decoded items.
+ */
+const seriesRead = new BoundedMap<string, true>(4_000);
+
+/**
+ * The projection of a versions-first read: an item's key and change token.
+ * An item is some 150 number attributes (counters, histogram buckets,
+ * minutes, error types, watermarks), and the time to read one, in DynamoDB
+ * Local and in the SDK's unmarshalling alike, follows its attributes: these
+ * three are what a read needs when the figures are decoded already.
+ * DynamoDB charges a projected read for the whole item, so the capacity is
+ * that of a full read.
+ */
+const VERSIONS_PROJECTION = {
+  ProjectionExpression: '#pk, #sk, #v',
+  ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#v': VERSION_ATTRIBUTE },
+} as const;
+
+/**
+ * At most this many changed items of a read are fetched again by key
+ * (BatchGetItem, every item rounded up to 4 KB); more and the whole read is
+ * sent again, one call however many changed.
+ */
+const REFETCH_BY_KEY = 25;
+
+/**
+ * Reads of fewer keys are read in full: for a few items (the alarm's two
+ * hours, one of them changing all the time) a second call costs more than
+ * the attributes it saves.
+ */
+const VERSIONS_FIRST_FROM = QUERY_RUN;
+
+/**
+ * One read (a Query span or a BatchGetItem of keys), decoded. A series not
+ * read whole in this container before is read in full. Otherwise its keys
+ * and change tokens are read first, and only the items whose token this
+ * container has not decoded are fetched again with every attribute: past
+ * days and hours rarely change, so a warm read moves three attributes per
+ * item instead of ~150. The figures are those of the token read now, as
+ * fresh as a full read; an item written since is fetched with its newer
+ * token. It costs one more call only when an item changed. `listedCount`:
+ * the keys the read covers at most.
+ */
+async function readVersionsFirst(
+  pks: readonly string[],
+  listedCount: number,
+  full: (own: ReadMeter, projection?: typeof VERSIONS_PROJECTION) => Promise<Item[]>,
+  byKey: (own: ReadMeter, keys: readonly Item[]) => Promise<Item[]>,
+  own: ReadMeter,
+): Promise<ReadItem[]> {
+  const decodeAll = (items: Item[]) => {
+    for (const pk of pks) seriesRead.set(pk, true);
+    return items.map(decodedOf);
+  };
+  if (listedCount < VERSIONS_FIRST_FROM || !pks.every((pk) => seriesRead.get(pk)))
+    return decodeAll(await full(own));
+  const listed = await full(own, VERSIONS_PROJECTION);
+  const known = new Map<Item, DecodedAggregate>();
+  for (const item of listed) {
+    const version = item[VERSION_ATTRIBUTE]?.S;
+    const decoded = version === undefined ? undefined : decodedByVersion.get(versionId(item, version));
+    if (decoded !== undefined) known.set(item, decoded);
+  }
+  const changed = listed.filter((item) => !known.has(item));
+  if (changed.length === 0)
+    return listed.map((item) => ({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '', decoded: known.get(item)! }));
+  if (changed.length > REFETCH_BY_KEY) return decodeAll(await full(own));
+  const fetched = new Map(
+    (
+      await byKey(
+        own,
+        changed.map(({ pk, sk }) => ({ pk: pk!, sk: sk! })),
+      )
+    ).map((item) => [`${item.pk?.S}\u0000${item.sk?.S}`, item]),
+  );
+  return listed.flatMap((item): ReadItem[] => {
+    const decoded = known.get(item);
+    if (decoded !== undefined) return [{ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '', decoded }];
+    const again = fetched.get(`${item.pk?.S}\u0000${item.sk?.S}`);
+    return again === undefined ? [] : [decodedOf(again)];
+  });
+}
+
+/** Buckets from `first` to `last`, both day keys or both hour keys. */
+const keyCountOf = (first: string, last: string) =>
+  Math.round(
+    (bucketKeyStartMs(last) - bucketKeyStartMs(first)) / (first.length === DAY_KEY_LENGTH ? DAY_MS : HOUR_MS),
+  ) + 1;
+
 function querySpan(tableName: string, pk: string, first: string, last: string, meter: ReadMeter) {
   const input = {
     TableName: tableName,
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
     ExpressionAttributeValues: { ':pk': { S: pk }, ':first': { S: first }, ':last': { S: last } },
   };
-  return coalesced(`Q${JSON.stringify(input)}`, meter, (own) => queryAll(own, input));
+  return coalesced(`Q${JSON.stringify(input)}`, meter, (own) =>
+    readVersionsFirst(
+      [pk],
+      keyCountOf(first, last),
+      (reader, projection) => queryAll(reader, { ...input, ...projection }),
+      (reader, keys) => batchGetItems(tableName, keys, reader),
+      own,
+    ),
+  );
 }
 
 /** Items by key with BatchGetItem (at most 100 keys), retrying unprocessed keys. */
-function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[], meter: ReadMeter) {
-  return coalesced(`B${tableName}\u0000${JSON.stringify(keys)}`, meter, async (own) => {
-    const items: Item[] = [];
-    let pending: Item[] | undefined = keys.map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } }));
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** attempt)));
-      const request: Item[] = pending;
-      const output = await withRetry(() =>
-        dynamodb.send(
-          new BatchGetItemCommand({
-            RequestItems: { [tableName]: { Keys: request } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
+async function batchGetItems(
+  tableName: string,
+  keys: readonly Item[],
+  own: ReadMeter,
+  projection?: typeof VERSIONS_PROJECTION,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let pending: Item[] | undefined = [...keys];
+  for (let attempt = 0; pending && pending.length > 0; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** attempt)));
+    const request: Item[] = pending;
+    const output = await withRetry(() =>
+      dynamodb.send(
+        new BatchGetItemCommand({
+          RequestItems: { [tableName]: { Keys: request, ...projection } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    );
+    const got = output.Responses?.[tableName] ?? [];
+    items.push(...got);
+    own.record({
+      Count: got.length,
+      ConsumedCapacity: {
+        CapacityUnits: (output.ConsumedCapacity ?? []).reduce(
+          (sum, { CapacityUnits }) => sum + (CapacityUnits ?? 0),
+          0,
         ),
-      );
-      const got = output.Responses?.[tableName] ?? [];
-      items.push(...got);
-      own.record({
-        Count: got.length,
-        ConsumedCapacity: {
-          CapacityUnits: (output.ConsumedCapacity ?? []).reduce(
-            (sum, { CapacityUnits }) => sum + (CapacityUnits ?? 0),
-            0,
-          ),
-        },
-      });
-      pending = output.UnprocessedKeys?.[tableName]?.Keys;
-    }
-    return items;
-  });
+      },
+    });
+    pending = output.UnprocessedKeys?.[tableName]?.Keys;
+  }
+  return items;
 }
 
-/**
- * Items decoded in this container, by key and change token. Every write
- * gives an item a new random token `v` (aggregates-store.ts), so an item read
- * with a token seen before holds exactly the figures decoded then: the read
- * still happens every time, only decoding its attributes again is skipped.
- * Decoding was half of a warm dashboard load, and past days rarely change.
- * Items without a token are decoded every time.
- * Callers only read decoded items: the domain sums them into totals of its own.
- */
-/** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */
-const decodedByVersion = new BoundedMap<string, DecodedAggregate>(4_000);
-
-function decodedOf(item: Item): DecodedAggregate {
-  const version = item[VERSION_ATTRIBUTE]?.S;
-  if (version === undefined) return decodeAggregateItem(item);
-  const id = `${item.pk?.S}\u0000${item.sk?.S}\u0000${version}`;
-  let decoded = decodedByVersion.get(id);
-  if (decoded === undefined) {
-    decoded = decodeAggregateItem(item);
-    decodedByVersion.set(id, decoded);
-  }
-  return decoded;
+/** Items by key (at most 100 keys), shared with identical reads in flight. */
+function batchGet(tableName: string, keys: readonly { pk: string; sk: string }[], meter: ReadMeter) {
+  const keyItems = keys.map(({ pk, sk }): Item => ({ pk: { S: pk }, sk: { S: sk } }));
+  return coalesced(`B${tableName}\u0000${JSON.stringify(keys)}`, meter, (own) =>
+    readVersionsFirst(
+      [...new Set(keys.map(({ pk }) => pk))],
+      keys.length,
+      (reader, projection) => batchGetItems(tableName, keyItems, reader, projection),
+      (reader, changed) => batchGetItems(tableName, changed, reader),
+      own,
+    ),
+  );
 }
 
 /**
@@ -302,7 +426,7 @@ export async function readAggregates(
   selection: SeriesSelection,
   meter: ReadMeter,
 ): Promise<AggregateBucket[]> {
-  const reads: (() => Promise<Item[]>)[] = [];
+  const reads: (() => Promise<ReadItem[]>)[] = [];
   const byKey: { pk: string; sk: string }[] = [];
   const plans = seriesPlans(selection);
   for (const model of selection.models) {
@@ -323,10 +447,10 @@ export async function readAggregates(
     ]),
   );
   return (await runBounded(reads, READ_CONCURRENCY)).flat().map(
-    (item): AggregateBucket => ({
-      model: modelOf.get(item.pk?.S ?? '') ?? '',
-      bucket: item.sk?.S ?? '',
-      ...decodedOf(item),
+    ({ pk, sk, decoded }): AggregateBucket => ({
+      model: modelOf.get(pk) ?? '',
+      bucket: sk,
+      ...decoded,
     }),
   );
 }
