@@ -202,7 +202,7 @@ describe('dashboard', () => {
     await page.getByRole('tab', { name: 'Overview' }).focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForURL(/tab=efficiency/);
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Efficiency');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Efficiency');
     await page.getByRole('button', { name: 'UTC', exact: true }).click();
     await page.waitForURL(/tz=UTC/);
     expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
@@ -218,7 +218,10 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Other zone…' }).click();
     const search = page.getByRole('combobox', { name: 'Search time zones' });
     await search.waitFor();
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('combobox');
+    // Focus moves in an effect that runs after the picker's first paint, so it may trail its appearance.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('role')))
+      .toBe('combobox');
     await search.fill('kolk');
     const options = page.getByRole('listbox', { name: 'Time zones' }).getByRole('option');
     await expect.poll(() => options.allTextContents()).toEqual(['Asia/KolkataUTC+05:30']);
@@ -336,8 +339,8 @@ describe('dashboard', () => {
     await dialog.locator('tbody tr').first().waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    // Focus comes back to the chart, on the same bucket.
-    expect(await chart.evaluate((box) => box === document.activeElement)).toBe(true);
+    // Focus comes back to the chart, on the same bucket (restored as the dialog unmounts).
+    await expect.poll(() => chart.evaluate((box) => box === document.activeElement)).toBe(true);
   });
 
   it('shows p50 and p99 on screen: the duration legend, the KPI and the model table', async () => {
