@@ -7,6 +7,7 @@
 import { metricNames } from './alarm-rule';
 import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
+import { totalCostNanos } from './rates';
 
 interface MetricSample {
   readonly name: string;
@@ -43,8 +44,7 @@ export function batchMetrics(applied: readonly { model: string; delta: ItemDelta
     totals.executions += success.counters.executions + failure.counters.executions;
     totals.failures += failure.counters.failures;
     // Reported plus estimated, as the API's totalUsd: the cost alarm sees what runs without a cost spend too.
-    for (const { counters } of [success, failure])
-      totals.costNanos += counters.costNanos + counters.estimatedCostNanos;
+    totals.costNanos += totalCostNanos(success.counters) + totalCostNanos(failure.counters);
     byModel.set(model, totals);
   }
   if (byModel.size === 0) return [];

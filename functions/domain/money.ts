@@ -30,9 +30,7 @@ export function usdToNanos(usd: number): bigint {
   const digits = BigInt(whole + fraction);
   const scale = exponent - fraction.length + 9;
   if (scale >= 0) return digits * 10n ** BigInt(scale);
-  const divisor = 10n ** BigInt(-scale);
-  const quotient = digits / divisor;
-  return digits % divisor >= divisor / 2n ? quotient + 1n : quotient;
+  return divideRoundingHalfUp(digits, 10n ** BigInt(-scale));
 }
 
 /** `amount` / `divisor` (> 0) rounded half up: sums of nanodollars divided exactly, never through a double. */

@@ -20,7 +20,7 @@ function costPer(costNanos: bigint, units: number): number | null {
 }
 
 /** What runs cost: reported plus estimated; a run with neither counts as $0. */
-function totalCostNanos(counters: Readonly<Counters>): bigint {
+export function totalCostNanos(counters: Readonly<Counters>): bigint {
   return counters.costNanos + counters.estimatedCostNanos;
 }
 

@@ -1,6 +1,7 @@
 /**
  * GET /api/summary's body from summed counters. Pure.
  */
+import { nanosToUsd } from './money';
 import {
   cacheHitRate,
   costFigures,
@@ -8,6 +9,7 @@ import {
   ratio,
   type Totals,
   tokensOf,
+  totalCostNanos,
   totalCostPer,
 } from './rates';
 
@@ -51,7 +53,7 @@ export function summaryBody(
       ...(previousSpan ? { from: previousSpan.from, to: previousSpan.to } : {}),
       executions: previous.counters.executions,
       successRate: ratio(previous.counters.successes, previous.counters.executions),
-      costTotalUsd: costFigures(previous.counters).totalUsd,
+      costTotalUsd: nanosToUsd(totalCostNanos(previous.counters)),
       costPerRunUsd: totalCostPer(previous.counters, previous.counters.executions),
       durationAvgMs: previousDuration.avg,
       durationP95Ms: previousDuration.p95,

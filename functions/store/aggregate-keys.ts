@@ -233,6 +233,11 @@ export function watermarkAttribute(shardId: string): string {
   return `${WATERMARK_PREFIX}${shardId}`;
 }
 
+/** Whether an attribute is a shard's watermark (`w:<shard>`). */
+export function isWatermarkAttribute(name: string): boolean {
+  return name.startsWith(WATERMARK_PREFIX);
+}
+
 /**
  * Sequence numbers are 21–40 digit decimal strings; padded to 40 they compare
  * as strings the way they compare as numbers.
@@ -301,7 +306,7 @@ export function decodeAggregateItem(item: Record<string, AttributeValue>): Decod
   let otherErrors = 0;
   for (const [name, value] of Object.entries(item)) {
     if (value.S !== undefined) {
-      if (name.startsWith(WATERMARK_PREFIX)) extents = widenExtents(extents, parseWatermark(value.S).extents);
+      if (isWatermarkAttribute(name)) extents = widenExtents(extents, parseWatermark(value.S).extents);
       else if (name === REBUILT_EXTENTS_ATTRIBUTE) extents = widenExtents(extents, unpackExtents(value.S));
       continue;
     }

@@ -147,19 +147,26 @@ async function coalesced(id: string, meter: ReadMeter, read: (own: ReadMeter) =>
 /** A decoded day item is a few KB; 4,000 hold a year of days for 10 models. */
 const decodedByVersion = new BoundedMap<string, DecodedAggregate>(4_000);
 
-const versionId = (item: Item, version: string) => `${item.pk?.S}\u0000${item.sk?.S}\u0000${version}`;
+/** An item's key as one string. */
+const keyIdOf = (item: Item) => `${item.pk?.S}\u0000${item.sk?.S}`;
+const versionId = (item: Item, version: string) => `${keyIdOf(item)}\u0000${version}`;
+
+const readItem = (item: Item, decoded: DecodedAggregate): ReadItem => ({
+  pk: item.pk?.S ?? '',
+  sk: item.sk?.S ?? '',
+  decoded,
+});
 
 function decodedOf(item: Item): ReadItem {
-  const key = { pk: item.pk?.S ?? '', sk: item.sk?.S ?? '' };
   const version = item[VERSION_ATTRIBUTE]?.S;
-  if (version === undefined) return { ...key, decoded: decodeAggregateItem(item) };
+  if (version === undefined) return readItem(item, decodeAggregateItem(item));
   const id = versionId(item, version);
   let decoded = decodedByVersion.get(id);
   if (decoded === undefined) {
     decoded = decodeAggregateItem(item);
     decodedByVersion.set(id, decoded);
   }
-  return { ...key, decoded };
+  return readItem(item, decoded);
 }
 
 /**
@@ -205,12 +212,12 @@ const VERSIONS_FIRST_FROM = QUERY_RUN;
  * days and hours rarely change, so a warm read moves three attributes per
  * item instead of ~150. The figures are those of the token read now, as
  * fresh as a full read; an item written since is fetched with its newer
- * token. It costs one more call only when an item changed. `listedCount`:
+ * token. It costs one more call only when an item changed. `keyCount`:
  * the keys the read covers at most.
  */
 async function readVersionsFirst(
   pks: readonly string[],
-  listedCount: number,
+  keyCount: number,
   full: (own: ReadMeter, projection?: typeof VERSIONS_PROJECTION) => Promise<Item[]>,
   byKey: (own: ReadMeter, keys: readonly Item[]) => Promise<Item[]>,
   own: ReadMeter,
@@ -219,7 +226,7 @@ async function readVersionsFirst(
     for (const pk of pks) seriesRead.set(pk, true);
     return items.map(decodedOf);
   };
-  if (listedCount < VERSIONS_FIRST_FROM || !pks.every((pk) => seriesRead.get(pk)))
+  if (keyCount < VERSIONS_FIRST_FROM || !pks.every((pk) => seriesRead.get(pk)))
     return decodeAll(await full(own));
   const listed = await full(own, VERSIONS_PROJECTION);
   const known = new Map<Item, DecodedAggregate>();
@@ -229,21 +236,20 @@ async function readVersionsFirst(
     if (decoded !== undefined) known.set(item, decoded);
   }
   const changed = listed.filter((item) => !known.has(item));
-  if (changed.length === 0)
-    return listed.map((item) => ({ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '', decoded: known.get(item)! }));
   if (changed.length > REFETCH_BY_KEY) return decodeAll(await full(own));
-  const fetched = new Map(
-    (
-      await byKey(
-        own,
-        changed.map(({ pk, sk }) => ({ pk: pk!, sk: sk! })),
-      )
-    ).map((item) => [`${item.pk?.S}\u0000${item.sk?.S}`, item]),
-  );
+  // The projection holds only pk, sk and v: the key of a changed item is the item less its v.
+  const refetched =
+    changed.length === 0
+      ? []
+      : await byKey(
+          own,
+          changed.map(({ pk, sk }) => ({ pk, sk }) as Item),
+        );
+  const fetched = new Map(refetched.map((item) => [keyIdOf(item), item]));
   return listed.flatMap((item): ReadItem[] => {
     const decoded = known.get(item);
-    if (decoded !== undefined) return [{ pk: item.pk?.S ?? '', sk: item.sk?.S ?? '', decoded }];
-    const again = fetched.get(`${item.pk?.S}\u0000${item.sk?.S}`);
+    if (decoded !== undefined) return [readItem(item, decoded)];
+    const again = fetched.get(keyIdOf(item));
     return again === undefined ? [] : [decodedOf(again)];
   });
 }

@@ -56,6 +56,7 @@ import {
   errorTypeOf,
   figuresOf,
   integerOf,
+  isWatermarkAttribute,
   itemSizeBytes,
   keyId,
   LISTED_ERRORS_ATTRIBUTE,
@@ -346,7 +347,7 @@ function rebuiltItem(
 ): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { pk: { S: key.pk }, sk: { S: key.sk } };
   for (const [name, value] of Object.entries(stored ?? {}))
-    if (name.startsWith('w:') && value.S !== undefined) item[name] = value;
+    if (isWatermarkAttribute(name) && value.S !== undefined) item[name] = value;
   for (const [name, amount] of figures.numbers) item[name] = { N: amount.toString() };
   if (figures.listed.length > 0) item[LISTED_ERRORS_ATTRIBUTE] = { SS: [...figures.listed] };
   const extents = packExtents(figures.extents);
