@@ -20,7 +20,7 @@ import {
 } from './state';
 import { EfficiencyTab, ErrorsTab } from './tabs/lazy-tabs';
 import { OverviewTab } from './tabs/overview';
-import type { TabProps } from './tabs/shared';
+import { type TabProps, useTimeseries } from './tabs/shared';
 import { applyTheme, palettes, rememberTheme, storedTheme, systemTheme, type Theme } from './theme';
 import { useApi } from './use-api';
 
@@ -100,9 +100,13 @@ function AlarmBanner({ alarm }: { alarm: AlarmResponse | undefined }) {
  * so there this one request finds nothing and the banner's code is never
  * fetched. Returns the banner's module once a running seed is seen.
  */
-function useSeedBanner(): typeof import('./seed-banner') | null {
+function useSeedBanner(wait: boolean): typeof import('./seed-banner') | null {
   const [banner, setBanner] = useState<typeof import('./seed-banner') | null>(null);
+  const asked = useRef(false);
   useEffect(() => {
+    // Once, after the first chart's data (see waitForCharts).
+    if (wait || asked.current) return;
+    asked.current = true;
     fetch('/api/health', { cache: 'no-store' })
       .then((response) => response.json())
       .then((body: { local?: { seed?: SeedProgress | null } }) => {
@@ -110,7 +114,7 @@ function useSeedBanner(): typeof import('./seed-banner') | null {
         if (seed && !seed.done) return import('./seed-banner').then(setBanner);
       })
       .catch(() => {});
-  }, []);
+  }, [wait]);
   return banner;
 }
 
@@ -181,7 +185,6 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
   const [theme, toggleTheme] = useTheme();
   const [generation, setGeneration] = useState(1);
   const [drill, setDrill] = useState<{ bucket: Bucket; granularity: Granularity } | null>(null);
-  const seedBanner = useSeedBanner();
 
   useEffect(() => {
     if (!view.live) return;
@@ -196,12 +199,16 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
     return { query: apiParams(view, now).toString(), range: resolveRange(view, now) };
   }, [view, generation]);
 
-  const alarm = useApi<AlarmResponse>('/api/alarm', generation);
+  // Every tab's first chart draws from the view's timeseries: asked for here, before a lazy
+  // tab's code has loaded, and alone: the other requests wait until it has answered.
+  const waitForCharts = useTimeseries({ query, generation }).loading;
+  const seedBanner = useSeedBanner(waitForCharts);
+  const alarm = useApi<AlarmResponse>('/api/alarm', generation, waitForCharts);
   // Every model in the range (no model filter): the options of the model picker and the rows of the table.
   const modelQuery = new URLSearchParams(query);
   modelQuery.delete('model');
-  const models = useApi<ModelsResponse>(`/api/models?${modelQuery}`, generation);
-  const summary = useApi<Summary>(`/api/summary?${query}`, generation);
+  const models = useApi<ModelsResponse>(`/api/models?${modelQuery}`, generation, waitForCharts);
+  const summary = useApi<Summary>(`/api/summary?${query}`, generation, waitForCharts);
   const warnings = filterWarnings(view, summary.data);
 
   const tabProps: TabProps = {
@@ -209,6 +216,7 @@ export function App({ session: signIn }: { session: Promise<Session> }) {
     query,
     range,
     generation,
+    waitForCharts,
     palette: palettes[theme],
     onPick: (bucket, granularity) => setDrill({ bucket, granularity }),
   };

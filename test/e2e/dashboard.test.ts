@@ -140,6 +140,43 @@ describe('dashboard', () => {
     expect(consoleErrors.errors).toEqual([]);
   });
 
+  it("asks for the charts' timeseries first and alone, then the rest, each once", async () => {
+    for (const tab of ['overview', 'efficiency', 'errors']) {
+      // What the page asked the API and when the answers came, in the order Chromium saw them.
+      const events: string[] = [];
+      const api = (url: string) => {
+        const { pathname, search } = new URL(url);
+        return pathname.startsWith('/api/') ? pathname + search : null;
+      };
+      const onRequest = (request: { url(): string }) => {
+        const path = api(request.url());
+        if (path) events.push(`request ${path}`);
+      };
+      const onResponse = (response: { url(): string }) => {
+        const path = api(response.url());
+        if (path) events.push(`answer ${path}`);
+      };
+      page.on('request', onRequest);
+      page.on('response', onResponse);
+      await open(`?tab=${tab}&range=30d&tz=UTC`);
+      await waitForCharts(1);
+      await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
+        timeout: 30_000,
+      });
+      await page.waitForLoadState('networkidle');
+      page.off('request', onRequest);
+      page.off('response', onResponse);
+
+      const first = events[0] ?? '';
+      expect(first, tab).toMatch(/^request \/api\/timeseries\?from=[\d-]+&to=[\d-]+&tz=UTC$/);
+      // Nothing else leaves before the first chart's data has answered.
+      expect(events[1], tab).toBe(first.replace('request', 'answer'));
+      const requests = events.filter((event) => event.startsWith('request'));
+      expect(requests.length, tab).toBeGreaterThan(2);
+      expect(new Set(requests).size, `${tab}: ${requests.join(', ')}`).toBe(requests.length);
+    }
+  });
+
   it('keeps the theme choice across a reload', async () => {
     await open('?tab=overview');
     const before = await page.locator('html').getAttribute('data-theme');

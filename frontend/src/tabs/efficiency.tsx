@@ -17,9 +17,8 @@ function selectedModels(models: ModelStats[], view: ViewState): ModelStats[] {
 
 export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsResponse> }) {
   const { view, range } = props;
-  // The charts' data first: requests leave in hook order.
   const series = useTimeseries(props);
-  const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
+  const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation, props.waitForCharts);
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
   const models = props.models.data ? selectedModels(props.models.data.models, view) : [];
   const modelCsv = {

@@ -11,12 +11,20 @@ import { hasRuns, Loaded, type TabProps, TimeChartCard, useTimeseries } from './
 export function ErrorsTab(props: TabProps) {
   const { view, range } = props;
   const series = useTimeseries(props);
-  const errors = useApi<ErrorsResponse>(`/api/errors?${props.query}&limit=10`, props.generation);
+  const errors = useApi<ErrorsResponse>(
+    `/api/errors?${props.query}&limit=10`,
+    props.generation,
+    props.waitForCharts,
+  );
   const failingQuery = new URLSearchParams(props.query);
   failingQuery.set('status', 'failure');
   failingQuery.set('limit', '10');
   const showFailing = view.status !== 'success';
-  const recent = useApi<RunsResponse>(showFailing ? `/api/runs?${failingQuery}` : null, props.generation);
+  const recent = useApi<RunsResponse>(
+    showFailing ? `/api/runs?${failingQuery}` : null,
+    props.generation,
+    props.waitForCharts,
+  );
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
   const e = errors.data;
   const top = e?.errors ?? [];

@@ -17,9 +17,8 @@ import { WeekOverWeekCard } from './lazy-tabs';
 import { Loaded, type TabProps, TimeChartCard, useTimeseries } from './shared';
 
 export function OverviewTab(props: TabProps) {
-  // The charts' data first: requests leave in hook order.
   const series = useTimeseries(props);
-  const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation);
+  const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation, props.waitForCharts);
   if (summary.data && summary.data.executions === 0)
     return <EmptyState suggestion={emptySuggestion(props.view)} />;
   return (

@@ -15,6 +15,8 @@ export interface TabProps {
   query: string;
   range: { from: string; to: string };
   generation: number;
+  /** True until the view's timeseries has answered: a tab's other requests wait for it (useApi's `wait`). */
+  waitForCharts: boolean;
   palette: Palette;
   onPick: (bucket: Bucket, granularity: Granularity) => void;
 }
@@ -113,6 +115,7 @@ export function hasRuns(series: Timeseries | undefined): boolean {
   return !!series && series.buckets.some((bucket) => bucket.executions > 0);
 }
 
-export function useTimeseries(props: TabProps) {
+/** The view's timeseries, which every tab's charts draw from (one request per refresh: api.ts shares it). */
+export function useTimeseries(props: Pick<TabProps, 'query' | 'generation'>) {
   return useApi<Timeseries>(`/api/timeseries?${props.query}`, props.generation);
 }

@@ -21,7 +21,7 @@ export function WeekOverWeekCard(props: TabProps) {
   params.set('from', requested.from);
   params.set('to', requested.to);
   params.set('granularity', 'day');
-  const week = useApi<Timeseries>(`/api/timeseries?${params}`, props.generation);
+  const week = useApi<Timeseries>(`/api/timeseries?${params}`, props.generation, props.waitForCharts);
   const model = useMemo(() => (week.data ? weekModel(week.data.buckets, week.data.tz) : null), [week.data]);
   const options = useMemo(() => weekOptions(palette, view.tz), [palette, view.tz]);
   const shown = { ...view, range: 'custom' as const, from: addDays(lastDay, -(SHOWN_DAYS - 1)), to: lastDay };
