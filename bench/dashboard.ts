@@ -5,8 +5,8 @@
  *   imports statically) against 40 KB; the lazy chunks (drill-down, CSV
  *   writer, oidc-session with oidc-client-ts when auth is on) listed apart, and the total.
  *   Then, from the loads below, what the three tabs fetched: the eager
- *   chunks plus the lazy ones the tabs load (Efficiency, Errors, the
- *   week-over-week card), the JavaScript a reader of all three tabs loads.
+ *   chunks plus the lazy ones the tabs load (frontend/src/tabs/tab-chunk.ts),
+ *   the JavaScript a reader of all three tabs loads.
  * - First chart: the 'first-chart' mark (set after the first uPlot draw),
  *   in ms after navigation start, per tab over a few loads, against 500 ms;
  *   with 90 days of demo data on localhost in headless Chromium.

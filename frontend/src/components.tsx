@@ -225,11 +225,11 @@ export function lazyComponent<P extends object>(
 }
 
 /**
- * The runs table (drill-down, most recent failing runs) is a lazy chunk: it
- * is below the fold or behind a click, so it never delays the first chart.
+ * The runs table (drill-down, most recent failing runs) is lazy, in the tabs'
+ * chunk: it is below the fold or behind a click, so it never delays the first chart.
  */
 export const RunsTable = lazyComponent<RunsTableProps>(
-  () => import('./runs-table').then((m) => m.RunsTable),
+  () => import('./tabs/tab-chunk').then((m) => m.RunsTable),
   'runs table',
   120,
 );

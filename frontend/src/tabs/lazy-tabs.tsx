@@ -1,8 +1,7 @@
 /**
- * Lazy chunks: the Efficiency and Errors tabs, loaded when first opened, and
- * the Overview's week-over-week card, fetched alongside the Overview's data
- * so it never delays the first chart. What loads at start stays within the
- * dashboard's 40 KB gzip budget (`npm run bench -- dashboard`).
+ * The Efficiency and Errors tabs and the Overview's week-over-week card, from
+ * one lazy chunk (tab-chunk.ts) fetched when a tab first needs it: for the
+ * Overview alongside its data, so it never delays the first chart.
  */
 import type { ModelsResponse } from '../api-types';
 import { lazyComponent } from '../components';
@@ -10,17 +9,17 @@ import type { Loadable } from '../use-api';
 import type { TabProps } from './shared';
 
 export const EfficiencyTab = lazyComponent<TabProps & { models: Loadable<ModelsResponse> }>(
-  () => import('./efficiency').then((m) => m.EfficiencyTab),
+  () => import('./tab-chunk').then((m) => m.EfficiencyTab),
   'Efficiency tab',
 );
 
 export const ErrorsTab = lazyComponent<TabProps>(
-  () => import('./errors').then((m) => m.ErrorsTab),
+  () => import('./tab-chunk').then((m) => m.ErrorsTab),
   'Errors tab',
 );
 
 export const WeekOverWeekCard = lazyComponent<TabProps>(
-  () => import('./week-card').then((m) => m.WeekOverWeekCard),
+  () => import('./tab-chunk').then((m) => m.WeekOverWeekCard),
   'week-over-week card',
   300,
 );
