@@ -30,6 +30,11 @@ export interface AggregateDependencies {
   readonly emfSink?: EmfSink;
   /** Backoff of the DynamoDB writes; tests pass one that does not sleep. @default AGGREGATE_WRITE_RETRY */
   readonly retry?: RetryOptions;
+  /**
+   * The clock watermarks are stamped with and aged by (epoch ms); tests pass
+   * one that jumps past the horizon instead of waiting 13 hours. @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /** Time kept back from the invocation's deadline for the response. */
@@ -130,7 +135,14 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     await Promise.all(newModels.map((model) => registerModel(tableName, model, retry)));
     for (const model of newModels) knownModels.add(model);
 
-    const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems(), retry);
+    const results = await applyPendingItems(
+      tableName,
+      shardId ?? '',
+      accumulator.pendingItems(),
+      retry,
+      undefined,
+      dependencies.now,
+    );
     // An item DynamoDB refuses to write (ValidationException: it would pass
     // 400 KB, …) is refused again on every retry, so failing the batch would
     // only stall the shard until the records reach the on-failure queue. Its

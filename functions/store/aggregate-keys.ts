@@ -34,12 +34,17 @@
  *                       (SS, listedErrorId): what bounds them; ADDing an id
  *                       already in it changes nothing
  *   w:<shard>           exactly-once watermark of one stream shard (S):
- *                       `<padded sequence>` then, after `;`, the shortest and
- *                       longest duration of the runs that shard added
- *                       (`smn,smx,fmn,fmx`, see Extent in sketch.ts). Only that
- *                       shard's writer sets it; readers take the min / max over
- *                       every shard
- *   rx                  the extents a rebuild recomputed (S, same format)
+ *                       `<padded sequence>@<epoch seconds it was written>`
+ *                       then, after `;`, the shortest and longest duration of
+ *                       the runs that shard added (`smn,smx,fmn,fmx`, see
+ *                       Extent in sketch.ts). Only that shard's writer sets
+ *                       it; another shard's writer removes it once it is
+ *                       past the horizon (domain/record-age.ts), folding its
+ *                       extents into `rx`. Readers take the min / max over
+ *                       every watermark and `rx`
+ *   rx                  extents no watermark carries (S, `smn,smx,fmn,fmx`):
+ *                       those a rebuild recomputed, widened by those of the
+ *                       watermarks removed since
  *   v                   change token (S): a new random value on every write,
  *                       never a condition of the stream writer; the rebuild
  *                       and the reader's decode cache compare it
@@ -72,7 +77,9 @@ import { BUCKET_PREFIX, type Extent, type Histogram, widenExtent, ZERO_BUCKET } 
  * kept across a layout change is recounted with `npm run rebuild` (README,
  * "Upgrading"); the dashboard bench names its kept store by it.
  * 1: figures packed into strings, merged under a version; 2: number attributes
- * that writers ADD (ADR 0001, Decision 1b).
+ * that writers ADD (ADR 0001, Decision 1b). Within layout 2, watermarks
+ * written before they carried a time (`<sequence>;<extents>`) are read as
+ * valid and are never removed by age (parseWatermark): no rebuild is needed.
  */
 export const AGGREGATE_LAYOUT = 2;
 export const MODELS_PK = 'MODELS';
@@ -213,7 +220,8 @@ export function packExtents(extents: Extents): string {
 
 const MILLISECONDS = /^\d{1,16}$/;
 
-function unpackExtents(packed: string | undefined): Extents {
+/** The extents `packExtents` wrote (malformed parts read as none). */
+export function parseExtents(packed: string | undefined): Extents {
   const extents: Extents = {};
   const parts = (packed ?? '').split(',');
   for (const [index, status] of RUN_STATUSES.entries()) {
@@ -246,17 +254,51 @@ export function paddedSequence(sequenceNumber: string): string {
   return sequenceNumber.padStart(40, '0');
 }
 
-/** A shard's watermark value: its padded sequence, then `;` and the extents of the runs it added. */
-export function watermarkValue(sequence: string, extents: Extents): string {
-  const packed = packExtents(extents);
-  return packed === '' ? sequence : `${sequence};${packed}`;
+/** A watermark as read: what the item absorbed of a shard, when, and the extents that shard added. */
+export interface Watermark {
+  /** The highest padded sequence number applied; absent for no watermark. */
+  readonly sequence?: string;
+  /** Epoch seconds of the write that set it; absent in watermarks from before times were kept. */
+  readonly writtenAt?: number;
+  readonly extents: Extents;
 }
 
-export function parseWatermark(value: string | undefined): { sequence?: string; extents: Extents } {
+const TIME_SEPARATOR = '@';
+const EPOCH_SECONDS = /^\d{1,12}$/;
+
+/**
+ * A shard's watermark value: its padded sequence, `@` and the epoch seconds
+ * of this write (what lets another writer tell it is past the horizon), then
+ * `;` and the extents of the runs it added. The time sits after the sequence
+ * so that code which reads everything before `;` as the sequence (the writer
+ * before times were kept, should it be deployed again) still compares it
+ * right: the 40 padded digits decide, and `X@t` sorts just after `X`.
+ */
+export function watermarkValue(sequence: string, writtenAtSeconds: number, extents: Extents): string {
+  const packed = packExtents(extents);
+  const head = `${sequence}${TIME_SEPARATOR}${Math.floor(writtenAtSeconds)}`;
+  return packed === '' ? head : `${head};${packed}`;
+}
+
+/**
+ * Reads a watermark, also one without a time (`<sequence>[;<extents>]`,
+ * written before watermarks carried one): its sequence and extents stand,
+ * and without `writtenAt` it is never removed by age (domain/record-age.ts).
+ * A time that is not a number of seconds is read as none, for the same reason.
+ */
+export function parseWatermark(value: string | undefined): Watermark {
   if (value === undefined) return { extents: {} };
   const separator = value.indexOf(';');
-  if (separator < 0) return { sequence: value, extents: {} };
-  return { sequence: value.slice(0, separator), extents: unpackExtents(value.slice(separator + 1)) };
+  const head = separator < 0 ? value : value.slice(0, separator);
+  const extents = separator < 0 ? {} : parseExtents(value.slice(separator + 1));
+  const at = head.indexOf(TIME_SEPARATOR);
+  if (at < 0) return { sequence: head, extents };
+  const time = head.slice(at + 1);
+  return {
+    sequence: head.slice(0, at),
+    ...(EPOCH_SECONDS.test(time) ? { writtenAt: Number(time) } : {}),
+    extents,
+  };
 }
 
 /** What one status holds in an aggregate item. */
@@ -307,7 +349,7 @@ export function decodeAggregateItem(item: Record<string, AttributeValue>): Decod
   for (const [name, value] of Object.entries(item)) {
     if (value.S !== undefined) {
       if (isWatermarkAttribute(name)) extents = widenExtents(extents, parseWatermark(value.S).extents);
-      else if (name === REBUILT_EXTENTS_ATTRIBUTE) extents = widenExtents(extents, unpackExtents(value.S));
+      else if (name === REBUILT_EXTENTS_ATTRIBUTE) extents = widenExtents(extents, parseExtents(value.S));
       continue;
     }
     const amount = value.N;

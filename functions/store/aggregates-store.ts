@@ -8,7 +8,9 @@
  * has absorbed are exactly those with a sequence number ≤ the sequence in X's
  * watermark `w:<S>` (a record's contribution to X is what it adds to X's
  * attributes; records that do not touch X, or whose changes to X cancel out,
- * have none).
+ * have none), among the records Lambda can still deliver: once `w:<S>` is
+ * past the horizon it may be removed (below), and then none of S's records at
+ * or below it can reach the writer again.
  *
  * Why every write keeps it:
  * - Lambda hands a shard's records to one invocation at a time, in order
@@ -23,14 +25,28 @@
  *   wrote): then X has absorbed none of the contributions above it. Counters
  *   and watermark move in one atomic UpdateItem: a crash, a timeout or a lost
  *   response can never leave one without the other.
- * - Only S's writer writes `w:<S>`, so other shards' writes never fail this
- *   condition: concurrent shards' ADDs commute (ADR 0001, Decision 1b). A
- *   failed condition means this shard's state is not what the writer knew:
- *   a replay (retry, bisection, duplicate delivery, our own retried write
- *   whose response was lost), a container that had not written X yet, or a
- *   rebuild. ReturnValuesOnConditionCheckFailure ALL_OLD hands back the
- *   watermark without a read; contributions at or below it are dropped, the
- *   rest are re-summed and written again.
+ * - Only S's writer sets `w:<S>`, so other shards' writes never fail this
+ *   condition while S writes X: concurrent shards' ADDs commute (ADR 0001,
+ *   Decision 1b). A failed condition means this shard's state is not what
+ *   the writer knew: a replay (retry, bisection, duplicate delivery, our own
+ *   retried write whose response was lost), a container that had not written
+ *   X yet, a rebuild, or another shard's removal of `w:<S>` (below).
+ *   ReturnValuesOnConditionCheckFailure ALL_OLD hands back the watermark
+ *   without a read; contributions at or below it are dropped, the rest are
+ *   re-summed and written again.
+ * - Old watermarks go: `w:<S>` carries the time of the write that set it,
+ *   and once that is past the horizon (domain/record-age.ts: the mapping's
+ *   maximum record age plus a margin), no record of S at or below it can be
+ *   delivered again, so the invariant no longer needs it. Any shard's writer
+ *   removes it on its next write to X, having seen it in its previous
+ *   write's ALL_NEW image (no read: ReturnValues costs no capacity), and
+ *   folds its extents into `rx` in the same UpdateItem. The removal is
+ *   conditioned on `w:<S>` and `rx` being the values it saw, so a shard that
+ *   wrote again, or a writer that removed or folded first, fails the write;
+ *   it is then retried from the returned item, as any failed condition is.
+ *   If S writes X again later, it finds no watermark, which is right: its
+ *   records from then on are above the removed one. A watermark without a
+ *   time (from before they carried one) is never removed: its age is unknown.
  * - The condition is equality, not "below the batch's first sequence",
  *   because `w:<S>` also carries the shortest and longest duration S added
  *   (no update expression takes a min or a max): the writer sets them to its
@@ -71,14 +87,15 @@
  * seconds, before anything is discarded.
  *
  * Cost: one UpdateItem per touched item per batch, whatever the number of
- * shards, plus ~110 bytes per shard on the item; a replayed item, and the
+ * shards, plus ~140 bytes on the item per shard that wrote it within the
+ * horizon (13 h; older ones are removed); a replayed item, and the
  * first write to an existing item after a container starts, cost a failed
  * conditional write (charged like a write). The alternatives: a marker item
  * per record in the same TransactWriteItems doubles the write units (and
  * caps a batch at 100 items); a ClientRequestToken alone fails under bisect,
  * since bisected retries form different batches.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -94,6 +111,7 @@ import {
   sumContributions,
 } from '../domain/deltas';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
+import { isPastHorizon } from '../domain/record-age';
 import {
   type AggregateKey,
   additionsOf,
@@ -101,12 +119,16 @@ import {
   errorAttribute,
   errorTypeOf,
   extentsOf,
+  isWatermarkAttribute,
   keyId,
   LISTED_ERRORS_ATTRIBUTE,
   listedErrorId,
   MODELS_PK,
   OTHER_ERRORS_ATTRIBUTE,
+  packExtents,
+  parseExtents,
   parseWatermark,
+  REBUILT_EXTENTS_ATTRIBUTE,
   VERSION_ATTRIBUTE,
   watermarkAttribute,
   watermarkValue,
@@ -142,7 +164,20 @@ export interface ItemWriteResult {
   readonly rejected?: string;
 }
 
-/** What a shard's writer knows of a stored item: its own watermark and the listed error types. */
+/** Another shard's watermark as this writer last saw it on the item. */
+interface SeenWatermark {
+  /** Its attribute name, `w:<shard>`. */
+  readonly name: string;
+  /** Its value as read: the condition of its removal. */
+  readonly value: string;
+  readonly writtenAt: number;
+}
+
+/**
+ * What a shard's writer knows of a stored item: its own watermark, the
+ * listed error types, and what it needs to remove other shards' old
+ * watermarks on its next write.
+ */
 interface ItemState {
   /** This shard's `w:<shard>` value on the item; absent when the item has none. */
   readonly watermark?: string;
@@ -150,6 +185,36 @@ interface ItemState {
   readonly listed: ReadonlySet<string>;
   /** The size of the item's `et`. */
   readonly listedCount: number;
+  /**
+   * Other shards' watermarks that carry a time, oldest first, at most
+   * MAX_PRUNED_PER_WRITE: the only ones the next write may remove, so the
+   * memory per item stays small however many shards wrote it.
+   */
+  readonly others: readonly SeenWatermark[];
+  /** The item's `rx` as read; absent when it has none. */
+  readonly foldedExtents?: string;
+}
+
+/**
+ * Watermarks one write removes at most: each adds a REMOVE and a condition
+ * to the update expression (limited to 4 KB); the rest go on later writes.
+ */
+const MAX_PRUNED_PER_WRITE = 16;
+
+/**
+ * Every shard that writes an item sees another shard's watermark pass the
+ * horizon at the same moment; if they all removed it on their next write,
+ * all but the first would fail its condition. Each (writer, watermark) pair
+ * waits a spread of up to ten minutes past the horizon instead, so that one
+ * of them removes it and the others see it gone in their next write's
+ * ALL_NEW. Waiting longer is always safe.
+ */
+const PRUNE_SPREAD_SECONDS = 600;
+
+function pruneDelaySeconds(watermark: string, other: string): number {
+  return (
+    createHash('sha256').update(`${watermark}\u0000${other}`).digest().readUInt32BE(0) % PRUNE_SPREAD_SECONDS
+  );
 }
 
 /**
@@ -157,8 +222,9 @@ interface ItemState {
  * a shard (the write's ALL_NEW image), so that the next batch's write needs
  * no read and no failed condition. A stale entry only costs one failed
  * condition, which hands back the current item. Bounded, least recently used
- * first out: an entry is a watermark and a few error types, and a batch
- * touches two items per model (its hour and day).
+ * first out: an entry is a watermark, a few error types and at most
+ * MAX_PRUNED_PER_WRITE other watermarks (~2 KB), and a batch touches two
+ * items per model (its hour and day).
  */
 export class KnownItemStates extends BoundedMap<string, ItemState> {
   constructor(capacity = 2_000) {
@@ -185,14 +251,23 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
 
 function stateOf(item: Record<string, AttributeValue>, watermark: string): ItemState {
   const listed = new Set<string>();
-  for (const name of Object.keys(item)) {
+  const others: SeenWatermark[] = [];
+  for (const [name, value] of Object.entries(item)) {
     const errorType = errorTypeOf(name);
     if (errorType !== undefined) listed.add(errorType);
+    else if (isWatermarkAttribute(name) && name !== watermark && value.S !== undefined) {
+      const { writtenAt } = parseWatermark(value.S);
+      if (writtenAt !== undefined) others.push({ name, value: value.S, writtenAt });
+    }
   }
+  others.sort((a, b) => a.writtenAt - b.writtenAt);
+  const folded = item[REBUILT_EXTENTS_ATTRIBUTE]?.S;
   return {
     ...(item[watermark]?.S === undefined ? {} : { watermark: item[watermark]?.S }),
     listed,
     listedCount: item[LISTED_ERRORS_ATTRIBUTE]?.SS?.length ?? 0,
+    others: others.slice(0, MAX_PRUNED_PER_WRITE),
+    ...(folded === undefined ? {} : { foldedExtents: folded }),
   };
 }
 
@@ -220,10 +295,57 @@ class Expression {
   }
 }
 
+/** `#a = :b`, or `attribute_not_exists(#a)` when the value known is none. */
+function stillAsKnown(expression: Expression, attribute: string, known: string | undefined): string {
+  return known === undefined
+    ? `attribute_not_exists(${expression.name(attribute)})`
+    : `${expression.name(attribute)} = ${expression.value({ S: known })}`;
+}
+
+/**
+ * The removal of the other shards' watermarks that `known` saw and that are
+ * past the horizon at `nowSeconds` (domain/record-age.ts: no record at or
+ * below them can be delivered again), their extents folded into `rx`. Each
+ * removal is conditioned on the watermark still being the value read (its
+ * shard may have written again, which makes it young), and the fold on `rx`
+ * still being the value read: two writers that fold at once would otherwise
+ * each SET `rx` from the same old value and one fold would be lost. When a
+ * condition fails, the write fails whole and is retried from the returned
+ * item, which shows what the other writer did.
+ */
+function pruningOf(
+  expression: Expression,
+  watermark: string,
+  known: ItemState | undefined,
+  nowSeconds: number,
+): { sets: string[]; removes: string[]; conditions: string[] } {
+  const pruned = (known?.others ?? []).filter(
+    (other) =>
+      other.name !== watermark &&
+      isPastHorizon(other.writtenAt + pruneDelaySeconds(watermark, other.name), nowSeconds),
+  );
+  if (known === undefined || pruned.length === 0) return { sets: [], removes: [], conditions: [] };
+  let folded = parseExtents(known.foldedExtents);
+  for (const other of pruned) folded = widenExtents(folded, parseWatermark(other.value).extents);
+  const packed = packExtents(folded);
+  return {
+    sets:
+      packed === ''
+        ? []
+        : [`${expression.name(REBUILT_EXTENTS_ATTRIBUTE)} = ${expression.value({ S: packed })}`],
+    removes: pruned.map((other) => expression.name(other.name)),
+    conditions: [
+      ...pruned.map((other) => stillAsKnown(expression, other.name, other.value)),
+      stillAsKnown(expression, REBUILT_EXTENTS_ATTRIBUTE, known.foldedExtents),
+    ],
+  };
+}
+
 /**
  * The write of `delta` (the contributions above `known`'s watermark, up to
  * `range.max`), conditioned on `known` being this shard's current state of
- * the item (see the module comment).
+ * the item (see the module comment), removing the watermarks `known` shows
+ * past the horizon at `nowSeconds`.
  */
 function updateOf(
   tableName: string,
@@ -232,20 +354,19 @@ function updateOf(
   delta: ItemDelta,
   range: { max: string },
   known: ItemState | undefined,
+  nowSeconds: number,
 ): UpdateItemCommand {
   const expression = new Expression();
   const shardMark = parseWatermark(known?.watermark);
-  const mark = watermarkValue(range.max, widenExtents(shardMark.extents, extentsOf(delta)));
+  const mark = watermarkValue(range.max, nowSeconds, widenExtents(shardMark.extents, extentsOf(delta)));
+  const pruning = pruningOf(expression, watermark, known, nowSeconds);
   const sets = [
     `${expression.name(watermark)} = ${expression.value({ S: mark })}`,
     `${expression.name(VERSION_ATTRIBUTE)} = ${expression.value({ S: newVersion() })}`,
+    ...pruning.sets,
   ];
   const additions = additionsOf(delta);
-  const conditions = [
-    known?.watermark === undefined
-      ? `attribute_not_exists(${expression.name(watermark)})`
-      : `${expression.name(watermark)} = ${expression.value({ S: known.watermark })}`,
-  ];
+  const conditions = [stillAsKnown(expression, watermark, known?.watermark), ...pruning.conditions];
   const listed = known?.listed ?? new Set<string>();
   const listedCount = known?.listedCount ?? 0;
   const newIds = new Set<string>();
@@ -279,7 +400,11 @@ function updateOf(
   return new UpdateItemCommand({
     TableName: tableName,
     Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-    UpdateExpression: `SET ${sets.join(', ')}${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
+    UpdateExpression: [
+      `SET ${sets.join(', ')}`,
+      ...(pruning.removes.length > 0 ? [`REMOVE ${pruning.removes.join(', ')}`] : []),
+      ...(adds.length > 0 ? [`ADD ${adds.join(', ')}`] : []),
+    ].join(' '),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: expression.names,
     ExpressionAttributeValues: expression.values,
@@ -300,6 +425,7 @@ export async function applyPendingItem(
   item: PendingItem,
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
   states: KnownItemStates = containerStates,
+  now: () => number = Date.now,
 ): Promise<ItemWriteResult> {
   const watermark = watermarkAttribute(shardId);
   const key = aggregateKeyOf(item);
@@ -322,7 +448,7 @@ export async function applyPendingItem(
       continue;
     }
     const delta = sumContributions(item, applied);
-    const command = updateOf(tableName, key, watermark, delta, range, known);
+    const command = updateOf(tableName, key, watermark, delta, range, known, Math.floor(now() / 1000));
     try {
       requests++;
       const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
@@ -369,6 +495,7 @@ export async function applyPendingItems(
   items: readonly PendingItem[],
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
   states: KnownItemStates = containerStates,
+  now: () => number = Date.now,
 ): Promise<ItemWriteResult[]> {
   const results: ItemWriteResult[] = [];
   const failures: unknown[] = [];
@@ -377,7 +504,7 @@ export async function applyPendingItems(
     while (next < items.length && failures.length === 0) {
       const item = items[next++] as PendingItem;
       try {
-        results.push(await applyPendingItem(tableName, shardId, item, retry, states));
+        results.push(await applyPendingItem(tableName, shardId, item, retry, states, now));
       } catch (error) {
         failures.push(error);
       }

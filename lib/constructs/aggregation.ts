@@ -5,6 +5,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_RECORD_AGE_SECONDS } from '../../functions/domain/record-age';
 import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
@@ -70,8 +71,9 @@ export class Aggregation extends Construct {
         reportBatchItemFailures: true,
         retryAttempts: 5,
         // Below the stream's 24 h retention, so a stuck record reaches the DLQ
-        // while it can still be read and replayed.
-        maxRecordAge: Duration.hours(12),
+        // while it can still be read; the writer removes watermarks older than
+        // it (plus a margin), so both read the one definition.
+        maxRecordAge: Duration.seconds(MAX_RECORD_AGE_SECONDS),
         // Required: exactly-once rests on a per-(aggregate item, shard)
         // sequence-number watermark, which holds only if one invocation at a
         // time processes a shard, in order.

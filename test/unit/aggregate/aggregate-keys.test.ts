@@ -52,18 +52,28 @@ describe('aggregate items', () => {
 
   it('takes each status’s extent as the widest over every shard’s watermark and the rebuild’s', () => {
     const decoded = decodeAggregateItem({
-      'w:shardId-1': { S: watermarkValue('1'.padStart(40, '0'), { success: { minMs: 500, maxMs: 900 } }) },
+      'w:shardId-1': {
+        S: watermarkValue('1'.padStart(40, '0'), 1_764_000_000, { success: { minMs: 500, maxMs: 900 } }),
+      },
       'w:shardId-2': {
-        S: watermarkValue('7'.padStart(40, '0'), {
+        S: watermarkValue('7'.padStart(40, '0'), 1_764_000_000, {
           success: { minMs: 300, maxMs: 800 },
           failure: { minMs: 10, maxMs: 20 },
         }),
       },
       'w:shardId-3': { S: '3'.padStart(40, '0') },
+      // Written before watermarks carried a time: its extents count the same.
+      'w:shardId-4': { S: `${'4'.padStart(40, '0')};100,350,,` },
       rx: { S: '400,1200,,' },
     });
-    expect(decoded.byStatus.success.extent).toEqual({ minMs: 300, maxMs: 1200 });
+    expect(decoded.byStatus.success.extent).toEqual({ minMs: 100, maxMs: 1200 });
     expect(decoded.byStatus.failure.extent).toEqual({ minMs: 10, maxMs: 20 });
+  });
+
+  it('takes the extents folded into rx when no watermark is left', () => {
+    const decoded = decodeAggregateItem({ rx: { S: ',,5,70000' } });
+    expect(decoded.byStatus.success.extent).toBeUndefined();
+    expect(decoded.byStatus.failure.extent).toEqual({ minMs: 5, maxMs: 70_000 });
   });
 
   it('reads a stored integer in plain or scientific form exactly', () => {
@@ -74,14 +84,35 @@ describe('aggregate items', () => {
   });
 
   it('keeps a watermark’s sequence first, so that it compares as the sequence does', () => {
-    const low = watermarkValue('9'.padStart(40, '0'), { failure: { minMs: 99_999, maxMs: 99_999 } });
-    const high = watermarkValue('10'.padStart(40, '0'), {});
+    const low = watermarkValue('9'.padStart(40, '0'), 1_764_000_999, {
+      failure: { minMs: 99_999, maxMs: 99_999 },
+    });
+    const high = watermarkValue('10'.padStart(40, '0'), 1_000, {});
+    expect(low).toBe(`${'9'.padStart(40, '0')}@1764000999;,,99999,99999`);
+    expect(high).toBe(`${'10'.padStart(40, '0')}@1000`);
     expect(low < high).toBe(true);
+    // Read as a whole sequence (by a writer from before times were kept), it still sorts right.
+    expect('9'.padStart(40, '0') < low && low < '10'.padStart(40, '0')).toBe(true);
     expect(parseWatermark(low)).toEqual({
       sequence: '9'.padStart(40, '0'),
+      writtenAt: 1_764_000_999,
       extents: { failure: { minMs: 99_999, maxMs: 99_999 } },
     });
+    expect(parseWatermark(high)).toEqual({ sequence: '10'.padStart(40, '0'), writtenAt: 1_000, extents: {} });
     expect(parseWatermark(undefined)).toEqual({ extents: {} });
+  });
+
+  it('reads a watermark without a time (or with a malformed one) as valid and without writtenAt', () => {
+    const sequence = '5'.padStart(40, '0');
+    expect(parseWatermark(`${sequence};1,2,,`)).toEqual({
+      sequence,
+      extents: { success: { minMs: 1, maxMs: 2 } },
+    });
+    expect(parseWatermark(sequence)).toEqual({ sequence, extents: {} });
+    expect(parseWatermark(`${sequence}@soon;1,2,,`)).toEqual({
+      sequence,
+      extents: { success: { minMs: 1, maxMs: 2 } },
+    });
   });
 
   it('lays out a recomputation with the error types capped and an exact other', () => {

@@ -5,9 +5,10 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchAccumulator, countsNothing, type PendingItem } from '../../../functions/domain/deltas';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../../../functions/domain/error-counts';
+import { MAX_RECORD_AGE_SECONDS, WATERMARK_HORIZON_SECONDS } from '../../../functions/domain/record-age';
 import { bucketAttribute } from '../../../functions/domain/sketch';
 import { decodeAggregateItem } from '../../../functions/store/aggregate-keys';
 import { applyPendingItem, KnownItemStates } from '../../../functions/store/aggregates-store';
@@ -20,6 +21,8 @@ const OTHER_SHARD = 'shardId-00000001700000000000-bbbbbbbb';
 const WATERMARK = `w:${SHARD}`;
 const noWait = { attempts: 3, sleep: async () => undefined };
 const seq = (n: number) => String(n).padStart(40, '0');
+/** The clock of every write below (epoch seconds), unless a test moves it. */
+const NOW = 1_764_000_000;
 /** The histogram attribute of the runs' duration bucket (every run below lasts 150 s). */
 const BUCKET = `sh${bucketAttribute(150_000).slice(1)}`;
 
@@ -80,8 +83,13 @@ describe('applyPendingItem', () => {
   beforeEach(() => {
     states = new KnownItemStates();
     table = new FakeAggregatesTable();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW * 1000);
   });
-  afterEach(() => dynamodb.reset());
+  afterEach(() => {
+    dynamodb.reset();
+    vi.useRealTimers();
+  });
 
   it('ADDs the batch and sets the watermark, on condition that this shard has not written the item', async () => {
     onTable();
@@ -93,7 +101,7 @@ describe('applyPendingItem', () => {
     expect(sent(0)?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     expect(valueSent(0, 'si')).toBe('111');
     expect(valueSent(0, BUCKET)).toBe('3');
-    expect(valueSent(0, WATERMARK)).toBe(`${seq(3)};150000,150000,,`);
+    expect(valueSent(0, WATERMARK)).toBe(`${seq(3)}@${NOW};150000,150000,,`);
     expect(valueSent(0, 'v')).toMatch(/^[\w-]{12}$/);
     expect(result).toMatchObject({ requests: 1, capacityUnits: 1 });
   });
@@ -105,7 +113,7 @@ describe('applyPendingItem', () => {
     await applyPendingItem('Aggregates', SHARD, hourItemOf(3, 10), noWait, states);
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
-    expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)};150000,150000,,`);
+    expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)}@${NOW};150000,150000,,`);
     expect(valueSent(1, 'si')).toBe('111');
     const stored = decodeAggregateItem(table.items.values().next().value ?? {});
     expect(stored.byStatus.success.counters.inputTokens).toBe(122);
@@ -173,7 +181,7 @@ describe('applyPendingItem', () => {
     expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)};1000,150000,,`);
     expect(valueSent(1, 'si')).toBe('100');
     expect(valueSent(1, 'sn')).toBe('1');
-    expect(valueSent(1, WATERMARK)).toBe(`${seq(3)};1000,150000,,`);
+    expect(valueSent(1, WATERMARK)).toBe(`${seq(3)}@${NOW};1000,150000,,`);
     expect(result.applied.byStatus.success.counters.inputTokens).toBe(100);
     expect(result.requests).toBe(2);
   });
@@ -215,7 +223,7 @@ describe('applyPendingItem', () => {
     await applyPendingItem('Aggregates', SHARD, item, noWait, states);
 
     expect(sent(0)?.UpdateExpression).not.toContain('ADD');
-    expect(valueSent(0, WATERMARK)).toBe(`${seq(2)};150000,150000,,`);
+    expect(valueSent(0, WATERMARK)).toBe(`${seq(2)}@${NOW};150000,150000,,`);
   });
 
   it('fails the batch when the condition for a new item fails without an item', async () => {
@@ -308,8 +316,168 @@ describe('applyPendingItem', () => {
   });
 });
 
+describe('applyPendingItem: removing watermarks past the horizon', () => {
+  const THIRD_SHARD = 'shardId-00000001700000000000-cccccccc';
+  const FOURTH_SHARD = 'shardId-00000001700000000000-dddddddd';
+  /** Past the horizon and any writer's spread (up to 600 s) after NOW. */
+  const LATER = NOW + WATERMARK_HORIZON_SECONDS + 601;
+  let table: FakeAggregatesTable;
+  let nowSeconds: number;
+  const clock = () => nowSeconds * 1000;
+  /** One writer per shard, each with its own memory, as separate containers are. */
+  const writers = new Map<string, KnownItemStates>();
+  const write = (shard: string, item: PendingItem) => {
+    const states = writers.get(shard) ?? new KnownItemStates();
+    writers.set(shard, states);
+    return applyPendingItem('Aggregates', shard, item, noWait, states, clock);
+  };
+  const stored = () => table.items.values().next().value ?? {};
+  /** A failed-run hour item of `count` runs at sequences first.., lasting durationMs each. */
+  const failedItemOf = (count: number, first: number, durationMs: number) => {
+    const accumulator = new BatchAccumulator();
+    for (let index = 0; index < count; index++)
+      accumulator.add(seq(first + index), {
+        kind: 'INSERT',
+        newRun: runImage({
+          executionId: `f${first + index}`,
+          status: 'failure',
+          errorType: 'Timeout',
+          durationMs,
+        }),
+        expiredByTtl: false,
+      });
+    const item = accumulator
+      .pendingItems()
+      .find((pending) => pending.granularity === 'hour' && pending.model);
+    if (!item) throw new Error('no hour item');
+    return item;
+  };
+
+  beforeEach(() => {
+    table = new FakeAggregatesTable();
+    writers.clear();
+    nowSeconds = NOW;
+    dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => table.update(input));
+  });
+  afterEach(() => dynamodb.reset());
+
+  it('stamps its own watermark with the write time', async () => {
+    await write(SHARD, hourItemOf(1));
+
+    expect(stored()[WATERMARK]?.S).toBe(`${seq(1)}@${NOW};150000,150000,,`);
+  });
+
+  it('removes another shard’s watermark past the horizon, its extents folded into rx, on condition of both', async () => {
+    await write(OTHER_SHARD, failedItemOf(2, 1, 7_000));
+    await write(SHARD, hourItemOf(2, 10));
+    const before = decodeAggregateItem(stored());
+    const otherMark = stored()[`w:${OTHER_SHARD}`]?.S;
+
+    nowSeconds = LATER;
+    const result = await write(SHARD, hourItemOf(1, 20));
+
+    expect(sent(2)?.UpdateExpression).toMatch(/ REMOVE #\w+ ADD /);
+    expect(conditionSent(2)).toBe(
+      `${WATERMARK} = ${seq(11)}@${NOW};150000,150000,, AND w:${OTHER_SHARD} = ${otherMark} AND attribute_not_exists(rx)`,
+    );
+    expect(valueSent(2, 'rx')).toBe(',,7000,7000');
+    expect(stored()[`w:${OTHER_SHARD}`]).toBeUndefined();
+    expect(stored()[WATERMARK]?.S).toBe(`${seq(20)}@${LATER};150000,150000,,`);
+    const after = decodeAggregateItem(stored());
+    expect(after.byStatus.failure).toEqual(before.byStatus.failure);
+    expect(after.errors).toEqual(before.errors);
+    expect(after.byStatus.success.counters.executions).toBe(3);
+    expect(result.requests).toBe(1);
+  });
+
+  it('keeps a watermark within the horizon, and one without a time whatever its age', async () => {
+    await write(OTHER_SHARD, hourItemOf(1));
+    table.update({
+      TableName: 'Aggregates',
+      Key: { pk: stored().pk ?? { S: '' }, sk: stored().sk ?? { S: '' } },
+      UpdateExpression: 'SET #w = :w',
+      ExpressionAttributeNames: { '#w': `w:${THIRD_SHARD}` },
+      ExpressionAttributeValues: { ':w': { S: `${seq(5)};1,2,,` } },
+    });
+    await write(SHARD, hourItemOf(1, 10));
+
+    nowSeconds = NOW + MAX_RECORD_AGE_SECONDS + 60;
+    await write(SHARD, hourItemOf(1, 20));
+    nowSeconds = NOW + 10 * WATERMARK_HORIZON_SECONDS;
+    await write(SHARD, hourItemOf(1, 30));
+
+    expect(sent(2)?.UpdateExpression).not.toContain('REMOVE');
+    expect(stored()[`w:${OTHER_SHARD}`]).toBeUndefined();
+    expect(stored()[`w:${THIRD_SHARD}`]?.S).toBe(`${seq(5)};1,2,,`);
+  });
+
+  it('does not remove a watermark whose shard wrote again since it was read', async () => {
+    await write(OTHER_SHARD, failedItemOf(1, 1, 5_000));
+    await write(SHARD, hourItemOf(1, 10));
+    nowSeconds = LATER;
+    await write(OTHER_SHARD, failedItemOf(1, 2, 9_000)); // young again, unknown to SHARD
+
+    const result = await write(SHARD, hourItemOf(1, 20));
+
+    expect(result.requests).toBe(2); // the first attempt failed on the other watermark
+    expect(sent(3)?.UpdateExpression).toContain('REMOVE');
+    expect(sent(4)?.UpdateExpression).not.toContain('REMOVE');
+    expect(stored()[`w:${OTHER_SHARD}`]?.S).toBe(`${seq(2)}@${LATER};,,5000,9000`);
+    expect(stored().rx).toBeUndefined();
+    const decoded = decodeAggregateItem(stored());
+    expect(decoded.byStatus.success.counters.executions).toBe(2);
+    expect(decoded.byStatus.failure.counters.executions).toBe(2);
+  });
+
+  it('keeps counts and extents exact when two writers remove watermarks at once', async () => {
+    // Two shards that went quiet, with their own extents.
+    await write(THIRD_SHARD, failedItemOf(1, 1, 3_000));
+    await write(FOURTH_SHARD, failedItemOf(1, 1, 80_000));
+    // Two live writers, both of which see them.
+    await write(SHARD, hourItemOf(1, 10));
+    await write(OTHER_SHARD, hourItemOf(1, 10));
+    const before = decodeAggregateItem(stored());
+
+    nowSeconds = LATER;
+    // Both act on what their last write returned: the first removes both old
+    // watermarks; the second's removal and fold are stale and must not land.
+    const first = await write(SHARD, hourItemOf(1, 20));
+    const second = await write(OTHER_SHARD, hourItemOf(1, 20));
+
+    expect(first.requests).toBe(1);
+    expect(second.requests).toBe(2);
+    expect(
+      Object.keys(stored())
+        .filter((name) => name.startsWith('w:'))
+        .sort(),
+    ).toEqual([WATERMARK, `w:${OTHER_SHARD}`].sort());
+    expect(stored().rx?.S).toBe(',,3000,80000');
+    const after = decodeAggregateItem(stored());
+    expect(after.byStatus.failure).toEqual(before.byStatus.failure);
+    expect(after.byStatus.success.counters.executions).toBe(4);
+    expect(after.byStatus.success.extent).toEqual(before.byStatus.success.extent);
+  });
+
+  it('keeps the other writer’s fold when both fold into rx from the same value', async () => {
+    await write(THIRD_SHARD, failedItemOf(1, 1, 3_000));
+    await write(SHARD, hourItemOf(1, 10));
+    nowSeconds = NOW + 100;
+    await write(FOURTH_SHARD, failedItemOf(1, 1, 80_000));
+    await write(OTHER_SHARD, hourItemOf(1, 10));
+    // SHARD saw only THIRD's watermark; OTHER saw both. At LATER + 100 both
+    // are past for OTHER, only THIRD's for SHARD.
+    nowSeconds = LATER + 100;
+    await write(SHARD, hourItemOf(1, 20)); // removes THIRD, rx = its extents
+    const second = await write(OTHER_SHARD, hourItemOf(1, 20)); // stale on THIRD and rx
+
+    expect(second.requests).toBe(2);
+    expect(stored().rx?.S).toBe(',,3000,80000');
+    expect(Object.keys(stored()).filter((name) => name.startsWith('w:'))).toHaveLength(2);
+  });
+});
+
 describe('KnownItemStates', () => {
-  const state = (watermark: string) => ({ watermark, listed: new Set<string>(), listedCount: 0 });
+  const state = (watermark: string) => ({ watermark, listed: new Set<string>(), listedCount: 0, others: [] });
 
   it('forgets the least recently written item first once full', () => {
     const states = new KnownItemStates(2);

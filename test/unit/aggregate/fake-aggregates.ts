@@ -1,8 +1,8 @@
 /**
  * An in-memory Aggregates table that understands exactly the UpdateItem and
  * PutItem shapes the stream writer (aggregates-store.ts) sends, for
- * aws-sdk-client-mock tests: `SET #a = :b, … [ADD #c :d, …]` (numbers and
- * string sets) under a
+ * aws-sdk-client-mock tests: `SET #a = :b, … [REMOVE #e, …] [ADD #c :d, …]`
+ * (numbers and string sets) under a
  * conjunction of `attribute_exists(#a)`, `attribute_not_exists(#a)`,
  * `#a = :b` and `(attribute_not_exists(#a) OR size(#a) <= :b)`, failing like
  * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW.
@@ -68,13 +68,15 @@ export class FakeAggregatesTable {
       pk: { S: input.Key?.pk?.S ?? '' },
       sk: { S: input.Key?.sk?.S ?? '' },
     };
-    const match = /^SET (.*?)(?: ADD (.*))?$/.exec(input.UpdateExpression ?? '');
+    const match = /^SET (.*?)(?: REMOVE (.*?))?(?: ADD (.*))?$/.exec(input.UpdateExpression ?? '');
     if (!match) throw new Error(`fake table: unexpected update ${input.UpdateExpression}`);
     for (const assignment of (match[1] ?? '').split(', ').filter(Boolean)) {
       const [name = '', value = ''] = assignment.split(' = ');
       item[names[name] ?? name] = structuredClone(values[value] ?? { NULL: true });
     }
-    for (const addition of (match[2] ?? '').split(', ').filter(Boolean)) {
+    for (const removal of (match[2] ?? '').split(', ').filter(Boolean))
+      delete item[names[removal] ?? removal];
+    for (const addition of (match[3] ?? '').split(', ').filter(Boolean)) {
       const [name = '', value = ''] = addition.split(' ');
       const attribute = names[name] ?? name;
       const added = values[value];
