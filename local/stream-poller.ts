@@ -16,7 +16,9 @@
  *   the first failure a partial-batch response names;
  * - when a record has failed `maxRetryAttempts + 1` times it alone goes to the
  *   dead-letter list and the shard continues after it (with bisecting on, that
- *   is where Lambda ends up too: the failing batch has been narrowed to it).
+ *   is where Lambda ends up too: the failing batch has been narrowed to it);
+ * - records older than the maximum record age at the head of a batch go to
+ *   the dead-letter list unsent, as Lambda discards them.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,6 +36,7 @@ import {
   type GetShardIteratorCommandOutput,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { MAX_RECORD_AGE_SECONDS } from '../functions/domain/record-age.js';
 import {
   buildStreamEvent,
   compareSequenceNumbers,
@@ -87,6 +90,13 @@ export interface StreamPollerOptions {
   readonly bisectBatchOnError?: boolean;
   /** @default 900, as deployed */
   readonly tumblingWindowSeconds?: number;
+  /**
+   * Records created longer ago are not sent but dead-lettered, as Lambda's
+   * MaximumRecordAgeInSeconds discards them. The aggregate writer removes
+   * watermarks on the promise that no such record is delivered
+   * (functions/domain/record-age.ts). @default MAX_RECORD_AGE_SECONDS, as deployed
+   */
+  readonly maxRecordAgeSeconds?: number;
   /** First delay before retrying a failed record; doubles per failure up to 2 s. @default 100 */
   readonly retryBackoffMs?: number;
   /**
@@ -260,6 +270,7 @@ export class StreamPoller {
       maxRetryAttempts: options.maxRetryAttempts ?? 5,
       bisectBatchOnError: options.bisectBatchOnError ?? true,
       tumblingWindowSeconds: options.tumblingWindowSeconds ?? 900,
+      maxRecordAgeSeconds: options.maxRecordAgeSeconds ?? MAX_RECORD_AGE_SECONDS,
       retryBackoffMs: options.retryBackoffMs ?? 100,
       idlePollMaxMs: options.idlePollMaxMs ?? 100,
       shardDiscoveryIntervalMs: options.shardDiscoveryIntervalMs ?? 2_000,
@@ -549,6 +560,17 @@ export class StreamPoller {
     const sequenceNumbers = batch.map((record) => record.sequenceNumber);
     const first = sequenceNumbers[0];
     if (first === undefined) return;
+    const oldestAllowedSeconds = this.now() / 1000 - this.options.maxRecordAgeSeconds;
+    const tooOld = batch.findIndex(
+      (record) =>
+        (record.lambdaRecord.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= oldestAllowedSeconds,
+    );
+    if (tooOld !== 0) {
+      const count = tooOld < 0 ? batch.length : tooOld;
+      const attempts = shard.failures.get(first)?.count ?? 0;
+      this.deadLetterHead(shard, batch.slice(0, count), attempts, 'older than the maximum record age');
+      return;
+    }
     const window = tumblingWindowAt(this.now(), this.options.tumblingWindowSeconds);
     if (shard.window?.start !== window.start) {
       shard.window = window;
@@ -645,7 +667,17 @@ export class StreamPoller {
     const count = (shard.failures.get(head.sequenceNumber)?.count ?? 0) + 1;
     shard.failures.set(head.sequenceNumber, { count, reason });
     if (count <= this.options.maxRetryAttempts) return;
-    for (const record of batch) this.deadLetter(shard, record, count, reason);
+    this.deadLetterHead(shard, batch, count, reason);
+  }
+
+  /** Dead-letters `batch`, the first buffered records, and moves the checkpoint past them. */
+  private deadLetterHead(
+    shard: ShardRuntime,
+    batch: readonly BufferedRecord[],
+    attempts: number,
+    reason: string,
+  ): void {
+    for (const record of batch) this.deadLetter(shard, record, attempts, reason);
     const pendingHead = shard.pendingBatchSizes[0] ?? batch.length;
     this.skip(shard, batch.length);
     const left = pendingHead - batch.length;

@@ -45,8 +45,8 @@ export class FakeStream implements StreamsApi {
     this.shard(shardId).closed = true;
   }
 
-  /** Appends INSERT records for the given ids; returns their sequence numbers. */
-  put(shardId: string, ids: readonly string[]): string[] {
+  /** Appends INSERT records for the given ids, created at `createdAt`; returns their sequence numbers. */
+  put(shardId: string, ids: readonly string[], createdAt = new Date()): string[] {
     const shard = this.shard(shardId);
     return ids.map((id) => {
       this.sequence++;
@@ -58,7 +58,7 @@ export class FakeStream implements StreamsApi {
         eventSource: 'aws:dynamodb',
         awsRegion: 'ddblocal',
         dynamodb: {
-          ApproximateCreationDateTime: new Date('2026-11-01T10:00:00Z'),
+          ApproximateCreationDateTime: createdAt,
           Keys: { executionId: { S: id } },
           NewImage: { executionId: { S: id }, payload: { B: new Uint8Array([1, 2, 3]) } },
           SequenceNumber: sequenceNumber,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_RECORD_AGE_SECONDS } from '../../../functions/domain/record-age';
 import { StreamPoller, type StreamPollerOptions } from '../../../local/stream-poller';
 import { FakeStream, fakeStreamArn, idsOf, recordingHandler, sequenceOf } from './fake-stream';
 
@@ -35,7 +36,8 @@ describe('StreamPoller', () => {
   it('delivers every record once, in order, in batches of at most batchSize, as Lambda stream events', async () => {
     const stream = new FakeStream();
     stream.addShard('shard-1');
-    stream.put('shard-1', ids('run-', 35));
+    const createdAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    stream.put('shard-1', ids('run-', 35), createdAt);
     const { handler, calls, succeeded } = recordingHandler();
 
     const poller = startPoller(stream, { handler, batchSize: 10 });
@@ -58,13 +60,31 @@ describe('StreamPoller', () => {
       eventSource: 'aws:dynamodb',
       eventSourceARN: fakeStreamArn,
       dynamodb: {
-        ApproximateCreationDateTime: Date.parse('2026-11-01T10:00:00Z') / 1000,
+        ApproximateCreationDateTime: createdAt.getTime() / 1000,
         Keys: { executionId: { S: 'run-0' } },
         NewImage: { payload: { B: 'AQID' } },
         StreamViewType: 'NEW_AND_OLD_IMAGES',
       },
     });
     expect(poller.status()).toMatchObject({ recordsProcessed: 35, deadLetterCount: 0 });
+  });
+
+  it('dead-letters records older than the maximum record age unsent, as Lambda discards them', async () => {
+    const stream = new FakeStream();
+    stream.addShard('shard-1');
+    const now = Date.now();
+    stream.put('shard-1', ids('old-', 3), new Date(now - (MAX_RECORD_AGE_SECONDS + 5) * 1000));
+    stream.put('shard-1', ids('young-', 2), new Date(now - (MAX_RECORD_AGE_SECONDS - 60) * 1000));
+    const { handler, succeeded } = recordingHandler();
+
+    const poller = startPoller(stream, { handler });
+    await poller.waitUntilCaughtUp(5_000);
+
+    expect(succeeded).toEqual(ids('young-', 2));
+    expect(poller.status()).toMatchObject({ recordsProcessed: 2, deadLetterCount: 3 });
+    expect(poller.status().deadLetters.map((letter) => letter.reason)).toEqual(
+      Array(3).fill('older than the maximum record age'),
+    );
   });
 
   it('waits up to the batching window to fill a batch', async () => {
