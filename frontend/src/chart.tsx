@@ -39,7 +39,10 @@ function drawPartial(plot: uPlot, index: number | null | undefined): void {
   ctx.save();
   ctx.fillStyle = 'rgba(127, 127, 127, 0.14)';
   ctx.fillRect(left, bbox.top, right - left, bbox.height);
-  ctx.fillStyle = getComputedStyle(plot.root).color || '#666';
+  // The x axis's colour, from the theme's palette: reading the page's CSS
+  // here (getComputedStyle) would force a style pass inside every render.
+  const stroke = plot.axes[0]?.stroke;
+  ctx.fillStyle = (typeof stroke === 'function' ? stroke(plot, 0) : stroke) ?? '#666';
   ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'top';
