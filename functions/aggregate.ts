@@ -135,14 +135,10 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     await Promise.all(newModels.map((model) => registerModel(tableName, model, retry)));
     for (const model of newModels) knownModels.add(model);
 
-    const results = await applyPendingItems(
-      tableName,
-      shardId ?? '',
-      accumulator.pendingItems(),
+    const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems(), {
       retry,
-      undefined,
-      dependencies.now,
-    );
+      now: dependencies.now,
+    });
     // An item DynamoDB refuses to write (ValidationException: it would pass
     // 400 KB, …) is refused again on every retry, so failing the batch would
     // only stall the shard until the records reach the on-failure queue. Its

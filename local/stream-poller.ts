@@ -561,14 +561,14 @@ export class StreamPoller {
     const first = sequenceNumbers[0];
     if (first === undefined) return;
     const oldestAllowedSeconds = this.now() / 1000 - this.options.maxRecordAgeSeconds;
-    const tooOld = batch.findIndex(
+    const firstYoung = batch.findIndex(
       (record) =>
         (record.lambdaRecord.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= oldestAllowedSeconds,
     );
-    if (tooOld !== 0) {
-      const count = tooOld < 0 ? batch.length : tooOld;
+    const tooOld = firstYoung < 0 ? batch.length : firstYoung;
+    if (tooOld > 0) {
       const attempts = shard.failures.get(first)?.count ?? 0;
-      this.deadLetterHead(shard, batch.slice(0, count), attempts, 'older than the maximum record age');
+      this.deadLetterHead(shard, batch.slice(0, tooOld), attempts, 'older than the maximum record age');
       return;
     }
     const window = tumblingWindowAt(this.now(), this.options.tumblingWindowSeconds);

@@ -319,10 +319,9 @@ function pruningOf(
   known: ItemState | undefined,
   nowSeconds: number,
 ): { sets: string[]; removes: string[]; conditions: string[] } {
-  const pruned = (known?.others ?? []).filter(
-    (other) =>
-      other.name !== watermark &&
-      isPastHorizon(other.writtenAt + pruneDelaySeconds(watermark, other.name), nowSeconds),
+  // `others` never holds this shard's own watermark (stateOf leaves it out).
+  const pruned = (known?.others ?? []).filter((other) =>
+    isPastHorizon(other.writtenAt + pruneDelaySeconds(watermark, other.name), nowSeconds),
   );
   if (known === undefined || pruned.length === 0) return { sets: [], removes: [], conditions: [] };
   let folded = parseExtents(known.foldedExtents);
@@ -414,6 +413,16 @@ function updateOf(
   });
 }
 
+/** How a writer retries, what it remembers of items, and its clock; each has a default for the deployed function. */
+export interface WriteOptions {
+  /** Backoff of a throttled or failed write. @default AGGREGATE_WRITE_RETRY */
+  readonly retry?: RetryOptions;
+  /** What this shard's writer knows of the items it wrote. @default this container's */
+  readonly states?: KnownItemStates;
+  /** Epoch ms that watermarks are stamped with and aged by. @default Date.now */
+  readonly now?: () => number;
+}
+
 /**
  * Applies the part of `item`'s contributions that the item has not absorbed
  * yet for `shardId`. Safe to call any number of times with any contiguous run
@@ -423,9 +432,7 @@ export async function applyPendingItem(
   tableName: string,
   shardId: string,
   item: PendingItem,
-  retry: RetryOptions = AGGREGATE_WRITE_RETRY,
-  states: KnownItemStates = containerStates,
-  now: () => number = Date.now,
+  { retry = AGGREGATE_WRITE_RETRY, states = containerStates, now = Date.now }: WriteOptions = {},
 ): Promise<ItemWriteResult> {
   const watermark = watermarkAttribute(shardId);
   const key = aggregateKeyOf(item);
@@ -493,9 +500,7 @@ export async function applyPendingItems(
   tableName: string,
   shardId: string,
   items: readonly PendingItem[],
-  retry: RetryOptions = AGGREGATE_WRITE_RETRY,
-  states: KnownItemStates = containerStates,
-  now: () => number = Date.now,
+  options: WriteOptions = {},
 ): Promise<ItemWriteResult[]> {
   const results: ItemWriteResult[] = [];
   const failures: unknown[] = [];
@@ -504,7 +509,7 @@ export async function applyPendingItems(
     while (next < items.length && failures.length === 0) {
       const item = items[next++] as PendingItem;
       try {
-        results.push(await applyPendingItem(tableName, shardId, item, retry, states, now));
+        results.push(await applyPendingItem(tableName, shardId, item, options));
       } catch (error) {
         failures.push(error);
       }

@@ -94,7 +94,10 @@ describe('applyPendingItem', () => {
   it('ADDs the batch and sets the watermark, on condition that this shard has not written the item', async () => {
     onTable();
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(conditionSent(0)).toBe(`attribute_not_exists(${WATERMARK})`);
     expect(sent(0)?.UpdateExpression).toMatch(/^SET .* ADD /);
@@ -108,9 +111,9 @@ describe('applyPendingItem', () => {
 
   it('ADDs only the next batch, on condition of the watermark it left, with no read', async () => {
     onTable();
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(2), { retry: noWait, states: states });
 
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(3, 10), noWait, states);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(3, 10), { retry: noWait, states: states });
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
     expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)}@${NOW};150000,150000,,`);
@@ -124,8 +127,14 @@ describe('applyPendingItem', () => {
     onTable();
     const otherStates = new KnownItemStates();
     for (let batch = 0; batch < 4; batch++) {
-      await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10 * batch + 1), noWait, states);
-      await applyPendingItem('Aggregates', OTHER_SHARD, hourItemOf(3, 10 * batch + 1), noWait, otherStates);
+      await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10 * batch + 1), {
+        retry: noWait,
+        states: states,
+      });
+      await applyPendingItem('Aggregates', OTHER_SHARD, hourItemOf(3, 10 * batch + 1), {
+        retry: noWait,
+        states: otherStates,
+      });
     }
 
     expect(table.updates).toBe(8);
@@ -137,7 +146,10 @@ describe('applyPendingItem', () => {
   it('skips a replayed batch when the returned watermark covers it', async () => {
     dynamodb.on(UpdateItemCommand).rejects(conditionFailure({ [WATERMARK]: { S: seq(3) } }));
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(countsNothing(result.applied)).toBe(true);
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(1);
@@ -145,10 +157,13 @@ describe('applyPendingItem', () => {
 
   it('never skips records on memory alone: a rebuilt item is asked first', async () => {
     dynamodb.on(UpdateItemCommand).resolves({ Attributes: { [WATERMARK]: { S: seq(3) } } });
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(3), { retry: noWait, states: states });
 
     // The same records again, as after the aggregates were deleted and the stream replayed.
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(conditionSent(1)).toBe(`attribute_not_exists(${WATERMARK})`);
     expect(valueSent(1, 'si')).toBe('111');
@@ -161,9 +176,9 @@ describe('applyPendingItem', () => {
       .resolvesOnce({ Attributes: { [WATERMARK]: { S: seq(1) } } })
       .rejectsOnce(conditionFailure())
       .resolves({});
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait, states);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(1), { retry: noWait, states: states });
 
-    await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10), noWait, states);
+    await applyPendingItem('Aggregates', SHARD, hourItemOf(2, 10), { retry: noWait, states: states });
 
     expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(1)}`);
     expect(conditionSent(2)).toBe(`attribute_not_exists(${WATERMARK})`);
@@ -176,7 +191,10 @@ describe('applyPendingItem', () => {
       .rejectsOnce(conditionFailure({ [WATERMARK]: { S: `${seq(2)};1000,150000,,` }, si: { N: '11' } }))
       .resolves({ ConsumedCapacity: { CapacityUnits: 1 } });
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(3), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(conditionSent(1)).toBe(`${WATERMARK} = ${seq(2)};1000,150000,,`);
     expect(valueSent(1, 'si')).toBe('100');
@@ -192,7 +210,10 @@ describe('applyPendingItem', () => {
     });
     dynamodb.on(UpdateItemCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(3);
     expect(result.applied.byStatus.success.counters.inputTokens).toBe(11);
@@ -205,7 +226,10 @@ describe('applyPendingItem', () => {
       .rejectsOnce(timeout)
       .rejects(conditionFailure({ [WATERMARK]: { S: seq(2) } }));
 
-    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), noWait, states);
+    const result = await applyPendingItem('Aggregates', SHARD, hourItemOf(2), {
+      retry: noWait,
+      states: states,
+    });
 
     expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(2);
     expect(countsNothing(result.applied)).toBe(true);
@@ -220,7 +244,7 @@ describe('applyPendingItem', () => {
     const [item] = accumulator.pendingItems();
     if (!item) throw new Error('no item');
 
-    await applyPendingItem('Aggregates', SHARD, item, noWait, states);
+    await applyPendingItem('Aggregates', SHARD, item, { retry: noWait, states: states });
 
     expect(sent(0)?.UpdateExpression).not.toContain('ADD');
     expect(valueSent(0, WATERMARK)).toBe(`${seq(2)}@${NOW};150000,150000,,`);
@@ -229,9 +253,9 @@ describe('applyPendingItem', () => {
   it('fails the batch when the condition for a new item fails without an item', async () => {
     dynamodb.on(UpdateItemCommand).rejects(conditionFailure());
 
-    await expect(applyPendingItem('Aggregates', SHARD, hourItemOf(1), noWait, states)).rejects.toThrow(
-      /no item was returned/,
-    );
+    await expect(
+      applyPendingItem('Aggregates', SHARD, hourItemOf(1), { retry: noWait, states: states }),
+    ).rejects.toThrow(/no item was returned/);
   });
 
   it('lists a new error type once when two shards bring it at once, with no failed write', async () => {
@@ -241,8 +265,7 @@ describe('applyPendingItem', () => {
       'Aggregates',
       SHARD,
       hourItemOf(2, 1, () => 'Timeout'),
-      noWait,
-      states,
+      { retry: noWait, states: states },
     );
 
     // The other shard does not know the type is listed: it lists it too, which adds its id once.
@@ -250,8 +273,7 @@ describe('applyPendingItem', () => {
       'Aggregates',
       OTHER_SHARD,
       hourItemOf(3, 1, () => 'Timeout'),
-      noWait,
-      otherStates,
+      { retry: noWait, states: otherStates },
     );
 
     expect(result.requests).toBe(1);
@@ -270,16 +292,14 @@ describe('applyPendingItem', () => {
         'Aggregates',
         SHARD,
         hourItemOf(10, 100 * batch + 1, (index) => `E${batch}-${index}`),
-        noWait,
-        states,
+        { retry: noWait, states: states },
       );
 
     const result = await applyPendingItem(
       'Aggregates',
       OTHER_SHARD,
       hourItemOf(1, 1, () => 'Late'),
-      noWait,
-      otherStates,
+      { retry: noWait, states: otherStates },
     );
 
     expect(result.requests).toBe(2);
@@ -300,8 +320,7 @@ describe('applyPendingItem', () => {
         'Aggregates',
         shards[shard] ?? SHARD,
         hourItemOf(9, 100 * batch + 1, (index) => `E${batch}-${index}`),
-        noWait,
-        shardStates[shard],
+        { retry: noWait, states: shardStates[shard] },
       );
       failures += 9;
     }
@@ -329,7 +348,7 @@ describe('applyPendingItem: removing watermarks past the horizon', () => {
   const write = (shard: string, item: PendingItem) => {
     const states = writers.get(shard) ?? new KnownItemStates();
     writers.set(shard, states);
-    return applyPendingItem('Aggregates', shard, item, noWait, states, clock);
+    return applyPendingItem('Aggregates', shard, item, { retry: noWait, states: states, now: clock });
   };
   const stored = () => table.items.values().next().value ?? {};
   /** A failed-run hour item of `count` runs at sequences first.., lasting durationMs each. */

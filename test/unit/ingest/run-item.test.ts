@@ -45,12 +45,16 @@ describe('run item', () => {
 });
 
 describe('estimated cost on the run item', () => {
-  const prices = parsePriceTable({
-    takenOn: '2026-12-02',
-    source: 'test',
-    models: { m: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } },
-  });
-  if (!prices.ok) throw new Error('fixture');
+  /** A price table of one model `m`, USD per million tokens. */
+  const pricesOfM = (
+    takenOn: string,
+    price: { input: number; output: number; cacheRead: number; cacheWrite: number },
+  ) => {
+    const table = parsePriceTable({ takenOn, source: 'test', models: { m: price } });
+    if (!table.ok) throw new Error('fixture');
+    return table;
+  };
+  const prices = pricesOfM('2026-12-02', { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 });
   const withModel = (model: string, costUsd: number | null) => ({
     ...record('2026-11-01T10:00:00Z'),
     model,
@@ -74,12 +78,7 @@ describe('estimated cost on the run item', () => {
   });
 
   it('keeps the estimate out of the content hash: a re-send after a price change is a duplicate', () => {
-    const cheaper = parsePriceTable({
-      takenOn: '2026-12-03',
-      source: 'test',
-      models: { m: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 } },
-    });
-    if (!cheaper.ok) throw new Error('fixture');
+    const cheaper = pricesOfM('2026-12-03', { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 });
     const before = toRunItem(withModel('m', null), 90, Date.now(), prices.prices);
     const after = toRunItem(withModel('m', null), 90, Date.now(), cheaper.prices);
     expect(after.estimatedCostNanos).not.toBe(before.estimatedCostNanos);
