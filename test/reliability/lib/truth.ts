@@ -255,15 +255,20 @@ function delay(ms: number): Promise<void> {
  * Polls the API until its totals equal the truth recomputed from the
  * Executions table (re-read each round, so corrections in flight settle), or
  * until `timeoutMs`. Returns the last pair either way; the caller asserts.
+ *
+ * Waiting for the summary's count alone is not enough: the summary reads the
+ * all-models rollup, and a batch writes the rollup and each model's items
+ * concurrently, so the models and errors can be a write behind for a moment.
+ * `isRun` leaves out stored items that are not runs (poison).
  */
 export async function settleAggregates(
   http: HttpClient,
   dynamo: DynamoDBClient,
-  options: { timeoutMs: number; pollMs?: number },
+  options: { timeoutMs: number; pollMs?: number; isRun?: (item: StoredRun) => boolean },
 ): Promise<{ truth: Totals; api: Totals; settledAfterMs: number | null }> {
   const started = Date.now();
   for (;;) {
-    const truth = totalsOfStoredRuns(await readStoredRuns(dynamo));
+    const truth = totalsOfStoredRuns((await readStoredRuns(dynamo)).filter(options.isRun ?? (() => true)));
     const api = await totalsFromApi(http);
     const same = JSON.stringify(comparable(truth)) === JSON.stringify(comparable(api));
     if (same) return { truth, api, settledAfterMs: Date.now() - started };

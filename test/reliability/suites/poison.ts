@@ -13,9 +13,8 @@ import {
   comparable,
   dynamoClient,
   dynamoEndpointOf,
-  readStoredRuns,
+  settleAggregates,
   totalsFromApi,
-  totalsOfStoredRuns,
   waitForAggregatedExecutions,
 } from '../lib/truth';
 
@@ -86,10 +85,10 @@ export function poisonSuite(options: { runsAround: number; timeoutMs: number }):
       const sent = half + POISON_ITEMS.length * 10 + half;
       const counted = await waitForAggregatedExecutions(http, sent, { timeoutMs: options.timeoutMs });
       // The aggregates must equal the valid stored runs; poison must add nothing.
-      const truth = totalsOfStoredRuns(
-        (await readStoredRuns(client)).filter((item) => !isPoison(item.executionId)),
-      );
-      const api = await totalsFromApi(http);
+      const { truth, api } = await settleAggregates(http, client, {
+        timeoutMs: options.timeoutMs,
+        isRun: (item) => !isPoison(item.executionId),
+      });
       client.destroy();
 
       // Assess
