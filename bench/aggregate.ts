@@ -20,12 +20,13 @@
  *
  * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6),
  * --batching-window-ms N and --batch-size N of each shard's poller (default the local
- * runtime's 100 ms and 100 records; the deployed mapping waits up to 1 s, lib/constructs/aggregation.ts).
+ * runtime's 100 ms and STREAM_BATCH_SIZE records; the deployed mapping waits up to 1 s, lib/constructs/aggregation.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ExecutionRecord } from '../functions/domain/execution';
+import { STREAM_BATCH_SIZE } from '../functions/domain/stream-batch';
 import { itemSizeBytes } from '../functions/store/aggregate-keys';
 import { toRunItem } from '../functions/store/run-item';
 import { startLocalRuntime } from '../local/runtime';
@@ -261,7 +262,7 @@ export async function run(flags: string[]): Promise<void> {
   const hours = flagNumber(flags, '--hours', 6);
   const shards = flagNumber(flags, '--shards', 1);
   const batchingWindowMs = flagNumber(flags, '--batching-window-ms', 100);
-  const batchSize = flagNumber(flags, '--batch-size', 100);
+  const batchSize = flagNumber(flags, '--batch-size', STREAM_BATCH_SIZE);
   const handlerSeconds: number[] = [];
   const recordsPerInvocation: number[] = [];
   const runtime = await startLocalRuntime({

@@ -2,6 +2,8 @@
  * Prices and assumptions of the cost model (bench/cost-model.ts), in one place.
  * On-demand, us-east-1, list prices without free tiers; change them here.
  */
+import { STREAM_BATCH_SIZE } from '../functions/domain/stream-batch';
+
 export const prices = {
   /** DynamoDB on-demand: USD per million write request units (1 KB each). */
   dynamoWritePerMillionWru: 0.625,
@@ -65,7 +67,7 @@ export const deployment = {
   streamShards: 4,
   /** The event source's MaximumBatchingWindow (s) and BatchSize. */
   streamWindowSeconds: 1,
-  streamBatchSize: 100,
+  streamBatchSize: STREAM_BATCH_SIZE,
   /** Days a raw run is kept (rawRetentionDays). */
   rawRetentionDays: 90,
   /** DynamoDB per-item storage overhead (bytes), base table and GSI alike. */

@@ -146,8 +146,8 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     // an UNWRITTEN entry (store/unwritten-items.ts), and the batch goes on.
     const eventIds = new Map(records.map((record) => [record.dynamodb?.SequenceNumber, record.eventID]));
     const rejected = results.filter((result) => result.rejected !== undefined);
-    for (const { item, rejected: error } of rejected) {
-      const sequenceNumbers = item.contributions.map(({ sequence }) => sequence.replace(/^0+(?=\d)/, ''));
+    for (const { item, rejected: refusal } of rejected) {
+      const sequenceNumbers = (refusal?.sequences ?? []).map((sequence) => sequence.replace(/^0+(?=\d)/, ''));
       const entry = {
         granularity: item.granularity,
         model: item.model,
@@ -155,7 +155,7 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
         shardId: shardId ?? '',
         sequenceNumbers,
         eventIds: sequenceNumbers.map((sequence) => eventIds.get(sequence) ?? ''),
-        error: error ?? '',
+        error: refusal?.message ?? '',
         at: new Date().toISOString(),
       };
       logger.error('aggregate item refused by DynamoDB; its records are left out of it', { ...entry });

@@ -3,7 +3,7 @@
  *
  * It reads the table's real stream (DynamoDB Local) and invokes a handler with
  * real stream events, following the rules of the deployed mapping
- * (lib/constructs/aggregation.ts): batches of up to 100 records, a batching
+ * (lib/constructs/aggregation.ts): batches of up to STREAM_BATCH_SIZE records, a batching
  * window, one invocation at a time per shard in sequence order (parallelization
  * factor 1), parents before children, bisect on error, partial-batch responses,
  * bounded retries and, instead of the SQS on-failure destination, a dead-letter
@@ -37,6 +37,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MAX_RECORD_AGE_SECONDS } from '../functions/domain/record-age.js';
+import { STREAM_BATCH_SIZE } from '../functions/domain/stream-batch.js';
 import {
   buildStreamEvent,
   compareSequenceNumbers,
@@ -265,7 +266,7 @@ export class StreamPoller {
       streamArn: options.streamArn,
       handler: options.handler,
       region: options.region ?? 'us-east-1',
-      batchSize: options.batchSize ?? 100,
+      batchSize: options.batchSize ?? STREAM_BATCH_SIZE,
       batchingWindowMs: options.batchingWindowMs ?? 100,
       maxRetryAttempts: options.maxRetryAttempts ?? 5,
       bisectBatchOnError: options.bisectBatchOnError ?? true,

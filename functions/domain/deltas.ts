@@ -254,25 +254,26 @@ export class BatchAccumulator {
 }
 
 /**
- * Sums the contributions newer than `watermark` (padded sequence, exclusive).
+ * Sums the contributions newer than `watermark` (padded sequence, exclusive)
+ * and, with `through`, not newer than it (inclusive): one write's share when
+ * the writer splits an item's contributions over several writes.
  * Zero counts are left out; the result may count nothing even when there are
  * newer contributions (they cancel out), and the writer must still move the
  * watermark past them (see aggregates-store.ts).
  */
-export function sumContributions(item: PendingItem, watermark?: string): ItemDelta {
+export function sumContributions(item: PendingItem, watermark?: string, through?: string): ItemDelta {
   const total = emptyDelta();
   for (const contribution of item.contributions) {
     if (watermark !== undefined && contribution.sequence <= watermark) continue;
+    if (through !== undefined && contribution.sequence > through) break;
     addDelta(total, contribution.delta);
   }
   return dropZeros(total);
 }
 
-/** Highest and lowest sequence among an item's contributions newer than `watermark`. */
-export function sequenceRange(item: PendingItem, watermark?: string): { min: string; max: string } | null {
-  const sequences = item.contributions
+/** The sequences of an item's contributions newer than `watermark`, in order. */
+export function sequencesAfter(item: PendingItem, watermark?: string): string[] {
+  return item.contributions
     .map((contribution) => contribution.sequence)
     .filter((sequence) => watermark === undefined || sequence > watermark);
-  if (sequences.length === 0) return null;
-  return { min: sequences[0]!, max: sequences[sequences.length - 1]! };
 }

@@ -86,7 +86,8 @@
  * outage must outlast every Lambda retry of the batch, minutes rather than
  * seconds, before anything is discarded.
  *
- * Cost: one UpdateItem per touched item per batch, whatever the number of
+ * Cost: one UpdateItem per touched item per batch (more only when the
+ * item's share passes DynamoDB's expression limits), whatever the number of
  * shards, plus ~140 bytes on the item per shard that wrote it within the
  * horizon (13 h; older ones are removed); a replayed item, and the
  * first write to an existing item after a container starts, cost a failed
@@ -104,10 +105,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
 import {
+  addDelta,
   emptyDelta,
   type ItemDelta,
   type PendingItem,
-  sequenceRange,
+  sequencesAfter,
   sumContributions,
 } from '../domain/deltas';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
@@ -156,12 +158,14 @@ export interface ItemWriteResult {
   /** Write capacity units DynamoDB reported (condition failures are charged too). */
   readonly capacityUnits: number;
   /**
-   * Set when DynamoDB refused the write as invalid (a ValidationException:
-   * the item would pass 400 KB, an attribute is malformed): the message.
-   * Nothing was applied; the same write would fail again, so the caller
-   * must not retry it (see aggregate.ts).
+   * Set when DynamoDB refused a write as invalid (a ValidationException:
+   * the item would pass 400 KB, an attribute is malformed): its message and
+   * the (padded) sequences of the contributions left out. Nothing of them
+   * was applied (`applied` holds the parts of a split written before); the
+   * same write would fail again, so the caller must not retry it (see
+   * aggregate.ts).
    */
-  readonly rejected?: string;
+  readonly rejected?: { readonly message: string; readonly sequences: readonly string[] };
 }
 
 /** Another shard's watermark as this writer last saw it on the item. */
@@ -295,6 +299,59 @@ class Expression {
   }
 }
 
+/**
+ * DynamoDB refuses an expression longer than 4 KB or with more than 300
+ * operators or functions ("Expression parameters",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html);
+ * DynamoDB Local enforces both too. A batch's contributions to one item can
+ * pass either (every error type past the item's cap adds a condition), so the
+ * writer splits them over several writes that each fit (applyPendingItem).
+ */
+const MAX_EXPRESSION_BYTES = 4 * 1024;
+const MAX_EXPRESSION_OPERATORS = 300;
+
+/**
+ * Comparators, AND / OR / NOT / BETWEEN / IN and function calls: what
+ * DynamoDB counts. SET's `=` is counted too, though DynamoDB Local does not
+ * count update actions: a count too high only splits sooner.
+ */
+const OPERATOR = /<>|<=|>=|=|<|>|\b(?:AND|OR|NOT|BETWEEN|IN)\b|\b[a-z_]+\(/g;
+
+function withinExpressionLimits(command: UpdateItemCommand): boolean {
+  return [command.input.UpdateExpression ?? '', command.input.ConditionExpression ?? ''].every(
+    (expression) =>
+      Buffer.byteLength(expression) <= MAX_EXPRESSION_BYTES &&
+      (expression.match(OPERATOR)?.length ?? 0) <= MAX_EXPRESSION_OPERATORS,
+  );
+}
+
+/**
+ * The most of `sequences` (the item's contributions not yet absorbed, in
+ * order) that one write can carry: all of them, or else the longest prefix
+ * whose command `commandThrough` builds within DynamoDB's expression limits
+ * (at least one: a single record's share always fits, with room to spare).
+ */
+function writablePrefix(
+  sequences: readonly string[],
+  commandThrough: (through: string) => UpdateItemCommand,
+): { through: string; command: UpdateItemCommand } {
+  const at = (count: number) => sequences[count - 1] as string;
+  const whole = commandThrough(at(sequences.length));
+  if (withinExpressionLimits(whole)) return { through: at(sequences.length), command: whole };
+  let best = { through: at(1), command: commandThrough(at(1)) };
+  let low = 2;
+  let high = sequences.length - 1;
+  while (low <= high) {
+    const middle = Math.floor((low + high) / 2);
+    const command = commandThrough(at(middle));
+    if (withinExpressionLimits(command)) {
+      best = { through: at(middle), command };
+      low = middle + 1;
+    } else high = middle - 1;
+  }
+  return best;
+}
+
 /** `#a = :b`, or `attribute_not_exists(#a)` when the value known is none. */
 function stillAsKnown(expression: Expression, attribute: string, known: string | undefined): string {
   return known === undefined
@@ -342,7 +399,7 @@ function pruningOf(
 
 /**
  * The write of `delta` (the contributions above `known`'s watermark, up to
- * `range.max`), conditioned on `known` being this shard's current state of
+ * and including `through`), conditioned on `known` being this shard's current state of
  * the item (see the module comment), removing the watermarks `known` shows
  * past the horizon at `nowSeconds`.
  */
@@ -351,13 +408,13 @@ function updateOf(
   key: AggregateKey,
   watermark: string,
   delta: ItemDelta,
-  range: { max: string },
+  through: string,
   known: ItemState | undefined,
   nowSeconds: number,
 ): UpdateItemCommand {
   const expression = new Expression();
   const shardMark = parseWatermark(known?.watermark);
-  const mark = watermarkValue(range.max, nowSeconds, widenExtents(shardMark.extents, extentsOf(delta)));
+  const mark = watermarkValue(through, nowSeconds, widenExtents(shardMark.extents, extentsOf(delta)));
   const pruning = pruningOf(expression, watermark, known, nowSeconds);
   const sets = [
     `${expression.name(watermark)} = ${expression.value({ S: mark })}`,
@@ -427,6 +484,12 @@ export interface WriteOptions {
  * Applies the part of `item`'s contributions that the item has not absorbed
  * yet for `shardId`. Safe to call any number of times with any contiguous run
  * of the shard's records.
+ *
+ * Usually one write; when the contributions would pass DynamoDB's expression
+ * limits in one, they go in several, each a prefix of what is left and each
+ * moving the watermark to its last record, exactly as if the batch had been
+ * delivered in smaller batches: a crash between two leaves the item with the
+ * first part absorbed and a watermark that says so.
  */
 export async function applyPendingItem(
   tableName: string,
@@ -441,33 +504,57 @@ export async function applyPendingItem(
   let known = states.get(stateId);
   // Whether `known` came from the item itself (a failed condition), not from memory.
   let seenOnItem = false;
+  // Whether a write of this call succeeded: then `known` is the item as that write left it.
+  let wrote = false;
+  const applied = emptyDelta();
   let requests = 0;
   let capacityUnits = 0;
   for (;;) {
-    const applied = parseWatermark(known?.watermark).sequence;
-    const range = sequenceRange(item, applied);
-    if (range === null) {
-      if (seenOnItem || known === undefined) return { item, applied: emptyDelta(), requests, capacityUnits };
+    const absorbed = parseWatermark(known?.watermark).sequence;
+    const sequences = sequencesAfter(item, absorbed);
+    if (sequences.length === 0) {
+      if (wrote || seenOnItem || known === undefined) return { item, applied, requests, capacityUnits };
       // Memory alone never skips records: if the item was deleted and is
       // being rebuilt from a replay, it has not absorbed them. Ask the item.
       known = undefined;
       states.delete(stateId);
       continue;
     }
-    const delta = sumContributions(item, applied);
-    const command = updateOf(tableName, key, watermark, delta, range, known, Math.floor(now() / 1000));
+    const nowSeconds = Math.floor(now() / 1000);
+    const write = writablePrefix(sequences, (through) =>
+      updateOf(
+        tableName,
+        key,
+        watermark,
+        sumContributions(item, absorbed, through),
+        through,
+        known,
+        nowSeconds,
+      ),
+    );
     try {
       requests++;
-      const output = await withRetry((abortSignal) => dynamodb.send(command, { abortSignal }), retry);
+      const output = await withRetry((abortSignal) => dynamodb.send(write.command, { abortSignal }), retry);
       capacityUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-      if (output.Attributes) states.set(stateId, stateOf(output.Attributes, watermark));
-      else states.delete(stateId);
-      return { item, applied: delta, requests, capacityUnits };
+      addDelta(applied, sumContributions(item, absorbed, write.through));
+      wrote = true;
+      if (!output.Attributes) {
+        states.delete(stateId);
+        return { item, applied, requests, capacityUnits };
+      }
+      known = stateOf(output.Attributes, watermark);
+      states.set(stateId, known);
     } catch (error) {
       if (!isConditionFailure(error)) {
         states.delete(stateId);
         if (isValidationError(error))
-          return { item, applied: emptyDelta(), requests, capacityUnits, rejected: (error as Error).message };
+          return {
+            item,
+            applied,
+            requests,
+            capacityUnits,
+            rejected: { message: (error as Error).message, sequences },
+          };
         throw error;
       }
       // A failed condition is charged like a write; its capacity is not reported.

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_RECORD_AGE_SECONDS } from '../../functions/domain/record-age';
+import { STREAM_BATCH_SIZE } from '../../functions/domain/stream-batch';
 import { functionPermissions } from '../../functions/store/permissions';
 import { functionEntry } from '../paths';
 import { HouseFunction } from './house-function';
@@ -63,7 +64,7 @@ export class Aggregation extends Construct {
     this.aggregateFunction.addEventSource(
       new DynamoEventSource(props.executions, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
+        batchSize: STREAM_BATCH_SIZE,
         // Long enough to fill batches under load (fewer writes per run), short
         // enough for the 1 s freshness target.
         maxBatchingWindow: Duration.seconds(1),

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createAggregateHandler } from '../../functions/aggregate';
 import type { handler as queryHandler } from '../../functions/query';
-import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { type DynamoFixture, startHandlerFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
 import { runImage, streamRecord } from '../unit/aggregate/runs';
 
@@ -61,14 +61,7 @@ describe('the all-models rollup (DynamoDB Local)', () => {
   }
 
   beforeAll(async () => {
-    fixture = await startDynamoFixture();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    const [aggregateModule, queryModule] = await Promise.all([
-      import('../../functions/aggregate'),
-      import('../../functions/query'),
-    ]);
-    query = queryModule.handler;
-    aggregate = aggregateModule.createAggregateHandler({ emfSink: () => undefined });
+    ({ fixture, query, aggregate } = await startHandlerFixture());
     // Two shards, each in sequence order, each batch spanning many models.
     const records = datasetRuns().map((run, index) => ({
       shard: index % 2,

@@ -17,7 +17,7 @@ import {
   decodeAggregateItem,
   isWatermarkAttribute,
 } from '../../functions/store/aggregate-keys';
-import { type DynamoFixture, startDynamoFixture } from '../support/dynamo-fixture';
+import { type DynamoFixture, startHandlerFixture } from '../support/dynamo-fixture';
 import { httpEvent, lambdaContext } from '../support/events';
 import { runImage, streamRecord } from '../unit/aggregate/runs';
 
@@ -95,14 +95,7 @@ describe('watermarks past the horizon (DynamoDB Local)', () => {
   }
 
   beforeAll(async () => {
-    fixture = await startDynamoFixture();
-    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    const [aggregateModule, queryModule] = await Promise.all([
-      import('../../functions/aggregate'),
-      import('../../functions/query'),
-    ]);
-    query = queryModule.handler;
-    aggregate = aggregateModule.createAggregateHandler({ emfSink: () => undefined, now: () => clock });
+    ({ fixture, query, aggregate } = await startHandlerFixture({ now: () => clock }));
   }, 60_000);
   afterAll(async () => fixture?.stop());
 

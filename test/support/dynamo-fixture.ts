@@ -133,3 +133,31 @@ export async function enforceRoles(): Promise<void> {
   const { dynamodb } = await import('../../functions/store/clients');
   installPermissionGuard(dynamodb, localAwsSettings.region);
 }
+
+/** The fixture with the aggregate and query handlers bound to it. */
+export interface HandlerFixture {
+  readonly fixture: DynamoFixture;
+  readonly aggregate: ReturnType<typeof import('../../functions/aggregate').createAggregateHandler>;
+  readonly query: typeof import('../../functions/query').handler;
+}
+
+/**
+ * Starts the fixture, then imports the handlers (their clients are built at
+ * import, so only now) with logs silenced and metrics dropped; `dependencies`
+ * adds to the aggregate handler's (a clock, say).
+ */
+export async function startHandlerFixture(
+  dependencies: Parameters<typeof import('../../functions/aggregate').createAggregateHandler>[0] = {},
+): Promise<HandlerFixture> {
+  const fixture = await startDynamoFixture();
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const [aggregateModule, queryModule] = await Promise.all([
+    import('../../functions/aggregate'),
+    import('../../functions/query'),
+  ]);
+  return {
+    fixture,
+    query: queryModule.handler,
+    aggregate: aggregateModule.createAggregateHandler({ emfSink: () => undefined, ...dependencies }),
+  };
+}

@@ -12,6 +12,7 @@ import { MAX_RECORD_AGE_SECONDS, WATERMARK_HORIZON_SECONDS } from '../../../func
 import { bucketAttribute } from '../../../functions/domain/sketch';
 import { decodeAggregateItem } from '../../../functions/store/aggregate-keys';
 import { applyPendingItem, KnownItemStates } from '../../../functions/store/aggregates-store';
+import type { RunImage } from '../../../functions/store/run-item';
 import { FakeAggregatesTable } from './fake-aggregates';
 import { runImage } from './runs';
 
@@ -26,22 +27,27 @@ const NOW = 1_764_000_000;
 /** The histogram attribute of the runs' duration bucket (every run below lasts 150 s). */
 const BUCKET = `sh${bucketAttribute(150_000).slice(1)}`;
 
-/** The hour item of a batch of INSERTs at sequence numbers first..first+count−1, with inputTokens 1, 10, 100, … */
-function hourItemOf(count: number, first = 1, errorTypes?: (index: number) => string): PendingItem {
+/** The model's hour item of a batch of INSERTs of `runs`, at sequence numbers first, first+1, … */
+function hourItemOfRuns(runs: readonly Partial<RunImage>[], first = 1): PendingItem {
   const accumulator = new BatchAccumulator();
-  for (let index = 1; index <= count; index++)
-    accumulator.add(seq(first + index - 1), {
-      kind: 'INSERT',
-      newRun: runImage({
-        executionId: `r${first + index}`,
-        inputTokens: 10 ** (index - 1),
-        ...(errorTypes ? { status: 'failure', errorType: errorTypes(index) } : {}),
-      }),
-      expiredByTtl: false,
-    });
+  runs.forEach((run, index) => {
+    accumulator.add(seq(first + index), { kind: 'INSERT', newRun: runImage(run), expiredByTtl: false });
+  });
   const item = accumulator.pendingItems().find((pending) => pending.granularity === 'hour' && pending.model);
   if (!item) throw new Error('no hour item');
   return item;
+}
+
+/** The hour item of a batch of INSERTs at sequence numbers first..first+count−1, with inputTokens 1, 10, 100, … */
+function hourItemOf(count: number, first = 1, errorTypes?: (index: number) => string): PendingItem {
+  return hourItemOfRuns(
+    Array.from({ length: count }, (_, offset) => ({
+      executionId: `r${first + offset + 1}`,
+      inputTokens: 10 ** offset,
+      ...(errorTypes ? { status: 'failure' as const, errorType: errorTypes(offset + 1) } : {}),
+    })),
+    first,
+  );
 }
 
 /** A failed condition with the item's old image. */
@@ -335,6 +341,112 @@ describe('applyPendingItem', () => {
   });
 });
 
+describe('applyPendingItem: a batch too large for one expression', () => {
+  const HOUR_START = Date.parse('2026-11-01T10:00:00Z');
+  /** 1,000 failed runs in one hour, each with its own long error type, duration and minute: a hostile batch. */
+  const hostileItem = () =>
+    hourItemOfRuns(
+      Array.from({ length: 1_000 }, (_, offset) => ({
+        executionId: `h${offset + 1}`,
+        status: 'failure' as const,
+        errorType: `HTTPError 502 from https://ci.example.com/job/${offset + 1}/log?attempt=4`,
+        startMs: HOUR_START + ((offset + 1) % 60) * 60_000,
+        durationMs: 1_000 + (offset + 1) * 997,
+      })),
+    );
+  let table: FakeAggregatesTable;
+  beforeEach(() => {
+    table = new FakeAggregatesTable();
+    dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => table.update(input));
+  });
+  afterEach(() => dynamodb.reset());
+
+  const failuresOf = () => {
+    const decoded = decodeAggregateItem(table.items.values().next().value ?? {});
+    const listed = [...decoded.errors.values()].reduce((sum, count) => sum + count, 0);
+    return {
+      failures: decoded.byStatus.failure.counters.failures,
+      listedAndOther: listed + decoded.otherErrors,
+    };
+  };
+
+  it('is refused by the table when sent as one write', () => {
+    const item = hostileItem();
+    // The fake table refuses what DynamoDB refuses: the batch as one write passes a limit.
+    expect(() =>
+      table.update({
+        TableName: 'Aggregates',
+        Key: { pk: { S: 'p' }, sk: { S: 's' } },
+        UpdateExpression: 'SET #w = :w',
+        ConditionExpression: item.contributions
+          .map((_, index) => `attribute_not_exists(#${index.toString(36)})`)
+          .join(' AND '),
+      }),
+    ).toThrow(/maximum allowed size|too many operators/);
+  });
+
+  it('splits it into writes that each fit, counting every run once', async () => {
+    const item = hostileItem();
+
+    const result = await applyPendingItem('Aggregates', SHARD, item, {
+      retry: noWait,
+      states: new KnownItemStates(),
+    });
+
+    expect(result.rejected).toBeUndefined();
+    expect(result.requests).toBeGreaterThan(1);
+    expect(result.requests).toBe(table.updates);
+    expect(result.applied.byStatus.failure.counters.failures).toBe(1_000);
+    expect(failuresOf()).toEqual({ failures: 1_000, listedAndOther: 1_000 });
+    // The last write's watermark is the batch's last record.
+    expect(table.items.values().next().value?.[WATERMARK]?.S).toMatch(new RegExp(`^${seq(1_000)}@`));
+  });
+
+  it('adds nothing when the batch is delivered again, whole or as a bisected half, by any container', async () => {
+    const item = hostileItem();
+    await applyPendingItem('Aggregates', SHARD, item, { retry: noWait, states: new KnownItemStates() });
+
+    const replay = await applyPendingItem('Aggregates', SHARD, item, {
+      retry: noWait,
+      states: new KnownItemStates(),
+    });
+    const half = hostileItem();
+    half.contributions.splice(0, 500);
+    const bisected = await applyPendingItem('Aggregates', SHARD, half, {
+      retry: noWait,
+      states: new KnownItemStates(),
+    });
+
+    expect(countsNothing(replay.applied)).toBe(true);
+    expect(countsNothing(bisected.applied)).toBe(true);
+    expect(failuresOf()).toEqual({ failures: 1_000, listedAndOther: 1_000 });
+  });
+
+  it('resumes after the part that landed when the invocation fails between two writes', async () => {
+    const item = hostileItem();
+    let writes = 0;
+    dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (++writes === 3) throw Object.assign(new Error('internal'), { name: 'InternalServerError' });
+      return table.update(input);
+    });
+    await expect(
+      applyPendingItem('Aggregates', SHARD, item, { retry: { attempts: 1 }, states: new KnownItemStates() }),
+    ).rejects.toThrow('internal');
+    const partial = failuresOf().failures;
+
+    // Lambda's retry of the batch, in a new container.
+    const retried = await applyPendingItem('Aggregates', SHARD, item, {
+      retry: noWait,
+      states: new KnownItemStates(),
+    });
+
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(1_000);
+    expect(retried.applied.byStatus.failure.counters.failures).toBe(1_000 - partial);
+    expect(failuresOf()).toEqual({ failures: 1_000, listedAndOther: 1_000 });
+  });
+});
+
 describe('applyPendingItem: removing watermarks past the horizon', () => {
   const THIRD_SHARD = 'shardId-00000001700000000000-cccccccc';
   const FOURTH_SHARD = 'shardId-00000001700000000000-dddddddd';
@@ -352,25 +464,16 @@ describe('applyPendingItem: removing watermarks past the horizon', () => {
   };
   const stored = () => table.items.values().next().value ?? {};
   /** A failed-run hour item of `count` runs at sequences first.., lasting durationMs each. */
-  const failedItemOf = (count: number, first: number, durationMs: number) => {
-    const accumulator = new BatchAccumulator();
-    for (let index = 0; index < count; index++)
-      accumulator.add(seq(first + index), {
-        kind: 'INSERT',
-        newRun: runImage({
-          executionId: `f${first + index}`,
-          status: 'failure',
-          errorType: 'Timeout',
-          durationMs,
-        }),
-        expiredByTtl: false,
-      });
-    const item = accumulator
-      .pendingItems()
-      .find((pending) => pending.granularity === 'hour' && pending.model);
-    if (!item) throw new Error('no hour item');
-    return item;
-  };
+  const failedItemOf = (count: number, first: number, durationMs: number) =>
+    hourItemOfRuns(
+      Array.from({ length: count }, (_, index) => ({
+        executionId: `f${first + index}`,
+        status: 'failure' as const,
+        errorType: 'Timeout',
+        durationMs,
+      })),
+      first,
+    );
 
   beforeEach(() => {
     table = new FakeAggregatesTable();

@@ -5,7 +5,9 @@
  * (numbers and string sets) under a
  * conjunction of `attribute_exists(#a)`, `attribute_not_exists(#a)`,
  * `#a = :b` and `(attribute_not_exists(#a) OR size(#a) <= :b)`, failing like
- * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW.
+ * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW, and
+ * refusing, as DynamoDB and DynamoDB Local do, an expression over 4 KB or a
+ * condition with more than 300 operators and functions.
  */
 import {
   type AttributeValue,
@@ -15,6 +17,31 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 export type FakeItem = Record<string, AttributeValue>;
+
+/** DynamoDB's refusal of an expression past its limits (as DynamoDB Local words it). */
+function refuseBeyondLimits(input: UpdateItemCommandInput): void {
+  const refuse = (message: string) => {
+    const error = new Error(message);
+    error.name = 'ValidationException';
+    throw error;
+  };
+  for (const [label, expression] of [
+    ['UpdateExpression', input.UpdateExpression ?? ''],
+    ['ConditionExpression', input.ConditionExpression ?? ''],
+  ]) {
+    if (new TextEncoder().encode(expression).length > 4096)
+      refuse(`Invalid ${label}: Expression size has exceeded the maximum allowed size`);
+  }
+  const condition = input.ConditionExpression ?? '';
+  const operators =
+    (condition.match(/ (?:AND|OR) /g)?.length ?? 0) +
+    (condition.match(/ (?:=|<=) /g)?.length ?? 0) +
+    (condition.match(/\w+\(/g)?.length ?? 0);
+  if (operators > 300)
+    refuse(
+      `Invalid ConditionExpression: The expression contains too many operators; operator count: ${operators}`,
+    );
+}
 
 function holds(
   clause: string,
@@ -52,6 +79,7 @@ export class FakeAggregatesTable {
 
   update(input: UpdateItemCommandInput): object {
     this.updates++;
+    refuseBeyondLimits(input);
     const id = `${input.Key?.pk?.S}|${input.Key?.sk?.S}`;
     const names = input.ExpressionAttributeNames ?? {};
     const values = input.ExpressionAttributeValues ?? {};

@@ -5,7 +5,7 @@ import {
   countsNothing,
   type RunChange,
   runDeltaOf,
-  sequenceRange,
+  sequencesAfter,
   signedRunsOf,
   sumContributions,
 } from '../../../functions/domain/deltas';
@@ -197,11 +197,14 @@ describe('BatchAccumulator', () => {
     );
     const [hour] = batch.pendingItems();
     if (!hour) throw new Error('no item');
-    expect(sequenceRange(hour)).toEqual({ min: seq(1), max: seq(2) });
-    expect(sequenceRange(hour, seq(1))).toEqual({ min: seq(2), max: seq(2) });
-    expect(sequenceRange(hour, seq(2))).toBeNull();
+    expect(sequencesAfter(hour)).toEqual([seq(1), seq(2)]);
+    expect(sequencesAfter(hour, seq(1))).toEqual([seq(2)]);
+    expect(sequencesAfter(hour, seq(2))).toEqual([]);
     expect(sumContributions(hour, seq(1)).byStatus.success.counters.inputTokens).toBe(5);
     expect(sumContributions(hour).byStatus.success.counters.inputTokens).toBe(1205);
+    // A split write's share: newer than the watermark, up to and including `through`.
+    expect(sumContributions(hour, undefined, seq(1)).byStatus.success.counters.inputTokens).toBe(1200);
+    expect(sumContributions(hour, seq(1), seq(2)).byStatus.success.counters.inputTokens).toBe(5);
   });
 
   it('sums to no count, only the extent, but a range, for contributions that cancel out across records', () => {
@@ -216,7 +219,7 @@ describe('BatchAccumulator', () => {
     const net = sumContributions(hour);
     expect(countsNothing(net)).toBe(true);
     expect(net.byStatus.success.extent).toEqual({ minMs: 150_000, maxMs: 150_000 });
-    expect(sequenceRange(hour)).toEqual({ min: seq(1), max: seq(2) });
+    expect(sequencesAfter(hour)).toEqual([seq(1), seq(2)]);
   });
 
   it('ignores a TTL expiry and subtracts a user deletion', () => {
