@@ -18,10 +18,15 @@ export interface Loadable<T> {
  */
 export function useApi<T>(path: string | null, generation: number, wait = false): Loadable<T> {
   const [attempt, setAttempt] = useState(0);
-  const [state, setState] = useState<{ path: string | null; data?: T; error?: string; loading: boolean }>({
-    path,
-    loading: path !== null,
-  });
+  const request = `${generation}.${attempt}`;
+  // `request`: the generation and attempt the state was last asked for.
+  const [state, setState] = useState<{
+    path: string | null;
+    request: string;
+    data?: T;
+    error?: string;
+    loading: boolean;
+  }>({ path, request, loading: path !== null });
 
   // A layout effect: the request leaves in the render's own task, not a frame later.
   useLayoutEffect(() => {
@@ -29,23 +34,26 @@ export function useApi<T>(path: string | null, generation: number, wait = false)
     let current = true;
     setState((previous) =>
       previous.path === path && previous.data !== undefined
-        ? { path, data: previous.data, loading: true }
-        : { path, loading: true },
+        ? { path, request, data: previous.data, loading: true }
+        : { path, request, loading: true },
     );
-    apiGet<T>(path, `${generation}.${attempt}`).then(
-      (data) => current && setState({ path, data, loading: false }),
-      (error: Error) => current && setState({ path, error: error.message, loading: false }),
+    apiGet<T>(path, request).then(
+      (data) => current && setState({ path, request, data, loading: false }),
+      (error: Error) => current && setState({ path, request, error: error.message, loading: false }),
     );
     return () => {
       current = false;
     };
-  }, [path, generation, attempt, wait]);
+  }, [path, request, wait]);
 
   const stale = state.path !== path;
   return {
     data: stale ? undefined : state.data,
     error: stale ? undefined : state.error,
-    loading: path !== null && (stale || wait || state.loading),
+    // Loading from the very render that brings a new generation, not from the
+    // effect's setState after it: requests waiting on this one (`wait`) read
+    // it in that same render, and would otherwise leave beside it.
+    loading: path !== null && (stale || wait || state.loading || state.request !== request),
     retry: () => setAttempt((n) => n + 1),
   };
 }
