@@ -21,6 +21,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { STREAM_BATCH_SIZE } from '../domain/stream-batch';
 import { dynamodb } from './clients';
 import { type RetryOptions, withRetry } from './retry';
 
@@ -41,8 +42,12 @@ export interface UnwrittenItem {
   readonly at: string;
 }
 
-/** At most this many record ids are kept per entry (a batch holds at most 100 records). */
-const MAX_IDS = 100;
+/**
+ * Record ids kept per entry: all of a batch's (STREAM_BATCH_SIZE at most),
+ * under 80 KB for 1,000 sequence numbers and event ids, well within an item's
+ * 400 KB, so the runbook can name every record left out.
+ */
+const MAX_IDS = STREAM_BATCH_SIZE;
 
 function sortKeyOf(entry: UnwrittenItem): string {
   return `${entry.bucket}#${entry.model}#${entry.shardId}#${entry.sequenceNumbers[0] ?? ''}`;
