@@ -195,6 +195,30 @@ interface BufferedRecord {
   readonly sequenceNumber: string;
   readonly lambdaRecord: DynamoDBRecord;
   readonly readAt: number;
+  /** Its size in the invocation's JSON payload. */
+  readonly payloadBytes: number;
+}
+
+/**
+ * Lambda hands a stream batch to the function "in a single call, up to the
+ * payload limit for synchronous invocation (6 MB)" (CreateEventSourceMapping,
+ * BatchSize), so a batch of large records holds fewer than BatchSize. The
+ * poller cuts batches the same way: with BatchSize 1,000 and items of up to
+ * 400 KB (two images per MODIFY), the count alone would let through
+ * invocations AWS never sends. Kept below the limit by the envelope's share.
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+/** How many of `buffer`'s first records, at most `limit`, fit one invocation's payload (at least one). */
+function countWithinPayload(buffer: readonly BufferedRecord[], limit: number): number {
+  let bytes = 0;
+  let count = 0;
+  for (const record of buffer) {
+    if (count >= limit || (count > 0 && bytes + record.payloadBytes > MAX_INVOCATION_PAYLOAD_BYTES)) break;
+    bytes += record.payloadBytes;
+    count++;
+  }
+  return count;
 }
 
 interface ShardRuntime {
@@ -454,10 +478,14 @@ export class StreamPoller {
           continue;
         }
         shard.idleDelayMs = 10;
-        const batchSize = Math.min(shard.pendingBatchSizes[0] ?? this.options.batchSize, shard.buffer.length);
+        const batchSize = countWithinPayload(
+          shard.buffer,
+          shard.pendingBatchSizes[0] ?? this.options.batchSize,
+        );
         const retrying = shard.pendingBatchSizes.length > 0;
         const windowLeftMs = (shard.buffer[0]?.readAt ?? 0) + this.options.batchingWindowMs - this.now();
-        const batchFull = shard.buffer.length >= this.options.batchSize;
+        // Full by count, or by payload: more records would not fit one invocation.
+        const batchFull = shard.buffer.length >= this.options.batchSize || batchSize < shard.buffer.length;
         if (!retrying && !batchFull && !shard.endOfShard && windowLeftMs > 0) {
           // Keep filling the batch until the window closes.
           if (newRecords === 0) await this.sleep(Math.min(25, windowLeftMs));
@@ -481,7 +509,9 @@ export class StreamPoller {
       const sequenceNumber = record.dynamodb?.SequenceNumber;
       // Never hand a record twice because an iterator was re-created behind us.
       if (!sequenceNumber || (lastKnown && compareSequenceNumbers(sequenceNumber, lastKnown) <= 0)) continue;
-      shard.buffer.push({ sequenceNumber, lambdaRecord: this.toLambda(record), readAt });
+      const lambdaRecord = this.toLambda(record);
+      const payloadBytes = Buffer.byteLength(JSON.stringify(lambdaRecord)) + 1;
+      shard.buffer.push({ sequenceNumber, lambdaRecord, readAt, payloadBytes });
       added++;
     }
     if (added === 0) shard.lastEmptyReadAt = readAt;

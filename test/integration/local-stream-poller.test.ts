@@ -21,7 +21,7 @@ import {
   startDynamoDbLocal,
 } from '../../local/dynamodb-local';
 import type { StreamHandlerResult, WindowedStreamEvent } from '../../local/stream-event';
-import { StreamPoller, streamsApiFromClient } from '../../local/stream-poller';
+import { MAX_INVOCATION_PAYLOAD_BYTES, StreamPoller, streamsApiFromClient } from '../../local/stream-poller';
 
 let dynamo: DynamoDbLocal;
 let client: DynamoDBClient;
@@ -104,6 +104,30 @@ const ids = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, index) => `${prefix}${index}`);
 
 describe('StreamPoller on DynamoDB Local', () => {
+  it('cuts a batch of large records at the invocation payload limit, as Lambda does', async () => {
+    const { tableName, streamArn } = await freshTable();
+    // 24 items of ~300 KB: ~7 MB of records, more than one invocation may carry.
+    const written = ids('large-', 24);
+    for (const id of written)
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { executionId: { S: id }, status: { S: 'success' }, padding: { S: 'x'.repeat(300_000) } },
+        }),
+      );
+
+    const { poller, calls } = startPoller(streamArn, () => ({ batchItemFailures: [] }));
+    await poller.waitUntilCaughtUp(60_000);
+
+    expect(calls.flatMap(idsOf)).toEqual(written);
+    expect(calls.length).toBeGreaterThan(1);
+    for (const event of calls)
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
+    expect(Math.max(...calls.map((event) => Buffer.byteLength(JSON.stringify(event))))).toBeGreaterThan(
+      MAX_INVOCATION_PAYLOAD_BYTES - 400_000,
+    );
+  });
+
   it('delivers every record once, in stream order, in batches of at most the batch size, as real stream events', async () => {
     const { tableName, streamArn } = await freshTable();
     const written = ids('run-', 230);
