@@ -46,6 +46,7 @@ import {
 } from '../domain/deltas';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
 import type { Granularity } from '../domain/query-range';
+import { isPastHorizon } from '../domain/record-age';
 import {
   type AggregateKey,
   aggregateKey,
@@ -64,6 +65,7 @@ import {
   OTHER_ERRORS_ATTRIBUTE,
   packExtents,
   paddedSequence,
+  parseWatermark,
   REBUILT_EXTENTS_ATTRIBUTE,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
@@ -98,6 +100,8 @@ export interface RebuildOptions extends RebuildTables {
   readonly checkOnly?: boolean;
   readonly log?: (line: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Epoch ms that watermarks are aged by; tests pass one past the horizon. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -336,7 +340,10 @@ const describeKey = (id: string) => id.replace('\u0000', '/');
  * The item holding `figures`, with the stored item's keys and watermarks:
  * a PutItem, because a rebuilt item may hold ~1,100 number attributes and an
  * update expression is limited to 4 KB. Watermarks are kept as they were
- * (the stream goes on from them); the extents go to `rx`, which readers widen
+ * (the stream goes on from them), but those past the horizon at `nowSeconds`
+ * (domain/record-age.ts), which no record can reach again and which the
+ * stream's next write would remove; their extents need no folding, since
+ * the extents go to `rx` from every run of the item, and readers widen `rx`
  * by every shard's.
  */
 function rebuiltItem(
@@ -344,10 +351,16 @@ function rebuiltItem(
   figures: ItemFigures,
   stored: Record<string, AttributeValue> | undefined,
   version: string,
+  nowSeconds: number,
 ): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { pk: { S: key.pk }, sk: { S: key.sk } };
   for (const [name, value] of Object.entries(stored ?? {}))
-    if (isWatermarkAttribute(name) && value.S !== undefined) item[name] = value;
+    if (
+      isWatermarkAttribute(name) &&
+      value.S !== undefined &&
+      !isPastHorizon(parseWatermark(value.S).writtenAt, nowSeconds)
+    )
+      item[name] = value;
   for (const [name, amount] of figures.numbers) item[name] = { N: amount.toString() };
   if (figures.listed.length > 0) item[LISTED_ERRORS_ATTRIBUTE] = { SS: [...figures.listed] };
   const extents = packExtents(figures.extents);
@@ -477,7 +490,8 @@ export async function rebuildDay(options: RebuildOptions, day: string): Promise<
       }
       const [pk = '', sk = ''] = id.split('\u0000');
       const version = `rb-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-      const written = rebuiltItem({ pk, sk }, target, stored, version);
+      const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
+      const written = rebuiltItem({ pk, sk }, target, stored, version, nowSeconds);
       const outcome = await writeItem(options, written, stored);
       if (outcome === 'changed') {
         live.push(id);

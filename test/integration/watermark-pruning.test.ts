@@ -5,9 +5,10 @@
  * the horizon (no sleeping), and a live shard's next write removes the quiet
  * shards' watermarks. The items' counts, extents and the API's quantiles must
  * not move, and the removed watermarks must be gone; two shards removing at
- * once must leave them exact too.
+ * once must leave them exact too; and a rebuild that rewrites an item drops
+ * the watermarks past the horizon and keeps the young ones.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createAggregateHandler } from '../../functions/aggregate';
 import { WATERMARK_HORIZON_SECONDS } from '../../functions/domain/record-age';
@@ -16,9 +17,11 @@ import {
   aggregateKey,
   decodeAggregateItem,
   isWatermarkAttribute,
+  OTHER_ERRORS_ATTRIBUTE,
 } from '../../functions/store/aggregate-keys';
+import { rebuildDay } from '../../functions/store/aggregates-rebuild';
 import { type DynamoFixture, startHandlerFixture } from '../support/dynamo-fixture';
-import { httpEvent, lambdaContext } from '../support/events';
+import { httpEvent, lambdaContext, runRecord } from '../support/events';
 import { runImage, streamRecord } from '../unit/aggregate/runs';
 
 const DAY = '2026-11-01';
@@ -164,5 +167,68 @@ describe('watermarks past the horizon (DynamoDB Local)', () => {
     await deliver('shardId-b', model, [25_000]);
     const after = decodeAggregateItem(await item('hour', model));
     expect(after.byStatus.success.counters.executions).toBe(before.byStatus.success.counters.executions + 1);
+  });
+  it('has a rebuild drop the watermarks past the horizon and keep the young ones', async () => {
+    const model = 'prune-rebuild';
+    clock = T0;
+    // Runs stored as the ingest stores them, so that the rebuild finds them.
+    const { handler: ingest } = await import('../../functions/ingest');
+    const executions = [1, 2, 3].map((n) =>
+      runRecord({
+        executionId: `rebuild-${n}`,
+        model,
+        status: 'failure',
+        errorType: 'Timeout',
+        startTime: `${HOUR}:1${n}:00Z`,
+        endTime: `${HOUR}:2${n}:00Z`,
+      }),
+    );
+    const posted = await ingest(
+      httpEvent('POST', '/api/executions', { body: JSON.stringify({ executions }) }),
+      lambdaContext,
+    );
+    expect(posted.statusCode, posted.body).toBeLessThan(300);
+    const records = (await fixture.readStream())
+      .flatMap((shard) => shard.records)
+      .filter((record) => record.dynamodb?.NewImage?.model?.S === model);
+    expect(records).toHaveLength(3);
+    await aggregate({ Records: records.slice(0, 2), shardId: 'shardId-rebuild-old' });
+    clock = AFTER_HORIZON;
+    // This shard's first write to the item: it has seen no other watermark, so it removes none.
+    await aggregate({ Records: records.slice(2), shardId: 'shardId-rebuild-young' });
+    const key = aggregateKey('hour', model, HOUR);
+    // Damaged by hand: one failure too many in `other`.
+    await fixture.client.send(
+      new UpdateItemCommand({
+        TableName: 'Aggregates',
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: 'ADD #other :one',
+        ExpressionAttributeNames: { '#other': OTHER_ERRORS_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
+    expect(watermarksOf(await item('hour', model))).toEqual([
+      'w:shardId-rebuild-old',
+      'w:shardId-rebuild-young',
+    ]);
+
+    await rebuildDay(
+      {
+        client: fixture.client,
+        executionsTable: 'Executions',
+        aggregatesTable: 'Aggregates',
+        days: [DAY],
+        settleMs: 0,
+        rounds: 3,
+        sleep: async () => undefined,
+        now: () => clock,
+      },
+      DAY,
+    );
+
+    const hour = await item('hour', model);
+    expect(hour.rb?.S).toBeDefined();
+    expect(watermarksOf(hour)).toEqual(['w:shardId-rebuild-young']);
+    expect(await summary(model)).toMatchObject({ executions: 3, failures: 3 });
   });
 });
