@@ -187,11 +187,37 @@ describe('the all-models rollup (DynamoDB Local)', () => {
   });
 
   it('reads the trailing hour for the alarm from two rollup items, not two per model', async () => {
+    // Arrange: 100 models' runs in the trailing minutes (one in five failed), and 100 others' at the
+    // first instant of the previous hour: an hour item of the window, but never inside its 60 minutes.
+    const hourMs = 3_600_000;
+    const untilNextHour = hourMs - (Date.now() % hourMs);
+    if (untilNextHour < 10_000) await new Promise((resolve) => setTimeout(resolve, untilNextHour + 100));
+    const nowMs = Date.now();
+    const previousHourStart = nowMs - (nowMs % hourMs) - hourMs;
+    const runs = Array.from({ length: MODELS }, (_, model) => {
+      const inWindow = model % 2 === 0;
+      const failed = inWindow && model % 5 === 0;
+      return runImage({
+        executionId: `alarm-${model}`,
+        model: modelName(model),
+        startMs: inWindow ? nowMs - (model % 7) * 1_000 : previousHourStart + (model % 7) * 1_000,
+        durationMs: 1_000,
+        status: failed ? 'failure' : 'success',
+        ...(failed ? { errorType: 'E' } : {}),
+      });
+    });
+    await aggregate({
+      Records: runs.map((run, index) => streamRecord('INSERT', index + 1, { newImage: run })),
+      shardId: 'shardId-rollup-alarm',
+    });
+
     // Act
-    const { itemsRead } = await get('/api/alarm', {});
+    const { body, itemsRead } = await get('/api/alarm', {});
 
     // Assert
-    expect(itemsRead).toBeLessThanOrEqual(2);
+    expect(body).toMatchObject({ executions: MODELS / 2, successRate: 0.8, state: 'ALARM' });
+    // This hour's and the last hour's rollup items, both holding runs; per model it would be 400.
+    expect(itemsRead).toBe(2);
   });
 
   it('refuses a filter naming more models than a request may, naming model', async () => {
