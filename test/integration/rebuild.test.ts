@@ -170,7 +170,7 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
     expect(answer.status, answer.body).toBeLessThan(300);
   };
 
-  it('recomputes deleted and corrupted items exactly, leaves live ones to the stream, and is idempotent', async () => {
+  it('finds deleted and corrupted items with --check, recomputes them exactly while runs arrive, and is idempotent', async () => {
     // Arrange: 1,200 runs on the two days to rebuild and 300 on the live day, with corrections.
     const batches: object[][] = [];
     for (const day of [...REBUILT, LIVE_DAY])
@@ -217,7 +217,16 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
       }),
     );
 
-    // Act: rebuild while runs keep arriving: steadily on the live day, and a burst on a rebuilt day.
+    // Act: check first (what the runbook runs to see the damage), then rebuild while runs keep
+    // arriving: steadily on the live day, and a burst on a rebuilt day.
+    const checkBefore = await rebuild(runtime.dynamoEndpoint, [
+      '--from',
+      REBUILT[0],
+      '--to',
+      LIVE_DAY,
+      '--check',
+    ]);
+    const damagedItems = await storedAggregates(dynamo);
     let traffic = true;
     let liveIndex = 10_000;
     const background = (async () => {
@@ -243,6 +252,14 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
     const check = await rebuild(runtime.dynamoEndpoint, ['--from', REBUILT[0], '--to', LIVE_DAY, '--check']);
 
     // Assert
+    // The check found exactly the four damaged items, wrote nothing, and exited 3.
+    expect(checkBefore.code, checkBefore.output).toBe(3);
+    const named = [...checkBefore.output.matchAll(/^ {2}differs: (.+)$/gm)].map((match) => match[1]).sort();
+    expect(named).toEqual(
+      [hourOpus, daySonnet, hourHaiku, dayCorrected].map((key) => `${key.pk.S}/${key.sk.S}`).sort(),
+    );
+    expect(damagedItems.has(`${hourOpus.pk.S}|${hourOpus.sk.S}`)).toBe(false);
+    expect(damagedItems.get(`${hourHaiku.pk.S}|${hourHaiku.sk.S}`)?.sn).toEqual({ N: '999' });
     expect(first.code, first.output).toBe(0);
     expect(first.output).toMatch(new RegExp(`${REBUILT[0]}: .* UNWRITTEN entries cleared 1, left 0`));
     expect(second.code, second.output).toBe(0);
