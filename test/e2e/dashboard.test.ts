@@ -345,31 +345,62 @@ describe('dashboard', () => {
   });
 
   it('marks today as "so far", never flags it, and shows p50 and p99', async () => {
-    await open('?tab=overview&range=7d&tz=UTC');
-    await waitForCharts(5);
-    // Seven day buckets, today's the last: every time chart marks it as partial.
-    const partial = await page
-      .locator('.chart-box[data-partial]')
-      .evaluateAll((boxes) => boxes.map((box) => box.getAttribute('data-partial')));
-    expect(partial.length).toBeGreaterThanOrEqual(5);
-    expect(new Set(partial)).toEqual(new Set(['6']));
-    // Today read out as "so far" by the keyboard (End: the last bucket). The
-    // summaries name a bucket only when it is an extreme, which today is or
-    // is not depending on the hour, so they are no test of the mark.
-    const firstChart = page.locator('.chart-box[data-partial]').first();
-    await firstChart.focus();
-    await page.keyboard.press('End');
-    await expect
-      .poll(() => firstChart.locator('xpath=following-sibling::p[@data-announce][1]').textContent())
-      .toMatch(/^[^:]+ \(so far\): .*Bucket 7 of 7\.$/);
-    const summaries = await page.locator('[data-summary]').allTextContents();
-    expect(summaries.join(' ')).not.toMatch(/Anomalies:[^.]*so far/);
-    expect(summaries.join(' ')).toMatch(/The median \(p50\)/);
-    expect(summaries.join(' ')).toMatch(/the p99/);
-    // The KPIs' summary is asked for after the charts' timeseries has answered.
-    await expect
-      .poll(() => page.locator('[data-kpi="p95 duration"]').locator('..').textContent())
-      .toMatch(/p50 .* p99 /);
+    // Every figure of yesterday and of today is flagged in the API's answer, as a partial day's low
+    // count would be: yesterday's flags must show (so the check below can see a flag at all), today's
+    // must not, on any chart, in the key or in the text summaries.
+    const flagged = ['costUsd', 'durationMs.avg', 'executions', 'successRate'];
+    await page.route('**/api/timeseries?*', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { buckets: { anomalies: string[]; baselines: object }[] };
+      for (const flaggedBucket of body.buckets.slice(-2)) {
+        flaggedBucket.anomalies = flagged;
+        flaggedBucket.baselines = { costUsd: 0.01, 'durationMs.avg': 1, executions: 1, successRate: 0.01 };
+      }
+      await route.fulfill({ response, json: body });
+    });
+    try {
+      await open('?tab=overview&range=7d&tz=UTC');
+      await waitForCharts(5);
+      // Seven day buckets, today's the last: every time chart marks it as partial.
+      const partial = await page
+        .locator('.chart-box[data-partial]')
+        .evaluateAll((boxes) => boxes.map((box) => box.getAttribute('data-partial')));
+      expect(partial.length).toBeGreaterThanOrEqual(5);
+      expect(new Set(partial)).toEqual(new Set(['6']));
+      // Today and yesterday as the keyboard reads them (End: the last bucket, then one back).
+      const firstChart = page.locator('.chart-box[data-partial]').first();
+      const announcement = firstChart.locator('xpath=following-sibling::p[@data-announce][1]');
+      await firstChart.focus();
+      await page.keyboard.press('End');
+      await expect.poll(() => announcement.textContent()).toMatch(/^[^:]+ \(so far\): .*Bucket 7 of 7\.$/);
+      const today = /^([^:]+) \(so far\)/.exec((await announcement.textContent()) ?? '')?.[1] ?? '';
+      await page.keyboard.press('ArrowLeft');
+      await expect.poll(() => announcement.textContent()).toMatch(/Bucket 6 of 7\.$/);
+      const yesterday = /^([^:]+):/.exec((await announcement.textContent()) ?? '')?.[1] ?? '';
+      expect(today).not.toBe('');
+      expect(yesterday).not.toBe('');
+
+      const keys = await page.locator('[data-anomaly-key]').allTextContents();
+      const summaries = await page.locator('[data-summary]').allTextContents();
+      const anomalySentences = summaries.flatMap((text) => text.match(/Anomalies: .*?\.(?= |$)/g) ?? []);
+      expect(keys.length).toBeGreaterThanOrEqual(3);
+      // Today's label, bare or marked "(so far)", is named by no flag.
+      const namesToday = new RegExp(`${today}(:| \\(so far\\))`);
+      for (const key of keys) {
+        expect(key).toContain(`${yesterday}: `);
+        expect(key).not.toMatch(namesToday);
+      }
+      expect(anomalySentences.length).toBeGreaterThanOrEqual(3);
+      for (const sentence of anomalySentences) expect(sentence).not.toMatch(namesToday);
+      expect(summaries.join(' ')).toMatch(/The median \(p50\)/);
+      expect(summaries.join(' ')).toMatch(/the p99/);
+      // The KPIs' summary is asked for after the charts' timeseries has answered.
+      await expect
+        .poll(() => page.locator('[data-kpi="p95 duration"]').locator('..').textContent())
+        .toMatch(/p50 .* p99 /);
+    } finally {
+      await page.unroute('**/api/timeseries?*');
+    }
   });
 
   it('opens a drill-down on a bucket click, pages through its runs and downloads them as CSV', async () => {
