@@ -63,6 +63,9 @@ describe('week over week', () => {
     expect(model.data[0]).toHaveLength(14);
     expect(model.data[1]?.at(-1)).toBe(120_000);
     expect(model.data[1]?.at(-8)).toBe(100_000);
+    // Nov 27's window, Nov 21–27, spans both weeks: 80 runs at 2 min and 50 at 1 min 40 s, pooled by
+    // run (a mean of the seven days would read 111,429 ms; one of the last seven alone 120,000).
+    expect(model.data[1]?.at(-4)).toBeCloseTo((80 * 120_000 + 50 * 100_000) / 130, 6);
     expect(model.sentences).toEqual([
       'Runs took 2 min on average in the 7 days to Nov 30, 20 % slower than last week (1 min 40 s).',
       'A run cost $0.100, about the same as last week ($0.100).',
