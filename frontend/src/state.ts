@@ -3,13 +3,13 @@
  * lives in the query string, so a view can be shared and back/forward works.
  */
 import {
-  addDays,
   canonicalTimeZone,
   daysBetween,
   isCalendarDate,
+  lastLocalDays,
   localDate,
 } from '../../functions/domain/local-time';
-import { MAX_RANGE_DAYS } from '../../functions/domain/targets';
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from '../../functions/domain/targets';
 
 export { MAX_RANGE_DAYS };
 
@@ -134,9 +134,8 @@ export function resolveRange(
     const end = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS + HOUR_MS;
     return { from: isoHour(end - 24 * HOUR_MS), to: isoHour(end) };
   }
-  const days = state.range === '30d' ? 30 : state.range === '90d' ? 90 : 7;
-  const today = todayIn(state.tz, now);
-  return { from: addDays(today, -(days - 1)), to: today };
+  const days = state.range === '30d' ? 30 : state.range === '90d' ? 90 : DEFAULT_RANGE_DAYS;
+  return lastLocalDays(state.tz, now.getTime(), days);
 }
 
 /** Query parameters shared by every GET of the view. */

@@ -156,6 +156,19 @@ export function addDays(date: string, days: number): string {
   return dateOfEpochDay(epochDay(date) + days);
 }
 
+/**
+ * The last `count` local days in `timeZone` at `epochMs`, today included: the
+ * API's default range (7 days) and the dashboard's day presets alike.
+ */
+export function lastLocalDays(
+  timeZone: string,
+  epochMs: number,
+  count: number,
+): { from: string; to: string } {
+  const today = localDate(timeZone, epochMs);
+  return { from: addDays(today, -(count - 1)), to: today };
+}
+
 /** Calendar days from `from` to `to` (negative when `to` is earlier). */
 export function daysBetween(from: string, to: string): number {
   return Math.round(epochDay(to) - epochDay(from));

@@ -13,12 +13,12 @@ import {
   epochDay,
   formatLocal,
   isCalendarDate,
-  localDate,
+  lastLocalDays,
   localDateOfHour,
   localDayLabel,
   localDayStart,
 } from './local-time';
-import { MAX_RANGE_DAYS } from './targets';
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './targets';
 import { HOUR_MS, utcDayKey, utcHourKey } from './time';
 
 /** Hour buckets beyond a month are unreadable on a chart and cost 24× the items; use days. */
@@ -175,9 +175,9 @@ function rangeOf(tz: string, startMs: number, endMs: number, days?: ResolvedRang
 /** The selected range; the default is the last 7 local days, today included. */
 export function resolveRange(query: CommonQuery, nowMs: number): ResolvedRange | FieldError[] {
   const { tz } = query;
-  const today = localDate(tz, nowMs);
-  const fromText = query.from ?? addDays(today, -6);
-  const toText = query.to ?? today;
+  const preset = lastLocalDays(tz, nowMs, DEFAULT_RANGE_DAYS);
+  const fromText = query.from ?? preset.from;
+  const toText = query.to ?? preset.to;
   const start = parseBound(fromText, 'from', tz);
   const end = parseBound(toText, 'to', tz);
   if (isFieldError(start) || isFieldError(end)) return [start, end].filter(isFieldError);

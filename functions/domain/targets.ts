@@ -15,5 +15,8 @@ export const SUCCESS_RATE_TARGET = alarmRule.threshold;
  */
 export const CACHE_HIT_TARGET = 0.4;
 
+/** Days of the range when a request names none, and of the dashboard's first view (the 7d preset). */
+export const DEFAULT_RANGE_DAYS = 7;
+
 /** The API rejects longer ranges (from..to, both days included). */
 export const MAX_RANGE_DAYS = 400;

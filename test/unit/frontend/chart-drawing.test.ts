@@ -24,6 +24,9 @@ function optionsOf(kind: Kind): ChartOptions {
   return chartOptions(timeCharts[kind], palettes.light, 'UTC', 'day', source);
 }
 
+/** An axis size computed from its labels (uPlot also takes a plain number). */
+type SizeOf = Extract<uPlot.Axis.Size, (...args: never[]) => number>;
+
 /** The uPlot instance an axis size function sees: a canvas that measures 7 px per character. */
 function measuringChart(axes: uPlot.Axis[]): uPlot {
   const ctx = {
@@ -87,7 +90,7 @@ describe('how the charts draw', () => {
     const size = yAxis?.size;
     expect(typeof size).toBe('function');
     const sizeOf = (labels: string[], title?: string) =>
-      (size as uPlot.Axis.Size)(measuringChart([{}, { label: title }]), labels, 1, 0);
+      (size as SizeOf)(measuringChart([{}, { label: title }]), labels, 1, 0);
     expect(sizeOf(['$0.05', '$0.10'])).toBe(5 * 7 + 18);
     expect(sizeOf(['$0.0125', '$1,200.00'], 'USD')).toBe(9 * 7 + 18 + 20);
   });
@@ -95,7 +98,7 @@ describe('how the charts draw', () => {
   it('keeps the scatter’s axis titles clear of its tick labels', () => {
     const [xAxis, yAxis] = scatterOptions(palettes.light).axes ?? [];
     expect(xAxis?.label).toBe('LLM calls per run');
-    const size = yAxis?.size as uPlot.Axis.Size;
+    const size = yAxis?.size as SizeOf;
     const chart = measuringChart([xAxis ?? {}, yAxis ?? {}]);
     // The title (20 px) sits beside the widest label, whatever its length.
     expect(size(chart, ['$0.0125'], 1, 0)).toBe(7 * 7 + 18 + 20);
