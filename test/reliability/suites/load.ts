@@ -113,6 +113,8 @@ export function loadSuite(scale: LoadScale): void {
         measuredAt: new Date().toISOString(),
         machine: { cpus: cpus().length, node: process.version, platform: process.platform },
         command: scale.resultsFile ? 'npm run test:reliability' : 'npm test',
+        // The runtime child takes its shard count from the same variable (local/cli.ts).
+        streamShards: Number(process.env.STREAM_SHARDS || 1),
         runs: {
           sent: totalRuns,
           batched: scale.batchedRuns,
