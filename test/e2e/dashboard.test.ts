@@ -35,8 +35,8 @@ async function waitForCharts(count: number): Promise<void> {
 }
 
 /** Clicks the Executions chart near its right edge (yesterday, a full day of demo runs); the drill-down once its rows show. */
-async function openYesterdaysRuns() {
-  await open('?tab=overview&range=7d&tz=UTC');
+async function openYesterdaysRuns(filter = '') {
+  await open(`?tab=overview&range=7d&tz=UTC${filter}`);
   await waitForCharts(5);
   const over = page.locator('.u-over').first();
   const box = await over.boundingBox();
@@ -401,6 +401,44 @@ describe('dashboard', () => {
     } finally {
       await page.unroute('**/api/timeseries?*');
     }
+  });
+
+  it('fits the drill-down columns to their content: only the error text wraps, no empty Error column', async () => {
+    /** Per row, the columns whose text takes more than one line or overflows its cell. */
+    const wrappedColumns = (dialog: ReturnType<typeof page.locator>) =>
+      dialog.locator('tbody tr').evaluateAll((rows) =>
+        rows.map((row) =>
+          [...row.querySelectorAll('td')]
+            .filter((cell) => {
+              // A text node laid out on more than one line wraps (element boxes, such as the
+              // status pill's padding, are left out: their tops differ from their text's).
+              const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+              const range = document.createRange();
+              for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+                range.selectNodeContents(text);
+                const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+                if (lines.size > 1) return true;
+              }
+              return cell.scrollWidth > cell.clientWidth;
+            })
+            .map((cell) => cell.getAttribute('data-label')),
+        ),
+      );
+
+    // A day with failures: every column but Error on one line, Error as wide as what is left.
+    let dialog = await openYesterdaysRuns();
+    expect(await dialog.locator('th', { hasText: 'Error' }).count()).toBe(1);
+    for (const columns of await wrappedColumns(dialog))
+      expect(columns.filter((label) => label !== 'Error')).toEqual([]);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+
+    // Successes only: no Error column at all, nothing wraps.
+    dialog = await openYesterdaysRuns('&status=success');
+    expect(await dialog.locator('th', { hasText: 'Error' }).count()).toBe(0);
+    for (const columns of await wrappedColumns(dialog)) expect(columns).toEqual([]);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
   });
 
   it('opens a drill-down on a bucket click, pages through its runs and downloads them as CSV', async () => {
