@@ -9,10 +9,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemSizeBytes } from '../../functions/store/aggregate-keys';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { HttpClient, postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { dynamoClient } from '../reliability/lib/truth';
+import { startTestRuntime } from '../support/test-runtime';
 
 const ERROR_RUNS = 10_000;
 const MODELS = 500;
@@ -63,13 +64,8 @@ describe('hostile cardinality through the local system (4 shards)', () => {
   let http: HttpClient;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      port: 0,
-      demo: false,
-      quiet: true,
-      buildFrontend: false,
+    runtime = await startTestRuntime({
       streamShards: 4,
-      log: () => {},
     });
     http = new HttpClient(runtime.url);
   }, 120_000);

@@ -8,13 +8,14 @@
  * a child. The aggregates must equal the runs in the table, exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import type { StreamHandler } from '../../local/stream-event';
 import { shardIndexForKey } from '../../local/stream-shards';
 import { HttpClient, postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { makeRun, runId } from '../reliability/lib/runs';
 import { comparable, dynamoClient, settleAggregates } from '../reliability/lib/truth';
+import { startTestRuntime } from '../support/test-runtime';
 
 const RUNS = 400;
 const CORRECTED = 60;
@@ -54,16 +55,11 @@ describe('the local stream as 4 shards', () => {
   let http: HttpClient;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      port: 0,
-      demo: false,
-      quiet: true,
-      buildFrontend: false,
+    runtime = await startTestRuntime({
       streamShards: SHARDS,
       recordsPerStreamShard: 25,
       poller: { retryBackoffMs: 5, batchingWindowMs: 20 },
       wrapAggregateHandler: injectFaults,
-      log: () => {},
     });
     http = new HttpClient(runtime.url);
   }, 120_000);

@@ -21,10 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_MODELS } from '../../functions/domain/deltas';
 import { aggregateSeriesPk, decodeAggregateItem } from '../../functions/store/aggregate-keys';
 import { UNWRITTEN_PK } from '../../functions/store/unwritten-items';
-import { type LocalRuntime, repoRoot, startLocalRuntime } from '../../local/runtime';
+import { type LocalRuntime, repoRoot } from '../../local/runtime';
 import { HttpClient, postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { dynamoClient } from '../reliability/lib/truth';
+import { startTestRuntime } from '../support/test-runtime';
 
 const MODELS = ['rb-sonnet', 'rb-opus', 'rb-haiku'] as const;
 const ERROR_TYPES = ['Timeout', 'TestFailure', 'BuildError'] as const;
@@ -147,13 +148,8 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
   let dynamo: DynamoDBClient;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      port: 0,
-      demo: false,
-      quiet: true,
-      buildFrontend: false,
+    runtime = await startTestRuntime({
       streamShards: 4,
-      log: () => {},
     });
     http = new HttpClient(runtime.url);
     dynamo = dynamoClient(runtime.dynamoEndpoint);
