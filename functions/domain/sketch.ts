@@ -59,7 +59,8 @@ function sortedBuckets(histogram: Histogram): [number, number][] {
 /**
  * The shortest and longest duration of a set of runs, kept exactly beside
  * the histogram. Removing a run cannot narrow it (the next shortest is not
- * known), so after removals it is a bound that holds every remaining run.
+ * known), so after removals it is a bound that holds every remaining run,
+ * until a rebuild recomputes it from the runs (store/aggregates-rebuild.ts).
  */
 export interface Extent {
   readonly minMs: number;

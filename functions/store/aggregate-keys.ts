@@ -280,6 +280,12 @@ export function watermarkValue(sequence: string, writtenAtSeconds: number, exten
   return packed === '' ? head : `${head};${packed}`;
 }
 
+/** The same watermark (sequence and time) without the extents it carries. */
+export function withoutExtents(value: string): string {
+  const separator = value.indexOf(';');
+  return separator < 0 ? value : value.slice(0, separator);
+}
+
 /**
  * Reads a watermark, also one without a time (`<sequence>[;<extents>]`,
  * written before watermarks carried one): its sequence and extents stand,

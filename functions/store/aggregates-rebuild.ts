@@ -68,6 +68,7 @@ import {
   parseWatermark,
   REBUILT_EXTENTS_ATTRIBUTE,
   VERSION_ATTRIBUTE,
+  withoutExtents,
 } from './aggregate-keys';
 import { RUN_INDEX_SHARDS, startShardKey } from './run-item';
 import { readStreamRecord } from './stream-records';
@@ -163,15 +164,20 @@ const sameFigures = (a: ItemFigures, b: ItemFigures) => canonical(a) === canonic
 const isErrorFigure = (name: string) => errorTypeOf(name) !== undefined || name === OTHER_ERRORS_ATTRIBUTE;
 
 /**
- * Whether a stored item holds what `target` says, as the stream writer would
- * have left it: every count equal (zeros as absent); error types that may be
- * listed otherwise than the rebuild ranks them (the stream lists a type when
- * it first comes, while there is room), but each listed one with its full
- * count, no more than the cap, and listed + `eo` = failures; extents that
- * hold the recomputed ones (a removed run leaves its extent as a bound).
+ * How a stored item compares with what `target` says, as the stream writer
+ * would have left it: every count equal (zeros as absent); error types that
+ * may be listed otherwise than the rebuild ranks them (the stream lists a
+ * type when it first comes, while there is room), but each listed one with
+ * its full count, no more than the cap, and listed + `eo` = failures; and
+ * each status's shortest and longest run exactly those of its runs. Counts
+ * that differ are damage (a lost write, an undercount); an extent that only
+ * differs is what a corrected or deleted run leaves, since a write can
+ * widen an extent but never narrow it.
  */
-function holdsFigures(item: Record<string, AttributeValue> | undefined, target: ItemFigures): boolean {
-  if (item === undefined) return target.numbers.size === 0;
+type Comparison = 'same' | 'extent only' | 'counts';
+
+function compareFigures(item: Record<string, AttributeValue> | undefined, target: ItemFigures): Comparison {
+  if (item === undefined) return target.numbers.size === 0 ? 'same' : 'counts';
   const stored = new Map<string, bigint>();
   const listed = new Map<string, bigint>();
   for (const [name, value] of Object.entries(item)) {
@@ -182,23 +188,26 @@ function holdsFigures(item: Record<string, AttributeValue> | undefined, target: 
     else if (amount !== 0n) stored.set(name, amount);
   }
   for (const [name, amount] of target.numbers)
-    if (!isErrorFigure(name) && stored.get(name) !== amount) return false;
-  for (const name of stored.keys()) if (!isErrorFigure(name) && !target.numbers.has(name)) return false;
-  if (listed.size > MAX_ERROR_TYPES_PER_ITEM) return false;
+    if (!isErrorFigure(name) && stored.get(name) !== amount) return 'counts';
+  for (const name of stored.keys()) if (!isErrorFigure(name) && !target.numbers.has(name)) return 'counts';
+  if (listed.size > MAX_ERROR_TYPES_PER_ITEM) return 'counts';
   let failures = stored.get(OTHER_ERRORS_ATTRIBUTE) ?? 0n;
   for (const [errorType, count] of listed) {
-    if ((target.errorTotals.get(errorType) ?? 0n) !== count) return false;
+    if ((target.errorTotals.get(errorType) ?? 0n) !== count) return 'counts';
     failures += count;
   }
   let targetFailures = 0n;
   for (const count of target.errorTotals.values()) targetFailures += count;
-  if (failures !== targetFailures) return false;
+  if (failures !== targetFailures) return 'counts';
   const extents = decodeAggregateItem(item).byStatus;
-  return RUN_STATUSES.every((status) => {
+  const exact = RUN_STATUSES.every((status) => {
     const want = target.extents[status];
     const have = extents[status].extent;
-    return want === undefined || (have !== undefined && have.minMs <= want.minMs && have.maxMs >= want.maxMs);
+    return want === undefined
+      ? have === undefined
+      : have !== undefined && have.minMs === want.minMs && have.maxMs === want.maxMs;
   });
+  return exact ? 'same' : 'extent only';
 }
 
 /** Every item of the day `day` in the index: its RUN_INDEX_SHARDS partitions, one after the other. */
@@ -336,15 +345,20 @@ async function storedItemsOfDay(
 /** `pk/sk` of a keyId, for reports. */
 const describeKey = (id: string) => id.replace('\u0000', '/');
 
+/** Said of an item whose counts are right and whose shortest or longest run is not. */
+export const EXTENT_ONLY = '(counts right; shortest/longest run left by a corrected or deleted run)';
+
 /**
  * The item holding `figures`, with the stored item's keys and watermarks:
  * a PutItem, because a rebuilt item may hold ~1,100 number attributes and an
  * update expression is limited to 4 KB. Watermarks are kept as they were
  * (the stream goes on from them), but those past the horizon at `nowSeconds`
  * (domain/record-age.ts), which no record can reach again and which the
- * stream's next write would remove; their extents need no folding, since
- * the extents go to `rx` from every run of the item, and readers widen `rx`
- * by every shard's.
+ * stream's next write would remove. Every kept watermark loses its extents:
+ * `rx` gets the exact ones from every run of the item, and a shard's extents
+ * may hold runs corrected or deleted since (readers widen `rx` by every
+ * shard's). The stream's writer conditions on the whole watermark, so its
+ * next write fails once, reads the new one back, and widens from there.
  */
 function rebuiltItem(
   key: AggregateKey,
@@ -360,7 +374,7 @@ function rebuiltItem(
       value.S !== undefined &&
       !isPastHorizon(parseWatermark(value.S).writtenAt, nowSeconds)
     )
-      item[name] = value;
+      item[name] = { S: withoutExtents(value.S) };
   for (const [name, amount] of figures.numbers) item[name] = { N: amount.toString() };
   if (figures.listed.length > 0) item[LISTED_ERRORS_ATTRIBUTE] = { SS: [...figures.listed] };
   const extents = packExtents(figures.extents);
@@ -480,12 +494,14 @@ export async function rebuildDay(options: RebuildOptions, day: string): Promise<
       }
       const stored = after.get(id);
       if (stored === undefined && target.numbers.size === 0) continue;
-      if (holdsFigures(stored, target)) {
+      const comparison = compareFigures(stored, target);
+      if (comparison === 'same') {
         unchanged++;
         continue;
       }
+      const described = comparison === 'extent only' ? `${describeKey(id)} ${EXTENT_ONLY}` : describeKey(id);
       if (options.checkOnly) {
-        rewritten.push(describeKey(id));
+        rewritten.push(described);
         continue;
       }
       const [pk = '', sk = ''] = id.split('\u0000');
@@ -497,7 +513,7 @@ export async function rebuildDay(options: RebuildOptions, day: string): Promise<
         live.push(id);
         continue;
       }
-      rewritten.push(describeKey(id));
+      rewritten.push(described);
       largestItemBytes = Math.max(largestItemBytes, itemSizeBytes(written));
     }
     log(

@@ -20,6 +20,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_MODELS } from '../../functions/domain/deltas';
 import { aggregateSeriesPk, decodeAggregateItem } from '../../functions/store/aggregate-keys';
+import { EXTENT_ONLY } from '../../functions/store/aggregates-rebuild';
 import { UNWRITTEN_PK } from '../../functions/store/unwritten-items';
 import { type LocalRuntime, repoRoot } from '../../local/runtime';
 import { HttpClient, postWithRetry } from '../reliability/lib/http';
@@ -63,6 +64,8 @@ interface Expected {
   costNanos: bigint;
   durationMsSum: number;
   errors: Map<string, number>;
+  /** Shortest and longest run per status, exact. */
+  extents: Partial<Record<'success' | 'failure', { minMs: number; maxMs: number }>>;
 }
 
 /** The figures of every (granularity, model, bucket), recomputed here from a Scan of the Executions table. */
@@ -95,6 +98,12 @@ async function expectedFromTable(client: DynamoDBClient): Promise<Map<string, Ex
           costNanos: 0n,
           durationMsSum: 0,
           errors: new Map<string, number>(),
+          extents: {},
+        };
+        const extent = figures.extents[runItem.status];
+        figures.extents[runItem.status] = {
+          minMs: Math.min(extent?.minMs ?? runItem.durationMs, runItem.durationMs),
+          maxMs: Math.max(extent?.maxMs ?? runItem.durationMs, runItem.durationMs),
         };
         figures.executions[runItem.status]++;
         figures.inputTokens += runItem.inputTokens;
@@ -183,6 +192,15 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
         }),
       ),
     );
+    // Five runs stored first as lasting 50 minutes, then corrected to a normal duration: the items
+    // they are in keep 50 minutes as their longest run (a write never narrows it) until a rebuild.
+    const longFirst = (index: number, durationMs: number) => {
+      const first = run(REBUILT[1], 7_000 + index, 'long');
+      return { ...first, endTime: new Date(Date.parse(first.startTime) + durationMs).toISOString() };
+    };
+    await post(Array.from({ length: 5 }, (_, index) => longFirst(index, 3_000_000)));
+    await runtime.poller.waitUntilCaughtUp(300_000);
+    await post(Array.from({ length: 5 }, (_, index) => longFirst(index, 30_000)));
     await runtime.poller.waitUntilCaughtUp(300_000);
 
     const hourOpus = { pk: { S: aggregateSeriesPk('hour', 'rb-opus') }, sk: { S: `${REBUILT[0]}T05` } };
@@ -250,10 +268,15 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
     // Assert
     // The check found exactly the four damaged items, wrote nothing, and exited 3.
     expect(checkBefore.code, checkBefore.output).toBe(3);
-    const named = [...checkBefore.output.matchAll(/^ {2}differs: (.+)$/gm)].map((match) => match[1]).sort();
+    // Items the corrections left with too wide a shortest/longest run are reported apart.
+    const named = [...checkBefore.output.matchAll(/^ {2}differs: (.+)$/gm)]
+      .map((match) => match[1] ?? '')
+      .filter((line) => !line.endsWith(EXTENT_ONLY))
+      .sort();
     expect(named).toEqual(
       [hourOpus, daySonnet, hourHaiku, dayCorrected].map((key) => `${key.pk.S}/${key.sk.S}`).sort(),
     );
+    expect(checkBefore.output).toContain(EXTENT_ONLY);
     expect(damagedItems.has(`${hourOpus.pk.S}|${hourOpus.sk.S}`)).toBe(false);
     expect(damagedItems.get(`${hourHaiku.pk.S}|${hourHaiku.sk.S}`)?.sn).toEqual({ N: '999' });
     expect(first.code, first.output).toBe(0);
@@ -279,6 +302,12 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
         costNanos: success.counters.costNanos + failure.counters.costNanos,
         durationMsSum: success.counters.durationMsSum + failure.counters.durationMsSum,
         errors: new Map(decoded.errors),
+        extents: Object.fromEntries(
+          (['success', 'failure'] as const).flatMap((status) => {
+            const extent = decoded.byStatus[status].extent;
+            return extent ? [[status, extent]] : [];
+          }),
+        ),
       };
       expect(actual, id).toEqual(figures);
       expect(decoded.otherErrors, id).toBe(0);
