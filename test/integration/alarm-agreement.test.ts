@@ -1,0 +1,170 @@
+/**
+ * The paging rule twice, on the same runs: the CloudWatch alarm the stack
+ * synthesizes (its metric-math expression, threshold, comparison and
+ * missing-data treatment, evaluated here on the Executions and Failures the
+ * aggregate handler emitted as EMF) and GET /api/alarm. They must page on the
+ * same runs: below the volume guard neither pages (the API says
+ * INSUFFICIENT_DATA, the expression reads 1), above it both page below 85 %.
+ *
+ * What this does not show: CloudWatch files a datapoint at the time the
+ * handler emits it, the API counts runs by start time, so a run that started
+ * before the window and was aggregated inside it counts for CloudWatch only
+ * (docs/QUERY.md, "Alarm"). Here every run starts and is counted in the window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricNames } from '../../functions/domain/alarm-rule';
+import type { LocalRuntime } from '../../local/runtime';
+import { synth } from '../infra/synth';
+import { HttpClient, postWithRetry } from '../reliability/lib/http';
+import { startTestRuntime } from '../support/test-runtime';
+
+interface AlarmProperties {
+  AlarmDescription?: string;
+  Threshold: number;
+  ComparisonOperator: string;
+  TreatMissingData: string;
+  Metrics: {
+    Id: string;
+    Expression?: string;
+    MetricStat?: {
+      Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] };
+      Period: number;
+    };
+  }[];
+}
+
+/** The success-rate alarm of the synthesized stack. */
+function successRateAlarm(): AlarmProperties {
+  const alarms = Object.values(synth().template.findResources('AWS::CloudWatch::Alarm')).map(
+    (resource) => (resource as { Properties: AlarmProperties }).Properties,
+  );
+  const found = alarms.filter((alarm) => /success rate/.test(alarm.AlarmDescription ?? ''));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+interface EmfDocument {
+  _aws: { Timestamp: number; CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  [field: string]: unknown;
+}
+
+/**
+ * CloudWatch metric math for the functions this alarm's expression uses
+ * (IF, FILL, comparisons and arithmetic), in JavaScript's syntax, which
+ * they share.
+ */
+function evaluateExpression(expression: string, values: Record<string, number | undefined>): number {
+  if (!/^[\w\s(),.>=<+\-*/]+$/.test(expression)) throw new Error(`unexpected expression: ${expression}`);
+  const names = Object.keys(values);
+  const evaluate = new Function('IF', 'FILL', ...names, `return ${expression};`) as (
+    ...args: unknown[]
+  ) => number;
+  const condition = (test: boolean, then: number, otherwise: number) => (test ? then : otherwise);
+  const fill = (value: number | undefined, instead: number) => value ?? instead;
+  return evaluate(condition, fill, ...names.map((name) => values[name]));
+}
+
+describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
+  let runtime: LocalRuntime;
+  let http: HttpClient;
+  let sent = 0;
+  const alarm = successRateAlarm();
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+    http = new HttpClient(runtime.url);
+  }, 120_000);
+
+  afterAll(async () => {
+    http?.close();
+    await runtime?.stop();
+  }, 60_000);
+
+  async function send(successes: number, failures: number) {
+    const startMs = Date.now() - 5 * 60_000;
+    const executions = Array.from({ length: successes + failures }, (_, index) => {
+      const failed = index < failures;
+      return {
+        executionId: `agree-${sent++}`,
+        startTime: new Date(startMs + index * 1_000).toISOString(),
+        endTime: new Date(startMs + index * 1_000 + 30_000).toISOString(),
+        status: failed ? 'failure' : 'success',
+        model: 'claude-sonnet-4',
+        inputTokens: 10,
+        outputTokens: 5,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        costUsd: 0.01,
+        llmCalls: 1,
+        toolCalls: 1,
+        filesModified: 0,
+        ...(failed ? { errorType: 'TestFailure' } : {}),
+      };
+    });
+    const { answer } = await postWithRetry(http, { executions }, { deadlineMs: Date.now() + 60_000 });
+    expect(answer.status, answer.body).toBeLessThan(300);
+    await runtime.poller.waitUntilCaughtUp(60_000);
+  }
+
+  /** The alarm's verdict on the EMF documents of its window, as CloudWatch would reach it. */
+  function cloudWatchVerdict(nowMs: number): { value: number | null; pages: boolean } {
+    const sums: Record<string, number | undefined> = {};
+    for (const query of alarm.Metrics) {
+      const stat = query.MetricStat;
+      if (!stat) continue;
+      const dimensionNames = stat.Metric.Dimensions.map((dimension) => dimension.Name).sort();
+      for (const document of runtime.metricsSink.recent as EmfDocument[]) {
+        const { Timestamp, CloudWatchMetrics } = document._aws;
+        if (Timestamp < nowMs - stat.Period * 1_000 || Timestamp > nowMs) continue;
+        const directive = CloudWatchMetrics[0];
+        // The alarm's own dimension set (service and Stage, no Model); the Stage value is the runtime's.
+        if (JSON.stringify([...(directive?.Dimensions[0] ?? [])].sort()) !== JSON.stringify(dimensionNames))
+          continue;
+        if (document[metricNames.serviceDimension] !== metricNames.service) continue;
+        if (!directive?.Metrics.some((metric) => metric.Name === stat.Metric.MetricName)) continue;
+        sums[query.Id] = (sums[query.Id] ?? 0) + Number(document[stat.Metric.MetricName]);
+      }
+    }
+    const expression = alarm.Metrics.find((query) => query.Expression)?.Expression ?? '';
+    // No datapoint of either metric: the expression has no value, which the alarm treats as not breaching.
+    if (Object.values(sums).every((sum) => sum === undefined)) {
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+      return { value: null, pages: false };
+    }
+    const value = evaluateExpression(expression, sums);
+    expect(alarm.ComparisonOperator).toBe('LessThanThreshold');
+    return { value, pages: value < alarm.Threshold };
+  }
+
+  async function verdicts() {
+    const api = await http.getJson<{ state: string; executions: number; successRate: number | null }>(
+      '/api/alarm',
+    );
+    return { api, cloudWatch: cloudWatchVerdict(Date.now()) };
+  }
+
+  it('pages on neither with no runs, below the volume guard or at 87.5 %, and on both at 70 %', async () => {
+    let { api, cloudWatch } = await verdicts();
+    expect(api.state).toBe('INSUFFICIENT_DATA');
+    expect(cloudWatch).toEqual({ value: null, pages: false });
+
+    // 5 failed runs: under the 10-run guard, neither pages.
+    await send(0, 5);
+    ({ api, cloudWatch } = await verdicts());
+    expect(api).toMatchObject({ state: 'INSUFFICIENT_DATA', executions: 5, successRate: 0 });
+    expect(cloudWatch).toEqual({ value: 1, pages: false });
+
+    // 40 runs, 35 of them successes: 87.5 %.
+    await send(35, 0);
+    ({ api, cloudWatch } = await verdicts());
+    expect(api).toMatchObject({ state: 'OK', executions: 40, successRate: 0.875 });
+    expect(cloudWatch).toEqual({ value: 0.875, pages: false });
+
+    // 50 runs, 15 of them failed: 70 %.
+    await send(0, 10);
+    ({ api, cloudWatch } = await verdicts());
+    expect(api).toMatchObject({ state: 'ALARM', executions: 50, successRate: 0.7 });
+    expect(cloudWatch.pages).toBe(true);
+    expect(cloudWatch.value).toBeCloseTo(0.7, 12);
+  });
+});
