@@ -556,6 +556,32 @@ describe('dashboard', () => {
     );
   });
 
+  it('aligns the bars of each bar list on one track, whatever the label lengths', async () => {
+    await open('?tab=errors&range=30d&tz=UTC');
+    await page.getByRole('heading', { name: 'Top 10 error types' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
+      timeout: 30_000,
+    });
+    const lists = await page.locator('ul.bar-list').evaluateAll((elements) =>
+      elements.map((list) => ({
+        label: list.getAttribute('aria-label'),
+        tracks: [...list.querySelectorAll('.bar-track')].map((track) => {
+          const box = track.getBoundingClientRect();
+          return { left: Math.round(box.left), width: Math.round(box.width) };
+        }),
+        labels: [...list.querySelectorAll('.bar-label')].map((label) => label.textContent?.length ?? 0),
+      })),
+    );
+    // The Top 10 error types and the failures by model, each with several rows of different label lengths.
+    expect(lists.length).toBeGreaterThanOrEqual(2);
+    for (const list of lists) {
+      expect(list.tracks.length, list.label ?? '').toBeGreaterThan(1);
+      expect(new Set(list.labels).size, list.label ?? '').toBeGreaterThan(1);
+      expect(new Set(list.tracks.map((track) => JSON.stringify(track))).size, list.label ?? '').toBe(1);
+      expect(list.tracks[0]!.width, list.label ?? '').toBeGreaterThan(40);
+    }
+  });
+
   it('never scrolls sideways at 390 px, on any tab nor with the drill-down open', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = () =>
