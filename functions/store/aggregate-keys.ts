@@ -294,9 +294,8 @@ export function withoutExtents(value: string): string {
  */
 export function parseWatermark(value: string | undefined): Watermark {
   if (value === undefined) return { extents: {} };
-  const separator = value.indexOf(';');
-  const head = separator < 0 ? value : value.slice(0, separator);
-  const extents = separator < 0 ? {} : parseExtents(value.slice(separator + 1));
+  const head = withoutExtents(value);
+  const extents = head.length < value.length ? parseExtents(value.slice(head.length + 1)) : {};
   const at = head.indexOf(TIME_SEPARATOR);
   if (at < 0) return { sequence: head, extents };
   const time = head.slice(at + 1);

@@ -7,13 +7,12 @@
  * be dead-lettered, and no aggregate item may pass its stated ceiling.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { itemSizeBytes } from '../../functions/store/aggregate-keys';
-import type { LocalRuntime } from '../../local/runtime';
-import { HttpClient, postWithRetry } from '../reliability/lib/http';
+import { postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { dynamoClient } from '../reliability/lib/truth';
-import { startTestRuntime } from '../support/test-runtime';
+import { useTestRuntime } from '../support/test-runtime';
 
 const ERROR_RUNS = 10_000;
 const MODELS = 500;
@@ -60,23 +59,11 @@ const modelRun = (index: number) =>
   });
 
 describe('hostile cardinality through the local system (4 shards)', () => {
-  let runtime: LocalRuntime;
-  let http: HttpClient;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime({
-      streamShards: 4,
-    });
-    http = new HttpClient(runtime.url);
-  }, 120_000);
-
-  afterAll(async () => {
-    http?.close();
-    await runtime?.stop();
-  }, 60_000);
+  const system = useTestRuntime({ streamShards: 4 });
 
   it('counts every run, lists ≤ 50 error types with an exact other, dead-letters nothing, keeps items small', async () => {
     // Arrange
+    const { runtime, http } = system;
     const deadlineMs = Date.now() + 600_000;
     const batches = [
       ...Array.from({ length: ERROR_RUNS / 100 }, (_, batch) =>

@@ -11,12 +11,11 @@
  * before the window and was aggregated inside it counts for CloudWatch only
  * (docs/QUERY.md, "Alarm"). Here every run starts and is counted in the window.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricNames } from '../../functions/domain/alarm-rule';
-import type { LocalRuntime } from '../../local/runtime';
 import { synth } from '../infra/synth';
-import { HttpClient, postWithRetry } from '../reliability/lib/http';
-import { startTestRuntime } from '../support/test-runtime';
+import { postWithRetry } from '../reliability/lib/http';
+import { useTestRuntime } from '../support/test-runtime';
 
 interface AlarmProperties {
   AlarmDescription?: string;
@@ -65,20 +64,9 @@ function evaluateExpression(expression: string, values: Record<string, number | 
 }
 
 describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
-  let runtime: LocalRuntime;
-  let http: HttpClient;
+  const system = useTestRuntime();
   let sent = 0;
   const alarm = successRateAlarm();
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime();
-    http = new HttpClient(runtime.url);
-  }, 120_000);
-
-  afterAll(async () => {
-    http?.close();
-    await runtime?.stop();
-  }, 60_000);
 
   async function send(successes: number, failures: number) {
     const startMs = Date.now() - 5 * 60_000;
@@ -101,9 +89,9 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
         ...(failed ? { errorType: 'TestFailure' } : {}),
       };
     });
-    const { answer } = await postWithRetry(http, { executions }, { deadlineMs: Date.now() + 60_000 });
+    const { answer } = await postWithRetry(system.http, { executions }, { deadlineMs: Date.now() + 60_000 });
     expect(answer.status, answer.body).toBeLessThan(300);
-    await runtime.poller.waitUntilCaughtUp(60_000);
+    await system.runtime.poller.waitUntilCaughtUp(60_000);
   }
 
   /** The alarm's verdict on the EMF documents of its window, as CloudWatch would reach it. */
@@ -113,7 +101,7 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
       const stat = query.MetricStat;
       if (!stat) continue;
       const dimensionNames = stat.Metric.Dimensions.map((dimension) => dimension.Name).sort();
-      for (const document of runtime.metricsSink.recent as EmfDocument[]) {
+      for (const document of system.runtime.metricsSink.recent as EmfDocument[]) {
         const { Timestamp, CloudWatchMetrics } = document._aws;
         if (Timestamp < nowMs - stat.Period * 1_000 || Timestamp > nowMs) continue;
         const directive = CloudWatchMetrics[0];
@@ -137,7 +125,7 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
   }
 
   async function verdicts() {
-    const api = await http.getJson<{ state: string; executions: number; successRate: number | null }>(
+    const api = await system.http.getJson<{ state: string; executions: number; successRate: number | null }>(
       '/api/alarm',
     );
     return { api, cloudWatch: cloudWatchVerdict(Date.now()) };

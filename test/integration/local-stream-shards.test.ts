@@ -7,15 +7,14 @@
  * already applied come again). Shards close every 25 records and hand over to
  * a child. The aggregates must equal the runs in the table, exactly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../local/runtime';
+import { describe, expect, it } from 'vitest';
 import type { StreamHandler } from '../../local/stream-event';
 import { shardIndexForKey } from '../../local/stream-shards';
-import { HttpClient, postWithRetry } from '../reliability/lib/http';
+import { postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { makeRun, runId } from '../reliability/lib/runs';
 import { comparable, dynamoClient, settleAggregates } from '../reliability/lib/truth';
-import { startTestRuntime } from '../support/test-runtime';
+import { useTestRuntime } from '../support/test-runtime';
 
 const RUNS = 400;
 const CORRECTED = 60;
@@ -51,25 +50,16 @@ function injectFaults(handler: StreamHandler): StreamHandler {
 }
 
 describe('the local stream as 4 shards', () => {
-  let runtime: LocalRuntime;
-  let http: HttpClient;
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime({
-      streamShards: SHARDS,
-      recordsPerStreamShard: 25,
-      poller: { retryBackoffMs: 5, batchingWindowMs: 20 },
-      wrapAggregateHandler: injectFaults,
-    });
-    http = new HttpClient(runtime.url);
-  }, 120_000);
-
-  afterAll(async () => {
-    await runtime?.stop();
-  }, 60_000);
+  const system = useTestRuntime({
+    streamShards: SHARDS,
+    recordsPerStreamShard: 25,
+    poller: { retryBackoffMs: 5, batchingWindowMs: 20 },
+    wrapAggregateHandler: injectFaults,
+  });
 
   it('aggregates runs spread over shards exactly once through bisection, replays and shard handovers', async () => {
     // Arrange: runs within 6 hours, so every hour item is written from every shard; then corrections.
+    const { runtime, http } = system;
     const deadlineMs = Date.now() + 120_000;
     await runPool(RUNS, 8, async (index) => {
       const { answer } = await postWithRetry(http, makeRun('shards', index, 0, { hours: 6 }), { deadlineMs });

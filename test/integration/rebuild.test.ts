@@ -22,11 +22,11 @@ import { ALL_MODELS } from '../../functions/domain/deltas';
 import { aggregateSeriesPk, decodeAggregateItem } from '../../functions/store/aggregate-keys';
 import { EXTENT_ONLY } from '../../functions/store/aggregates-rebuild';
 import { UNWRITTEN_PK } from '../../functions/store/unwritten-items';
-import { type LocalRuntime, repoRoot } from '../../local/runtime';
-import { HttpClient, postWithRetry } from '../reliability/lib/http';
+import { repoRoot } from '../../local/runtime';
+import { postWithRetry } from '../reliability/lib/http';
 import { runPool } from '../reliability/lib/load';
 import { dynamoClient } from '../reliability/lib/truth';
-import { startTestRuntime } from '../support/test-runtime';
+import { useTestRuntime } from '../support/test-runtime';
 
 const MODELS = ['rb-sonnet', 'rb-opus', 'rb-haiku'] as const;
 const ERROR_TYPES = ['Timeout', 'TestFailure', 'BuildError'] as const;
@@ -152,31 +152,25 @@ function rebuild(endpoint: string, args: string[]): Promise<{ code: number | nul
 }
 
 describe('npm run rebuild while the stream runs (4 shards)', () => {
-  let runtime: LocalRuntime;
-  let http: HttpClient;
+  const system = useTestRuntime({ streamShards: 4 });
   let dynamo: DynamoDBClient;
 
-  beforeAll(async () => {
-    runtime = await startTestRuntime({
-      streamShards: 4,
-    });
-    http = new HttpClient(runtime.url);
-    dynamo = dynamoClient(runtime.dynamoEndpoint);
-  }, 120_000);
+  beforeAll(() => {
+    dynamo = dynamoClient(system.runtime.dynamoEndpoint);
+  });
 
-  afterAll(async () => {
+  afterAll(() => {
     dynamo?.destroy();
-    http?.close();
-    await runtime?.stop();
-  }, 60_000);
+  });
 
   const post = async (executions: object[]) => {
-    const { answer } = await postWithRetry(http, { executions }, { deadlineMs: Date.now() + 120_000 });
+    const { answer } = await postWithRetry(system.http, { executions }, { deadlineMs: Date.now() + 120_000 });
     expect(answer.status, answer.body).toBeLessThan(300);
   };
 
   it('finds deleted and corrupted items with --check, recomputes them exactly while runs arrive, and is idempotent', async () => {
     // Arrange: 1,200 runs on the two days to rebuild and 300 on the live day, with corrections.
+    const { runtime } = system;
     const batches: object[][] = [];
     for (const day of [...REBUILT, LIVE_DAY])
       for (let batch = 0; batch < (day === LIVE_DAY ? 3 : 6); batch++)

@@ -7,14 +7,10 @@
 import uPlot from 'uplot';
 import { describe, expect, it } from 'vitest';
 import { type ChartOptions, chartModel, chartOptions } from '../../../frontend/src/chart-kit';
-import { cacheHitRateChart } from '../../../frontend/src/charts/efficiency';
-import { failuresChart } from '../../../frontend/src/charts/errors';
-import { overviewCharts } from '../../../frontend/src/charts/overview';
 import { scatterOptions } from '../../../frontend/src/scatter';
 import { palettes } from '../../../frontend/src/theme';
-import { bucket } from './fixtures';
+import { bucket, timeCharts } from './fixtures';
 
-const timeCharts = { ...overviewCharts, cacheHitRate: cacheHitRateChart, failures: failuresChart };
 type Kind = keyof typeof timeCharts;
 const kinds = Object.keys(timeCharts) as Kind[];
 

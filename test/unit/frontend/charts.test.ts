@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chartModel, chartOptions } from '../../../frontend/src/chart-kit';
-import { cacheHitRateChart } from '../../../frontend/src/charts/efficiency';
-import { failuresChart } from '../../../frontend/src/charts/errors';
-import { overviewCharts, P95_MIN_RUNS } from '../../../frontend/src/charts/overview';
+import { P95_MIN_RUNS } from '../../../frontend/src/charts/overview';
 import { palettes } from '../../../frontend/src/theme';
-import { bucket, emptyBucket } from './fixtures';
+import { bucket, emptyBucket, timeCharts } from './fixtures';
 
-/** The whole chart table, by name. */
-const timeCharts = { ...overviewCharts, cacheHitRate: cacheHitRateChart, failures: failuresChart };
 const context = { granularity: 'day' as const, tz: 'UTC' };
 const model = (kind: keyof typeof timeCharts, buckets: Parameters<typeof chartModel>[1], nowMs?: number) =>
   chartModel(timeCharts[kind], buckets, nowMs === undefined ? context : { ...context, nowMs });

@@ -1,4 +1,10 @@
 import type { Bucket, Summary } from '../../../frontend/src/api-types';
+import { cacheHitRateChart } from '../../../frontend/src/charts/efficiency';
+import { failuresChart } from '../../../frontend/src/charts/errors';
+import { overviewCharts } from '../../../frontend/src/charts/overview';
+
+/** The whole chart table, by name: every time chart of the three tabs. */
+export const timeCharts = { ...overviewCharts, cacheHitRate: cacheHitRateChart, failures: failuresChart };
 
 /** A bucket with every field; override what a test is about. */
 export function bucket(start: string, override: Partial<Bucket> = {}): Bucket {
