@@ -34,6 +34,20 @@ async function waitForCharts(count: number): Promise<void> {
   });
 }
 
+/** Waits until no card shows a loading skeleton: every request of the page has answered. */
+async function skeletonsGone(target: Page = page): Promise<void> {
+  await target.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
+    timeout: 30_000,
+  });
+}
+
+/** The errors tab over 30 days, every card loaded. */
+async function openErrorsTab(): Promise<void> {
+  await open('?tab=errors&range=30d&tz=UTC');
+  await page.getByRole('heading', { name: 'Top 10 error types' }).waitFor();
+  await skeletonsGone();
+}
+
 /** Clicks the Executions chart near its right edge (yesterday, a full day of demo runs); the drill-down once its rows show. */
 async function openYesterdaysRuns(filter = '') {
   await open(`?tab=overview&range=7d&tz=UTC${filter}`);
@@ -127,9 +141,7 @@ describe('dashboard', () => {
         await waitForCharts(charts);
         await page.getByRole('heading', { name: text }).waitFor();
         // Tables and bar lists load alongside the charts; wait until no skeleton is left.
-        await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
-          timeout: 30_000,
-        });
+        await skeletonsGone();
         const body = (await page.textContent('body')) ?? '';
         expect(body).not.toMatch(/NaN|undefined|Infinity/);
         expect(await page.locator('[data-summary]').count()).toBeGreaterThanOrEqual(charts);
@@ -185,9 +197,7 @@ describe('dashboard', () => {
       const recording = recordApi(page);
       await open(`?tab=${tab}&range=30d&tz=UTC`);
       await waitForCharts(1);
-      await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
-        timeout: 30_000,
-      });
+      await skeletonsGone();
       await page.waitForLoadState('networkidle');
       recording.stop();
 
@@ -201,9 +211,7 @@ describe('dashboard', () => {
     try {
       await live.context.clock.install();
       await live.page.goto(`${runtime.baseUrl}/?tab=overview&range=30d&tz=UTC&live=1`);
-      await live.page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
-        timeout: 30_000,
-      });
+      await skeletonsGone(live.page);
       await live.page.waitForLoadState('networkidle');
       const recording = recordApi(live.page);
 
@@ -557,11 +565,7 @@ describe('dashboard', () => {
   });
 
   it('aligns the bars of each bar list on one track, whatever the label lengths', async () => {
-    await open('?tab=errors&range=30d&tz=UTC');
-    await page.getByRole('heading', { name: 'Top 10 error types' }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
-      timeout: 30_000,
-    });
+    await openErrorsTab();
     const lists = await page.locator('ul.bar-list').evaluateAll((elements) =>
       elements.map((list) => ({
         label: list.getAttribute('aria-label'),
@@ -580,6 +584,49 @@ describe('dashboard', () => {
       expect(new Set(list.tracks.map((track) => JSON.stringify(track))).size, list.label ?? '').toBe(1);
       expect(list.tracks[0]!.width, list.label ?? '').toBeGreaterThan(40);
     }
+  });
+
+  it('keeps the Top 10 card compact: beside the failures by model, with no blank half', async () => {
+    await openErrorsTab();
+    const cards = await page.locator('section.card').evaluateAll((sections) =>
+      sections.map((section) => {
+        const box = section.getBoundingClientRect();
+        const style = getComputedStyle(section);
+        // The lowest visible content of the card: what is below it is blank.
+        const contentBottom = Math.max(
+          ...[...section.children]
+            .filter((child) => child.checkVisibility() && !child.classList.contains('sr-only'))
+            .map((child) => child.getBoundingClientRect().bottom),
+        );
+        return {
+          title: section.querySelector('h2')?.textContent ?? '',
+          top: Math.round(box.top),
+          width: Math.round(box.width),
+          height: Math.round(box.height),
+          blank: Math.round(box.bottom - Number.parseFloat(style.paddingBottom) - contentBottom),
+          rows: section.querySelectorAll('.bar-list li').length,
+        };
+      }),
+    );
+    const top10 = cards.find((card) => card.title === 'Top 10 error types');
+    const byModel = cards.find((card) => card.title === 'Failures by model');
+    const trend = cards[0];
+    if (!top10 || !byModel || !trend) throw new Error(`cards: ${JSON.stringify(cards)}`);
+    // One row per listed type, and "Other" when it is not empty.
+    const today = new Date().toISOString().slice(0, 10);
+    const monthAgo = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    const listed = await getJson<{ errors: unknown[]; other: { count: number } }>(
+      runtime.baseUrl,
+      `/api/errors?from=${monthAgo}&to=${today}&tz=UTC&limit=10`,
+    );
+    expect(top10.rows).toBe(listed.errors.length + (listed.other.count > 0 ? 1 : 0));
+    expect(top10.rows).toBeGreaterThan(2);
+    // Side by side, each half the row, not a wide card of its own.
+    expect(top10.top).toBe(byModel.top);
+    expect(top10.width).toBeLessThan(trend.width * 0.6);
+    expect(byModel.width).toBe(top10.width);
+    // Neither card is left half empty by the other's height.
+    for (const card of [top10, byModel]) expect(card.blank, card.title).toBeLessThan(card.height / 4);
   });
 
   it('never scrolls sideways at 390 px, on any tab nor with the drill-down open', async () => {
@@ -603,9 +650,7 @@ describe('dashboard', () => {
       ] as const) {
         await open(`?tab=${tab}&range=7d&tz=UTC`);
         await waitForCharts(charts);
-        await page.waitForFunction(() => document.querySelectorAll('.skeleton').length === 0, null, {
-          timeout: 30_000,
-        });
+        await skeletonsGone();
         expect({ tab, ...(await overflow()) }).toEqual({ tab, scroll: 0, wide: [] });
         if (tab === 'overview')
           await screenshot(page, 'dashboard-overview-390', { readme: 'overview-390', fullPage: false });
