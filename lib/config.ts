@@ -56,6 +56,14 @@ export interface MetricsConfig {
    * ingest and aggregation. `undefined` (context `none`) reserves nothing.
    */
   readonly queryReservedConcurrency: number | undefined;
+  /**
+   * Seconds the stream's event source mapping waits to fill a batch
+   * (MaximumBatchingWindowInSeconds, 1 to 300). Each batch costs one write
+   * per aggregate item it touches, so a longer wait means fewer, larger
+   * batches (fewer write units per run) and figures that reach the dashboard
+   * later: see the README's deploy table.
+   */
+  readonly streamBatchingWindowSeconds: number;
   /** Custom domain for the dashboard; needs certificateArn. */
   readonly domainName?: string;
   /** ACM certificate in us-east-1 covering domainName. */
@@ -91,6 +99,8 @@ const configDefaults = {
   healthBurstLimit: 5,
   // ~10 concurrent reads × a few hundred ms each ≈ 30–100 reads/s; see the README's deploy table.
   queryReservedConcurrency: 10,
+  // The least AWS allows with batches above 10 records: runs reach the dashboard about a second after they are stored.
+  streamBatchingWindowSeconds: 1,
 } as const;
 
 /** A context value that cannot be used as given. */
@@ -162,6 +172,13 @@ export function readConfig(node: ContextReader): MetricsConfig {
             1,
             1000,
           ),
+    streamBatchingWindowSeconds: integer(
+      get('streamBatchingWindowSeconds'),
+      configDefaults.streamBatchingWindowSeconds,
+      'streamBatchingWindowSeconds',
+      1,
+      300,
+    ),
     domainName: optionalString(get('domainName'), 'domainName'),
     certificateArn: optionalString(get('certificateArn'), 'certificateArn'),
     webAclArn: optionalString(get('webAclArn'), 'webAclArn'),

@@ -87,6 +87,7 @@ export class FixerMetricsStack extends Stack {
       logRetention,
       logRemovalPolicy,
       stage: config.stage,
+      batchingWindowSeconds: config.streamBatchingWindowSeconds,
     });
 
     this.alarms.addDeadLetterAlarm(this.aggregation.deadLetterQueue);

@@ -21,6 +21,8 @@ export interface AggregationProps {
   readonly logRemovalPolicy: RemovalPolicy;
   /** The `Stage` dimension of the metrics the function emits. */
   readonly stage: string;
+  /** MaximumBatchingWindowInSeconds of the stream mapping (MetricsConfig.streamBatchingWindowSeconds). */
+  readonly batchingWindowSeconds: number;
 }
 
 /**
@@ -65,9 +67,10 @@ export class Aggregation extends Construct {
       new DynamoEventSource(props.executions, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: STREAM_BATCH_SIZE,
-        // Long enough to fill batches under load (fewer writes per run), short
-        // enough for the 1 s freshness target.
-        maxBatchingWindow: Duration.seconds(1),
+        // 1 s by default, the least AWS allows with batches above 10 records
+        // (the 1 s freshness target); longer fills batches at low traffic per
+        // shard, for fewer writes per run (ADR 0001, "Requests per run").
+        maxBatchingWindow: Duration.seconds(props.batchingWindowSeconds),
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: 5,

@@ -196,6 +196,16 @@ describe('functions', () => {
     });
   });
 
+  it('waits the batching window given by streamBatchingWindowSeconds, and only that', () => {
+    const windows = (context: Record<string, unknown>) =>
+      Object.values(synth(context).template.findResources('AWS::Lambda::EventSourceMapping')).map(
+        (mapping) => mapping.Properties.MaximumBatchingWindowInSeconds,
+      );
+    expect(windows({})).toEqual([1]);
+    expect(windows({ streamBatchingWindowSeconds: '5' })).toEqual([5]);
+    expect(windows({ streamBatchingWindowSeconds: 300 })).toEqual([300]);
+  });
+
   it('encrypts the dead-letter queue and refuses plain-HTTP access to it', () => {
     const { template } = synth();
     const dlq = logicalIdOf(template, 'AWS::SQS::Queue');

@@ -121,6 +121,7 @@ describe('context validation', () => {
       readThrottle: { rateLimit: 10, burstLimit: 20 },
       healthThrottle: { rateLimit: 2, burstLimit: 5 },
       queryReservedConcurrency: 10,
+      streamBatchingWindowSeconds: 1,
       alarmEmails: [],
       pagerUrls: [],
     });
@@ -149,6 +150,10 @@ describe('context validation', () => {
     [{ readRateLimit: 1.5 }, /readRateLimit/],
     [{ healthRateLimit: 'slow' }, /healthRateLimit/],
     [{ queryReservedConcurrency: '0' }, /queryReservedConcurrency must be an integer from 1 to 1000/],
+    // 0 is refused by AWS for batches above 10 records; above 300 by AWS at all.
+    [{ streamBatchingWindowSeconds: '0' }, /streamBatchingWindowSeconds must be an integer from 1 to 300/],
+    [{ streamBatchingWindowSeconds: '301' }, /streamBatchingWindowSeconds must be an integer from 1 to 300/],
+    [{ streamBatchingWindowSeconds: '2.5' }, /streamBatchingWindowSeconds/],
     [{ domainName: 'metrics.example.com' }, /give both or neither/],
     [{ domainName: 'm.example.com', certificateArn: 'arn:aws:acm:eu-west-1:1:certificate/x' }, /us-east-1/],
     [{ cognitoDomainPrefix: 'Has_Caps' }, /cognitoDomainPrefix/],
