@@ -11,7 +11,10 @@
  *   in ms after navigation start, per tab over a few loads, against 500 ms;
  *   with 90 days of demo data on localhost in headless Chromium.
  * - Slowest chart render: the longest 'chart-render' measure of each tab,
- *   against 16 ms.
+ *   against 16 ms; then again with the API's answers replayed from memory
+ *   (withApiReplayed), so that the runtime and DynamoDB Local, which share
+ *   this machine's cores, are not computing the tab's other answers while
+ *   the browser draws.
  * - Beside the first chart, when the timeseries answer arrived (its
  *   responseEnd): the part of the first chart's time that the API takes.
  *
@@ -142,6 +145,48 @@ async function loadTab(page: Page, url: string): Promise<Load> {
   return (await page.evaluate(READ_TIMINGS)) as Load;
 }
 
+/** Each tab and range loaded `loads` times, in the bench's order. */
+async function loadEveryTab(page: Page, origin: string, loads: number): Promise<Map<string, Load[]>> {
+  const results = new Map<string, Load[]>();
+  for (const range of RANGES) {
+    for (const tab of TABS) {
+      const row: Load[] = [];
+      for (let i = 0; i < loads; i++) row.push(await loadTab(page, `${origin}/?tab=${tab}&range=${range}`));
+      results.set(`${tab} ${range}`, row);
+    }
+  }
+  return results;
+}
+
+const slowestOf = (row: Load[]) => row.reduce((a, b) => (b.slowestRenderMs > a.slowestRenderMs ? b : a));
+
+/**
+ * Runs `measure` with every /api request answered from memory: the first
+ * request of a URL goes to the runtime and its answer is kept, later ones get
+ * that answer at once. The renders then share the two cores with the browser
+ * alone, not with the runtime and DynamoDB Local computing the tab's other
+ * answers meanwhile, as a reader's browser does not share its CPU with the
+ * deployed API.
+ */
+async function withApiReplayed<T>(page: Page, measure: () => Promise<T>): Promise<T> {
+  const answers = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
+  await page.route('**/api/**', async (route) => {
+    const url = route.request().url();
+    let answer = answers.get(url);
+    if (!answer) {
+      const response = await route.fetch();
+      answer = { status: response.status(), headers: response.headers(), body: await response.body() };
+      answers.set(url, answer);
+    }
+    await route.fulfill(answer);
+  });
+  try {
+    return await measure();
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
+}
+
 export async function run(flags: string[]): Promise<void> {
   const loads = flagNumber(flags, '--loads', 5);
   const [load1, load5] = loadavg();
@@ -205,28 +250,23 @@ export async function run(flags: string[]): Promise<void> {
       // The very first load: nothing cached, Chromium just started.
       const cold = await loadTab(page, `${runtime.url}/?tab=overview`);
       const rows: Record<string, Record<string, number | string>> = {};
-      for (const range of RANGES) {
-        for (const tab of TABS) {
-          const results: Load[] = [];
-          for (let i = 0; i < loads; i++)
-            results.push(await loadTab(page, `${runtime.url}/?tab=${tab}&range=${range}`));
-          const first = results.map((r) => r.firstChartMs);
-          const painted = results.map((r) => r.paintedMs);
-          const answered = results.map((r) => r.timeseriesMs);
-          const slowest = results.reduce((a, b) => (b.slowestRenderMs > a.slowestRenderMs ? b : a));
-          const maxFirst = Math.max(...first);
-          rows[`${tab} ${range}`] = {
-            'first chart p50 ms': round(percentile(first, 0.5)),
-            'first chart max ms': round(maxFirst),
-            'painted p50 ms': round(percentile(painted, 0.5)),
-            'timeseries answered p50 ms': round(percentile(answered, 0.5)),
-            [`≤ ${BUDGET.firstChartMs} ms`]: verdict(maxFirst <= BUDGET.firstChartMs),
-            'slowest render ms': round(slowest.slowestRenderMs),
-            [`≤ ${BUDGET.chartRenderMs} ms`]: verdict(slowest.slowestRenderMs <= BUDGET.chartRenderMs),
-            'slowest chart': slowest.slowestChart,
-            renders: Math.max(...results.map((r) => r.renders)),
-          };
-        }
+      for (const [name, results] of await loadEveryTab(page, runtime.url, loads)) {
+        const first = results.map((r) => r.firstChartMs);
+        const painted = results.map((r) => r.paintedMs);
+        const answered = results.map((r) => r.timeseriesMs);
+        const slowest = slowestOf(results);
+        const maxFirst = Math.max(...first);
+        rows[name] = {
+          'first chart p50 ms': round(percentile(first, 0.5)),
+          'first chart max ms': round(maxFirst),
+          'painted p50 ms': round(percentile(painted, 0.5)),
+          'timeseries answered p50 ms': round(percentile(answered, 0.5)),
+          [`≤ ${BUDGET.firstChartMs} ms`]: verdict(maxFirst <= BUDGET.firstChartMs),
+          'slowest render ms': round(slowest.slowestRenderMs),
+          [`≤ ${BUDGET.chartRenderMs} ms`]: verdict(slowest.slowestRenderMs <= BUDGET.chartRenderMs),
+          'slowest chart': slowest.slowestChart,
+          renders: Math.max(...results.map((r) => r.renders)),
+        };
       }
       console.log(
         `\nfirst load, cold cache (overview 30d): first chart ${round(cold.firstChartMs)} ms, painted ${round(cold.paintedMs)} ms, slowest render ${round(cold.slowestRenderMs)} ms (${cold.slowestChart})`,
@@ -236,6 +276,38 @@ export async function run(flags: string[]): Promise<void> {
           'timeseries answered = responseEnd of /api/timeseries',
       );
       console.table(rows);
+
+      // The same loads with the API's answers replayed from memory (one live load per URL first).
+      const replayed = await withApiReplayed(page, async () => {
+        await loadEveryTab(page, runtime.url, 1);
+        return loadEveryTab(page, runtime.url, loads);
+      });
+      const replayedRows = Object.fromEntries(
+        [...replayed].map(([name, results]) => {
+          const slowest = slowestOf(results);
+          const renders = results.map((r) => r.slowestRenderMs);
+          return [
+            name,
+            {
+              'slowest render p50 ms': round(percentile(renders, 0.5)),
+              'slowest render max ms': round(slowest.slowestRenderMs),
+              [`≤ ${BUDGET.chartRenderMs} ms`]: verdict(slowest.slowestRenderMs <= BUDGET.chartRenderMs),
+              'slowest chart': slowest.slowestChart,
+              'first chart p50 ms': round(
+                percentile(
+                  results.map((r) => r.firstChartMs),
+                  0.5,
+                ),
+              ),
+            },
+          ];
+        }),
+      );
+      console.log(
+        `\nrenders with the API's answers replayed from memory (${loads} loads per row, after one live load per URL): ` +
+          'the browser alone on the CPU while it draws; "slowest render p50" is the median over loads of each load\'s slowest render',
+      );
+      console.table(replayedRows);
       const tabsLoaded = chunks.filter((chunk) => fetched.has(chunk.file));
       console.log(
         `JavaScript the three tabs loaded (every chunk fetched over these loads): ${sum(tabsLoaded)} B gzip ` +
