@@ -18,7 +18,13 @@
  * - Cost per million runs: bench/cost-model.ts with the measured units and
  *   the prices in bench/prices.ts.
  *
+ * The runs are POSTed as fast as the runtime takes them (~400–500 a second), so by default
+ * a second of posting holds ~25 minutes of start times and a batch touches the items of
+ * one to three hours. `--runs N --hours H` sets the count and span apart: `--runs 6000
+ * --hours 0.005` (18 s of starts) is about live traffic at that rate, each batch within one hour.
+ *
  * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6),
+ * --runs N (default 1,000 per hour),
  * --batching-window-ms N and --batch-size N of each shard's poller (default the local
  * runtime's 100 ms and STREAM_BATCH_SIZE records; the deployed mapping waits up to 1 s, lib/constructs/aggregation.ts).
  */
@@ -107,7 +113,11 @@ const writeUnitsOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
  * the item it wrote (its new image, asked for with ReturnValues ALL_NEW) or,
  * for a failed condition, of the item it was refused on (ALL_OLD).
  */
-async function measureWrites(url: string, hours: number, waitUntilCaughtUp: () => Promise<void>) {
+async function measureWrites(
+  url: string,
+  load: { runs: number; hours: number },
+  waitUntilCaughtUp: () => Promise<void>,
+) {
   const { dynamodb } = await import('../functions/store/clients');
   let updateRequests = 0;
   let successfulUpdates = 0;
@@ -150,7 +160,7 @@ async function measureWrites(url: string, hours: number, waitUntilCaughtUp: () =
   };
   (dynamodb as unknown as { send: typeof counting }).send = counting;
 
-  const runs = steadyLoad(RUNS_PER_HOUR * hours, hours, Date.parse('2026-10-01T00:00:00Z'));
+  const runs = steadyLoad(load.runs, load.hours, Date.parse('2026-10-01T00:00:00Z'));
   const began = performance.now();
   try {
     for (let start = 0; start < runs.length; start += BATCH_SIZE) {
@@ -260,6 +270,7 @@ function printTable(rows: readonly (readonly string[])[]): void {
 export async function run(flags: string[]): Promise<void> {
   const samples = flagNumber(flags, '--freshness-samples', 40);
   const hours = flagNumber(flags, '--hours', 6);
+  const runCount = Math.round(flagNumber(flags, '--runs', RUNS_PER_HOUR * hours));
   const shards = flagNumber(flags, '--shards', 1);
   const batchingWindowMs = flagNumber(flags, '--batching-window-ms', 100);
   const batchSize = flagNumber(flags, '--batch-size', STREAM_BATCH_SIZE);
@@ -287,7 +298,9 @@ export async function run(flags: string[]): Promise<void> {
     const freshness = await measureFreshness(runtime.url, samples);
     handlerSeconds.length = 0;
     recordsPerInvocation.length = 0;
-    const writes = await measureWrites(runtime.url, hours, () => runtime.poller.waitUntilCaughtUp(600_000));
+    const writes = await measureWrites(runtime.url, { runs: runCount, hours }, () =>
+      runtime.poller.waitUntilCaughtUp(600_000),
+    );
 
     const writesPerRun = writes.updateRequests / writes.runs;
     const attemptsPerWrite = writes.updateRequests / writes.successfulUpdates;
