@@ -130,6 +130,11 @@ export class FixerMetricsStack extends Stack {
     // What `npm run rebuild` needs against this stack (docs/REBUILD.md).
     new CfnOutput(this, 'ExecutionsTableName', { value: this.tables.executions.tableName });
     new CfnOutput(this, 'AggregatesTableName', { value: this.tables.aggregates.tableName });
+    new CfnOutput(this, 'RebuildMinSettleSeconds', {
+      value: String(config.streamBatchingWindowSeconds + 60),
+      description:
+        'Least --settle-seconds for npm run rebuild: the stream batching window plus 60 s (also above IteratorAge)',
+    });
     if (this.auth.userPool && this.auth.userPoolClient) {
       new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });

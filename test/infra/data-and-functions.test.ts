@@ -206,6 +206,13 @@ describe('functions', () => {
     expect(windows({ streamBatchingWindowSeconds: 300 })).toEqual([300]);
   });
 
+  it('tells npm run rebuild the least settle window for the stack: its batching window plus 60 s', () => {
+    const settle = (context: Record<string, unknown>) =>
+      synth(context).template.findOutputs('RebuildMinSettleSeconds').RebuildMinSettleSeconds?.Value;
+    expect(settle({})).toBe('61');
+    expect(settle({ streamBatchingWindowSeconds: '300' })).toBe('360');
+  });
+
   it('encrypts the dead-letter queue and refuses plain-HTTP access to it', () => {
     const { template } = synth();
     const dlq = logicalIdOf(template, 'AWS::SQS::Queue');
