@@ -7,6 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_BATCHING_WINDOW_SECONDS, minimumSettleSeconds } from '../functions/domain/stream-batch';
 import {
   type DayReport,
   daysBetween,
@@ -34,7 +35,9 @@ Where:
                             usual AWS variables / profile)
 Options:
   --settle-seconds N        quiet window per item, above the stream's lag
-                            (IteratorAge) (default 60)
+                            (IteratorAge) and at least the stack output
+                            RebuildMinSettleSeconds (default 60, for the
+                            default 1 s batching window)
   --rounds N                settle rounds per day (default 10)
   --retention-days N        raw-run retention: older days are refused, their
                             runs may be gone (default $RAW_RETENTION_DAYS or 90)
@@ -102,7 +105,13 @@ async function main(): Promise<number> {
       values['executions-table'] ?? process.env.EXECUTIONS_TABLE_NAME ?? executionsTable.logicalName,
     aggregatesTable:
       values['aggregates-table'] ?? process.env.AGGREGATES_TABLE_NAME ?? aggregatesTable.logicalName,
-    settleMs: positive(values['settle-seconds'], '--settle-seconds', 60, true) * 1000,
+    settleMs:
+      positive(
+        values['settle-seconds'],
+        '--settle-seconds',
+        minimumSettleSeconds(DEFAULT_BATCHING_WINDOW_SECONDS),
+        true,
+      ) * 1000,
     rounds: positive(values.rounds, '--rounds', 10),
     checkOnly: values.check ?? false,
     days,

@@ -1,6 +1,7 @@
 import type { Node } from 'constructs';
 import { type RunLimits, runLimitsSchema } from '../functions/domain/execution';
 import { parsePriceTable } from '../functions/domain/pricing';
+import { DEFAULT_BATCHING_WINDOW_SECONDS } from '../functions/domain/stream-batch';
 
 /** Who may read the dashboard API. */
 export type AuthMode = 'cognito' | 'oidc' | 'none';
@@ -100,7 +101,7 @@ const configDefaults = {
   // ~10 concurrent reads × a few hundred ms each ≈ 30–100 reads/s; see the README's deploy table.
   queryReservedConcurrency: 10,
   // The least AWS allows with batches above 10 records: runs reach the dashboard about a second after they are stored.
-  streamBatchingWindowSeconds: 1,
+  streamBatchingWindowSeconds: DEFAULT_BATCHING_WINDOW_SECONDS,
 } as const;
 
 /** A context value that cannot be used as given. */

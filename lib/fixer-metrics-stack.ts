@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { minimumSettleSeconds } from '../functions/domain/stream-batch';
 import type { MetricsConfig } from './config';
 import { Aggregation } from './constructs/aggregation';
 import { Alarms } from './constructs/alarms';
@@ -131,9 +132,9 @@ export class FixerMetricsStack extends Stack {
     new CfnOutput(this, 'ExecutionsTableName', { value: this.tables.executions.tableName });
     new CfnOutput(this, 'AggregatesTableName', { value: this.tables.aggregates.tableName });
     new CfnOutput(this, 'RebuildMinSettleSeconds', {
-      value: String(config.streamBatchingWindowSeconds + 60),
+      value: String(minimumSettleSeconds(config.streamBatchingWindowSeconds)),
       description:
-        'Least --settle-seconds for npm run rebuild: the stream batching window plus 60 s (also above IteratorAge)',
+        'Least --settle-seconds for npm run rebuild: the stream batching window plus 59 s (also above IteratorAge)',
     });
     if (this.auth.userPool && this.auth.userPoolClient) {
       new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });

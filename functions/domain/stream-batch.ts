@@ -15,3 +15,18 @@
  * stays the freshness budget: BatchSize only matters once traffic fills it.
  */
 export const STREAM_BATCH_SIZE = 1_000;
+
+/** The stream mapping's batching window unless a deployment chooses another (lib/config.ts). */
+export const DEFAULT_BATCHING_WINDOW_SECONDS = 1;
+
+/**
+ * The least quiet time (`npm run rebuild -- --settle-seconds`) after which an
+ * aggregate item can be rebuilt while the stream runs: a record can reach
+ * the writer a whole batching window after its change, plus an invocation
+ * and a few retries, for which 59 s is kept. With the default window this is
+ * 60 s, the rebuild's default; the stack outputs it for its own window
+ * (`RebuildMinSettleSeconds`).
+ */
+export function minimumSettleSeconds(batchingWindowSeconds: number): number {
+  return batchingWindowSeconds + 59;
+}

@@ -206,11 +206,12 @@ describe('functions', () => {
     expect(windows({ streamBatchingWindowSeconds: 300 })).toEqual([300]);
   });
 
-  it('tells npm run rebuild the least settle window for the stack: its batching window plus 60 s', () => {
+  it('tells npm run rebuild the least settle window for the stack: its batching window plus 59 s', () => {
     const settle = (context: Record<string, unknown>) =>
       synth(context).template.findOutputs('RebuildMinSettleSeconds').RebuildMinSettleSeconds?.Value;
-    expect(settle({})).toBe('61');
-    expect(settle({ streamBatchingWindowSeconds: '300' })).toBe('360');
+    // 60 s with the default 1 s window: the rebuild's own default.
+    expect(settle({})).toBe('60');
+    expect(settle({ streamBatchingWindowSeconds: '300' })).toBe('359');
   });
 
   it('encrypts the dead-letter queue and refuses plain-HTTP access to it', () => {
