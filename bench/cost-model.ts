@@ -87,8 +87,8 @@ export interface Measured {
   /** Log bytes the handlers write per invocation (Lambda's own lines excluded). */
   readonly ingestLogBytesPerRequest: number;
   readonly aggregateLogBytesPerBatch: number;
-  /** Bytes of the EMF log lines (the custom metrics) one stream batch writes. */
-  readonly metricEmfBytesPerBatch: number;
+  /** Bytes of the EMF log lines (the custom metrics) one stream batch writes, by runs per stream batch. */
+  readonly metricEmfBytesPerBatch: (runsPerBatch: number) => number;
   /** Aggregate bytes stored per run (hour and day items, all models), at the scenario's density. */
   readonly aggregateBytesPerRun: (runsPerMonth: number) => number;
   /** Read units per aggregate item read, and billed seconds per query request. */
@@ -182,7 +182,7 @@ export function monthlyCost(scenario: Scenario, measured: Measured): MonthLine[]
     },
     {
       item: 'metrics: EMF log lines (one set per batch)',
-      usdPerMonth: gb(batches * measured.metricEmfBytesPerBatch) * morePrices.logsIngestPerGb,
+      usdPerMonth: gb(batches * measured.metricEmfBytesPerBatch(perBatch)) * morePrices.logsIngestPerGb,
     },
     {
       item: 'CloudWatch Logs (handlers + Lambda lines)',

@@ -8,6 +8,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
 import { ALL_MODELS, BatchAccumulator } from './domain/deltas';
+import { bucketKeyStartMs } from './domain/query-range';
 import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
 import { type EmfSink, MetricsEmitter } from './store/metrics-emitter';
@@ -164,7 +165,11 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     // Per model: the all-models rollup repeats their sum.
     const appliedHours = results
       .filter((result) => result.item.granularity === 'hour' && result.item.model !== ALL_MODELS)
-      .map((result) => ({ model: result.item.model, delta: result.applied }));
+      .map((result) => ({
+        model: result.item.model,
+        hourStartMs: bucketKeyStartMs(result.item.bucket),
+        delta: result.applied,
+      }));
     // Never throws: a metric that cannot be emitted is logged and counted, and the counters stand.
     metrics.emit(batchMetrics(appliedHours));
     logger.info('batch aggregated', {

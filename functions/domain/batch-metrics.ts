@@ -3,8 +3,16 @@
  * actually applied, so a replayed batch does not page anyone twice. Returns
  * plain data; functions/store/metrics-emitter.ts writes it as Embedded Metric
  * Format, with the stage dimension every custom metric carries.
+ *
+ * Each datapoint is filed at the time the API counts its runs by: Executions
+ * and Failures at the minute the runs started (what the hour items count per
+ * minute, and what GET /api/alarm reads), CostUsd at the hour they started
+ * (an hour item's cost is not split by minute). So the success-rate alarm
+ * and GET /api/alarm judge the same runs however late a run is reported;
+ * CloudWatch takes EMF timestamps up to 14 days back (docs/QUERY.md, "Alarm").
  */
 import { metricNames } from './alarm-rule';
+import type { RunStatus } from './counters';
 import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
 import { totalCostNanos } from './rates';
@@ -16,54 +24,94 @@ interface MetricSample {
 }
 
 /**
- * One EMF document: samples that share one set of dimensions (besides the
- * service and stage ones every document has). EMF gives each metric name one
- * value per document, so overall and per-model totals are separate documents.
+ * One EMF document: samples that share one timestamp and one set of
+ * dimensions (besides the service and stage ones every document has). EMF
+ * gives each metric name one value per document, so overall and per-model
+ * figures, and each minute, are separate documents.
  */
 export interface MetricDocument {
+  /** When CloudWatch files the samples, epoch milliseconds; absent: when they are emitted. */
+  readonly timestampMs?: number;
   readonly dimensions?: Readonly<Record<string, string>>;
   readonly samples: readonly MetricSample[];
 }
 
-interface Totals {
-  executions: number;
-  failures: number;
-  costNanos: bigint;
+/** What a batch applied to one model's hour item. */
+export interface AppliedHour {
+  readonly model: string;
+  /** Start of the item's hour, epoch milliseconds. */
+  readonly hourStartMs: number;
+  readonly delta: ItemDelta;
 }
 
+interface RunCounts {
+  executions: number;
+  failures: number;
+}
+
+/** The model key of the overall figures: none, so it cannot clash with a model name. */
+const OVERALL = undefined;
+type Scope = string | typeof OVERALL;
+
+const MINUTE_MS = 60_000;
+
+/** `map[time][scope]`, created on first use. */
+function slot<T>(map: Map<number, Map<Scope, T>>, time: number, scope: Scope, zero: () => T): T {
+  const byScope = map.get(time) ?? new Map<Scope, T>();
+  map.set(time, byScope);
+  const value = byScope.get(scope) ?? zero();
+  byScope.set(scope, value);
+  return value;
+}
+
+const dimensionsOf = (scope: Scope) =>
+  scope === OVERALL ? {} : { dimensions: { [metricNames.modelDimension]: scope } };
+
 /**
- * One document overall and one per model; empty when nothing was applied.
- * `applied` holds the deltas applied to hour items (day items repeat them).
+ * Executions and Failures per start minute, overall and per model (a minute
+ * whose counts cancel out is left out), then CostUsd per start hour, overall
+ * and per model, for every hour the batch changed; empty when nothing was applied.
  */
-export function batchMetrics(applied: readonly { model: string; delta: ItemDelta }[]): MetricDocument[] {
-  const byModel = new Map<string, Totals>();
-  for (const { model, delta } of applied) {
+export function batchMetrics(applied: readonly AppliedHour[]): MetricDocument[] {
+  const runsByMinute = new Map<number, Map<Scope, RunCounts>>();
+  const costByHour = new Map<number, Map<Scope, { nanos: bigint }>>();
+  for (const { model, hourStartMs, delta } of applied) {
     if (countsNothing(delta)) continue;
-    const totals = byModel.get(model) ?? { executions: 0, failures: 0, costNanos: 0n };
-    const { success, failure } = delta.byStatus;
-    totals.executions += success.counters.executions + failure.counters.executions;
-    totals.failures += failure.counters.failures;
-    // Reported plus estimated, as the API's totalUsd: the cost alarm sees what runs without a cost spend too.
-    totals.costNanos += totalCostNanos(success.counters) + totalCostNanos(failure.counters);
-    byModel.set(model, totals);
+    for (const status of ['success', 'failure'] as const satisfies RunStatus[]) {
+      const part = delta.byStatus[status];
+      for (const [minute, runs] of part.perMinute) {
+        const time = hourStartMs + minute * MINUTE_MS;
+        for (const scope of [OVERALL, model]) {
+          const counts = slot(runsByMinute, time, scope, () => ({ executions: 0, failures: 0 }));
+          counts.executions += runs;
+          if (status === 'failure') counts.failures += runs;
+        }
+      }
+      // Reported plus estimated, as the API's totalUsd: the cost alarm sees what runs without a cost spend too.
+      for (const scope of [OVERALL, model])
+        slot(costByHour, hourStartMs, scope, () => ({ nanos: 0n })).nanos += totalCostNanos(part.counters);
+    }
   }
-  if (byModel.size === 0) return [];
-  const overall: Totals = { executions: 0, failures: 0, costNanos: 0n };
-  for (const totals of byModel.values()) {
-    overall.executions += totals.executions;
-    overall.failures += totals.failures;
-    overall.costNanos += totals.costNanos;
-  }
-  const samples = (totals: Totals): MetricSample[] => [
-    { name: metricNames.executions, unit: 'Count', value: totals.executions },
-    { name: metricNames.failures, unit: 'Count', value: totals.failures },
-    { name: metricNames.costUsd, unit: 'None', value: nanosToUsd(totals.costNanos) },
-  ];
+  const byTime = <T>(map: Map<number, Map<Scope, T>>) => [...map].sort(([a], [b]) => a - b);
   return [
-    { samples: samples(overall) },
-    ...[...byModel].map(([model, totals]) => ({
-      dimensions: { [metricNames.modelDimension]: model },
-      samples: samples(totals),
-    })),
+    ...byTime(runsByMinute).flatMap(([timestampMs, byScope]) =>
+      [...byScope]
+        .filter(([, counts]) => counts.executions !== 0 || counts.failures !== 0)
+        .map(([scope, counts]) => ({
+          timestampMs,
+          ...dimensionsOf(scope),
+          samples: [
+            { name: metricNames.executions, unit: 'Count' as const, value: counts.executions },
+            { name: metricNames.failures, unit: 'Count' as const, value: counts.failures },
+          ],
+        })),
+    ),
+    ...byTime(costByHour).flatMap(([timestampMs, byScope]) =>
+      [...byScope].map(([scope, cost]) => ({
+        timestampMs,
+        ...dimensionsOf(scope),
+        samples: [{ name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(cost.nanos) }],
+      })),
+    ),
   ];
 }

@@ -78,6 +78,8 @@ export class MetricsEmitter {
   #serialize(document: MetricDocument): string {
     const metrics = this.#metrics;
     try {
+      // Powertools keeps a timestamp until it is set again.
+      metrics.setTimestamp(document.timestampMs ?? Date.now());
       for (const [name, value] of Object.entries(document.dimensions ?? {})) {
         metrics.addDimension(name, value);
       }

@@ -176,30 +176,45 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 
-  it('emits one EMF document overall and one per model per batch, with the stage, and nothing for a replay', async () => {
+  it('emits EMF at the minute (runs) and hour (cost) the runs started, overall and per model, with the stage, and nothing for a replay', async () => {
     const records = sampleRecords();
     await deliver(records);
     await deliver(records);
     const documents = published.map((line) => JSON.parse(line));
-    expect(documents).toHaveLength(4);
-    const [overall, ...perModel] = documents;
-    expect(overall._aws.CloudWatchMetrics).toEqual([
+    const runDocuments = documents.filter((document) => 'Executions' in document);
+    const costDocuments = documents.filter((document) => 'CostUsd' in document);
+    expect(runDocuments.length + costDocuments.length).toBe(documents.length);
+    const overall = runDocuments.filter((document) => !('Model' in document));
+    expect(overall[0]._aws.CloudWatchMetrics).toEqual([
       {
         Namespace: 'FixerAgent',
         Dimensions: [['service', 'Stage']],
         Metrics: [
           { Name: 'Executions', Unit: 'Count' },
           { Name: 'Failures', Unit: 'Count' },
-          { Name: 'CostUsd', Unit: 'None' },
         ],
       },
     ]);
-    expect(overall).toMatchObject({ service: 'fixer-agent-metrics', Stage: 'prod' });
-    expect(perModel.map((document) => document._aws.CloudWatchMetrics[0].Dimensions)).toEqual(
-      Array(3).fill([['service', 'Stage', 'Model']]),
-    );
-    expect(perModel.map((document) => document.Model).sort()).toEqual(['m0', 'm1', 'm2']);
-    expect(perModel.reduce((sum, document) => sum + document.Executions, 0)).toBe(overall.Executions);
+    expect(overall[0]).toMatchObject({ service: 'fixer-agent-metrics', Stage: 'prod' });
+    // The runs' start minutes, as the hour items count them: 10:59 and 11:01 (and the corrected run at 03:00 next day).
+    const minutes = (list: { _aws: { Timestamp: number } }[]) =>
+      [...new Set(list.map((document) => new Date(document._aws.Timestamp).toISOString()))].sort();
+    expect(minutes(overall)).toEqual([
+      '2026-11-01T10:59:00.000Z',
+      '2026-11-01T11:01:00.000Z',
+      '2026-11-02T03:00:00.000Z',
+    ]);
+    expect(minutes(costDocuments)).toEqual([
+      '2026-11-01T10:00:00.000Z',
+      '2026-11-01T11:00:00.000Z',
+      '2026-11-02T03:00:00.000Z',
+    ]);
+    // Twelve runs inserted, one deleted: the executions of every minute add up to 11, per model as overall.
+    const sum = (list: { Executions: number }[]) =>
+      list.reduce((total, document) => total + document.Executions, 0);
+    expect(sum(overall)).toBe(11);
+    expect(sum(runDocuments.filter((document) => 'Model' in document))).toBe(11);
+    expect(new Set(runDocuments.map((document) => document.Model ?? '')).size).toBe(4);
   });
 
   it('logs and counts a metric it cannot emit, and still succeeds', async () => {
@@ -215,11 +230,12 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     const response = await failing({ Records: sampleRecords(), shardId: SHARD } as AggregateEvent);
     expect(response.batchItemFailures).toEqual([]);
     expect(Object.keys(table.snapshot()).length).toBeGreaterThan(0);
-    // The failed overall document is followed by the failure count, then the three models.
-    const [, failure, ...models] = lines.map((line) => JSON.parse(line));
+    // The failed first document is followed by the failure count, then every other document.
+    const [, failure, ...others] = lines.map((line) => JSON.parse(line));
     expect(failure).toMatchObject({ MetricsEmitFailures: 1, Stage: 'local', service: 'fixer-agent-metrics' });
     expect(failure._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'Stage']]);
-    expect(models).toHaveLength(3);
+    expect(others.length).toBeGreaterThan(3);
+    expect(others.some((document) => 'MetricsEmitFailures' in document)).toBe(false);
     error.mockRestore();
   });
 

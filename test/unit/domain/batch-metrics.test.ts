@@ -3,44 +3,89 @@ import { batchMetrics } from '../../../functions/domain/batch-metrics';
 import { addDelta, emptyDelta, runDeltaOf } from '../../../functions/domain/deltas';
 import { runImage } from '../aggregate/runs';
 
-function deltaOf(...runs: ReturnType<typeof runImage>[]) {
+type Run = ReturnType<typeof runImage>;
+
+function deltaOf(...runs: (Run | { run: Run; sign: 1 | -1 })[]) {
   const total = emptyDelta();
-  for (const run of runs) addDelta(total, runDeltaOf({ run, sign: 1 }));
+  // As for an hour item: each run also under its minute.
+  for (const entry of runs)
+    addDelta(total, runDeltaOf('sign' in entry ? entry : { run: entry, sign: 1 }, { minute: true }));
   return total;
 }
 
+const HOUR = Date.parse('2026-11-01T10:00:00Z');
+const at = (time: string) => Date.parse(`2026-11-01T${time}Z`);
 const { costNanos: _reported, ...withoutCost } = runImage();
 
 describe('batchMetrics', () => {
-  it('gives executions, failures and cost (reported plus estimated) overall and per model, one document each', () => {
-    const documents = batchMetrics([
-      {
-        model: 'a',
-        delta: deltaOf(runImage({ model: 'a' }), runImage({ model: 'a', status: 'failure', costNanos: 5n })),
-      },
-      { model: 'b', delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n })) },
-      { model: 'c', delta: deltaOf({ ...withoutCost, model: 'c', estimatedCostNanos: 2_000_000_000n }) },
+  const documents = batchMetrics([
+    {
+      model: 'a',
+      hourStartMs: HOUR,
+      delta: deltaOf(
+        runImage({ model: 'a', startMs: at('10:05:10') }),
+        runImage({ model: 'a', status: 'failure', costNanos: 5n, startMs: at('10:07:30') }),
+      ),
+    },
+    {
+      model: 'b',
+      hourStartMs: HOUR,
+      delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n, startMs: at('10:05:50') })),
+    },
+    {
+      model: 'c',
+      hourStartMs: HOUR,
+      delta: deltaOf({
+        ...withoutCost,
+        model: 'c',
+        estimatedCostNanos: 2_000_000_000n,
+        startMs: at('10:05:00'),
+      }),
+    },
+  ]);
+  const find = (timestampMs: number, model: string | undefined, name: string) =>
+    documents
+      .find((document) => document.timestampMs === timestampMs && document.dimensions?.Model === model)
+      ?.samples.find((sample) => sample.name === name)?.value;
+
+  it('files executions and failures at the minute the runs started, overall and per model', () => {
+    expect(find(at('10:05:00'), undefined, 'Executions')).toBe(3);
+    expect(find(at('10:05:00'), undefined, 'Failures')).toBe(0);
+    expect(find(at('10:07:00'), undefined, 'Executions')).toBe(1);
+    expect(find(at('10:07:00'), undefined, 'Failures')).toBe(1);
+    expect(find(at('10:05:00'), 'a', 'Executions')).toBe(1);
+    expect(find(at('10:07:00'), 'a', 'Failures')).toBe(1);
+    expect(find(at('10:05:00'), 'b', 'Failures')).toBe(0);
+    // Minutes without runs get no document.
+    expect(documents.some((document) => document.timestampMs === at('10:06:00'))).toBe(false);
+  });
+
+  it('files cost (reported plus estimated) at the hour the runs started, overall and per model', () => {
+    expect(find(HOUR, undefined, 'CostUsd')).toBe(3.012345005);
+    expect(find(HOUR, 'c', 'CostUsd')).toBe(2);
+    expect(find(HOUR, 'a', 'CostUsd')).toBe(0.012345005);
+    // One document per timestamp and dimension set: 10:05 and 10:07 overall, four model minutes, four costs.
+    expect(documents).toHaveLength(10);
+    expect(new Set(documents.map((d) => `${d.timestampMs} ${d.dimensions?.Model}`)).size).toBe(10);
+  });
+
+  it('moves a corrected run from its old minute to its new one, and leaves out a minute that cancels out', () => {
+    const before = runImage({ startMs: at('10:20:00') });
+    const after = { ...before, startMs: at('10:40:00') };
+    const moved = batchMetrics([
+      { model: 'a', hourStartMs: HOUR, delta: deltaOf({ run: before, sign: -1 }, { run: after, sign: 1 }) },
     ]);
-    const value = (name: string, model?: string) =>
-      documents
-        .find((document) => document.dimensions?.Model === model)
-        ?.samples.find((sample) => sample.name === name)?.value;
-    expect(documents.map((document) => document.dimensions)).toEqual([
-      undefined,
-      { Model: 'a' },
-      { Model: 'b' },
-      { Model: 'c' },
+    const executionsAt = (time: string) =>
+      moved.find((document) => document.timestampMs === at(time) && !document.dimensions)?.samples[0]?.value;
+    expect(executionsAt('10:20:00')).toBe(-1);
+    expect(executionsAt('10:40:00')).toBe(1);
+    const cancelled = batchMetrics([
+      { model: 'a', hourStartMs: HOUR, delta: deltaOf({ run: before, sign: -1 }, { run: before, sign: 1 }) },
     ]);
-    expect(value('Executions')).toBe(4);
-    expect(value('Failures')).toBe(1);
-    expect(value('CostUsd')).toBe(3.012345005);
-    expect(value('CostUsd', 'c')).toBe(2);
-    expect(value('Executions', 'a')).toBe(2);
-    expect(value('Failures', 'b')).toBe(0);
-    expect(documents.flatMap((document) => document.samples)).toHaveLength(12);
+    expect(cancelled).toEqual([]);
   });
 
   it('gives nothing when nothing was applied (a replayed batch)', () => {
-    expect(batchMetrics([{ model: 'a', delta: emptyDelta() }])).toEqual([]);
+    expect(batchMetrics([{ model: 'a', hourStartMs: HOUR, delta: emptyDelta() }])).toEqual([]);
   });
 });
