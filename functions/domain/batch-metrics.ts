@@ -4,12 +4,13 @@
  * plain data; functions/store/metrics-emitter.ts writes it as Embedded Metric
  * Format, with the stage dimension every custom metric carries.
  *
- * Each datapoint is filed at the time the API counts its runs by: Executions
- * and Failures at the minute the runs started (what the hour items count per
- * minute, and what GET /api/alarm reads), CostUsd at the hour they started
- * (an hour item's cost is not split by minute). So the success-rate alarm
- * and GET /api/alarm judge the same runs however late a run is reported;
- * CloudWatch takes EMF timestamps up to 14 days back (docs/QUERY.md, "Alarm").
+ * Executions and Failures are filed at the minute the runs started (what the
+ * hour items count per minute, and what GET /api/alarm reads), so the
+ * success-rate alarm and GET /api/alarm judge the same runs however late a
+ * run is reported (docs/QUERY.md, "Alarm"). CostUsd is filed when it is
+ * emitted: the cost anomaly alarm watches spend as it arrives, and an hour
+ * item's cost is not split by minute, so a start-hour timestamp could put a
+ * late run's cost before every future window of that alarm.
  */
 import { metricNames } from './alarm-rule';
 import type { RunStatus } from './counters';
@@ -69,12 +70,12 @@ const dimensionsOf = (scope: Scope) =>
 
 /**
  * Executions and Failures per start minute, overall and per model (a minute
- * whose counts cancel out is left out), then CostUsd per start hour, overall
- * and per model, for every hour the batch changed; empty when nothing was applied.
+ * whose counts cancel out is left out), then CostUsd overall and per model
+ * at emission; empty when nothing was applied.
  */
 export function batchMetrics(applied: readonly AppliedHour[]): MetricDocument[] {
   const runsByMinute = new Map<number, Map<Scope, RunCounts>>();
-  const costByHour = new Map<number, Map<Scope, { nanos: bigint }>>();
+  const costNanos = new Map<Scope, bigint>();
   for (const { model, hourStartMs, delta } of applied) {
     if (countsNothing(delta)) continue;
     for (const status of ['success', 'failure'] as const satisfies RunStatus[]) {
@@ -89,29 +90,27 @@ export function batchMetrics(applied: readonly AppliedHour[]): MetricDocument[] 
       }
       // Reported plus estimated, as the API's totalUsd: the cost alarm sees what runs without a cost spend too.
       for (const scope of [OVERALL, model])
-        slot(costByHour, hourStartMs, scope, () => ({ nanos: 0n })).nanos += totalCostNanos(part.counters);
+        costNanos.set(scope, (costNanos.get(scope) ?? 0n) + totalCostNanos(part.counters));
     }
   }
-  const byTime = <T>(map: Map<number, Map<Scope, T>>) => [...map].sort(([a], [b]) => a - b);
   return [
-    ...byTime(runsByMinute).flatMap(([timestampMs, byScope]) =>
-      [...byScope]
-        .filter(([, counts]) => counts.executions !== 0 || counts.failures !== 0)
-        .map(([scope, counts]) => ({
-          timestampMs,
-          ...dimensionsOf(scope),
-          samples: [
-            { name: metricNames.executions, unit: 'Count' as const, value: counts.executions },
-            { name: metricNames.failures, unit: 'Count' as const, value: counts.failures },
-          ],
-        })),
-    ),
-    ...byTime(costByHour).flatMap(([timestampMs, byScope]) =>
-      [...byScope].map(([scope, cost]) => ({
-        timestampMs,
-        ...dimensionsOf(scope),
-        samples: [{ name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(cost.nanos) }],
-      })),
-    ),
+    ...[...runsByMinute]
+      .sort(([a], [b]) => a - b)
+      .flatMap(([timestampMs, byScope]) =>
+        [...byScope]
+          .filter(([, counts]) => counts.executions !== 0 || counts.failures !== 0)
+          .map(([scope, counts]) => ({
+            timestampMs,
+            ...dimensionsOf(scope),
+            samples: [
+              { name: metricNames.executions, unit: 'Count' as const, value: counts.executions },
+              { name: metricNames.failures, unit: 'Count' as const, value: counts.failures },
+            ],
+          })),
+      ),
+    ...[...costNanos].map(([scope, nanos]) => ({
+      ...dimensionsOf(scope),
+      samples: [{ name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(nanos) }],
+    })),
   ];
 }
