@@ -171,7 +171,7 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
         delta: result.applied,
       }));
     // Never throws: a metric that cannot be emitted is logged and counted, and the counters stand.
-    metrics.emit(batchMetrics(appliedHours));
+    metrics.emit(batchMetrics(appliedHours, (dependencies.now ?? Date.now)()));
     logger.info('batch aggregated', {
       shardId,
       records: records.length,

@@ -111,7 +111,8 @@ class MetricsSink {
     this.datapoints += document._aws.CloudWatchMetrics.reduce((sum, entry) => sum + entry.Metrics.length, 0);
     this.lastEmittedAt = new Date().toISOString();
     this.recent.push(document);
-    if (this.recent.length > 50) this.recent.shift();
+    // A batch writes a document per start minute of its runs (batch-metrics.ts): keep a few batches' worth.
+    if (this.recent.length > 500) this.recent.shift();
   };
 
   summary() {

@@ -55,6 +55,18 @@ const OVERALL = undefined;
 type Scope = string | typeof OVERALL;
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/**
+ * The EMF timestamps CloudWatch takes: "within 14 days in the past or up to
+ * 2 hours in the future" (Powertools Metrics, which warns about any other and
+ * emits it anyway; CloudWatch then drops it). At the old end an hour is kept
+ * in hand for the time CloudWatch Logs takes to read the line. A minute outside them (a run
+ * sent weeks after it started, say) gets no document: no alarm window reaches
+ * it, and the API counts the run by its start all the same.
+ */
+const FILED_FROM_MS = 14 * 24 * HOUR_MS - HOUR_MS;
+const FILED_UNTIL_MS = 2 * HOUR_MS;
 
 /** `map[time][scope]`, created on first use. */
 function slot<T>(map: Map<number, Map<Scope, T>>, time: number, scope: Scope, zero: () => T): T {
@@ -70,10 +82,11 @@ const dimensionsOf = (scope: Scope) =>
 
 /**
  * Executions and Failures per start minute, overall and per model (a minute
- * whose counts cancel out is left out), then CostUsd overall and per model
- * at emission; empty when nothing was applied.
+ * whose counts cancel out, or that CloudWatch would not take at `nowMs`, is
+ * left out), then CostUsd overall and per model at emission; empty when
+ * nothing was applied.
  */
-export function batchMetrics(applied: readonly AppliedHour[]): MetricDocument[] {
+export function batchMetrics(applied: readonly AppliedHour[], nowMs: number): MetricDocument[] {
   const runsByMinute = new Map<number, Map<Scope, RunCounts>>();
   const costNanos = new Map<Scope, bigint>();
   for (const { model, hourStartMs, delta } of applied) {
@@ -82,6 +95,7 @@ export function batchMetrics(applied: readonly AppliedHour[]): MetricDocument[] 
       const part = delta.byStatus[status];
       for (const [minute, runs] of part.perMinute) {
         const time = hourStartMs + minute * MINUTE_MS;
+        if (time < nowMs - FILED_FROM_MS || time > nowMs + FILED_UNTIL_MS) continue;
         for (const scope of [OVERALL, model]) {
           const counts = slot(runsByMinute, time, scope, () => ({ executions: 0, failures: 0 }));
           counts.executions += runs;

@@ -177,9 +177,16 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
   });
 
   it('emits runs at the minute they started and cost when emitted, overall and per model, with the stage, and nothing for a replay', async () => {
+    // A day after the sample's runs: CloudWatch takes their minutes (it would not a month later).
+    const dayAfter = createAggregateHandler({
+      aggregatesTableName: 'Aggregates',
+      stage: 'prod',
+      emfSink: (line) => void published.push(line),
+      now: () => Date.parse('2026-11-02T12:00:00Z'),
+    });
     const records = sampleRecords();
-    await deliver(records);
-    await deliver(records);
+    for (let delivery = 0; delivery < 2; delivery++)
+      await dayAfter({ Records: records, shardId: SHARD } as AggregateEvent);
     const documents = published.map((line) => JSON.parse(line));
     const runDocuments = documents.filter((document) => 'Executions' in document);
     const costDocuments = documents.filter((document) => 'CostUsd' in document);
@@ -207,6 +214,18 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     // Cost: one document overall and one per model, filed now.
     expect(costDocuments.map((document) => document.Model ?? '').sort()).toEqual(['', 'm0', 'm1', 'm2']);
     for (const document of costDocuments) expect(Date.now() - document._aws.Timestamp).toBeLessThan(60_000);
+    // And a month after them: the cost documents alone.
+    published = [];
+    useFakeTable();
+    const monthAfter = createAggregateHandler({
+      aggregatesTableName: 'AggregatesLater',
+      emfSink: (line) => void published.push(line),
+      now: () => Date.parse('2026-12-02T12:00:00Z'),
+    });
+    await monthAfter({ Records: records, shardId: SHARD } as AggregateEvent);
+    expect(published.map((line) => Object.keys(JSON.parse(line)).includes('CostUsd'))).toEqual(
+      Array(4).fill(true),
+    );
     // Twelve runs inserted, one deleted: the executions of every minute add up to 11, per model as overall.
     const sum = (list: { Executions: number }[]) =>
       list.reduce((total, document) => total + document.Executions, 0);
@@ -228,12 +247,16 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     const response = await failing({ Records: sampleRecords(), shardId: SHARD } as AggregateEvent);
     expect(response.batchItemFailures).toEqual([]);
     expect(Object.keys(table.snapshot()).length).toBeGreaterThan(0);
-    // The failed first document is followed by the failure count, then every other document.
+    // The sample's runs are weeks old, so only cost documents (overall, then three models): the failed
+    // first one is followed by the failure count, then the other three.
     const [, failure, ...others] = lines.map((line) => JSON.parse(line));
     expect(failure).toMatchObject({ MetricsEmitFailures: 1, Stage: 'local', service: 'fixer-agent-metrics' });
     expect(failure._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'Stage']]);
-    expect(others.length).toBeGreaterThan(3);
-    expect(others.some((document) => 'MetricsEmitFailures' in document)).toBe(false);
+    expect(others.map((document) => [document.Model, 'CostUsd' in document])).toEqual([
+      ['m0', true],
+      ['m1', true],
+      ['m2', true],
+    ]);
     error.mockRestore();
   });
 

@@ -17,32 +17,37 @@ const HOUR = Date.parse('2026-11-01T10:00:00Z');
 const at = (time: string) => Date.parse(`2026-11-01T${time}Z`);
 const { costNanos: _reported, ...withoutCost } = runImage();
 
+const NOW = at('10:30:00');
+
 describe('batchMetrics', () => {
-  const documents = batchMetrics([
-    {
-      model: 'a',
-      hourStartMs: HOUR,
-      delta: deltaOf(
-        runImage({ model: 'a', startMs: at('10:05:10') }),
-        runImage({ model: 'a', status: 'failure', costNanos: 5n, startMs: at('10:07:30') }),
-      ),
-    },
-    {
-      model: 'b',
-      hourStartMs: HOUR,
-      delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n, startMs: at('10:05:50') })),
-    },
-    {
-      model: 'c',
-      hourStartMs: HOUR,
-      delta: deltaOf({
-        ...withoutCost,
+  const documents = batchMetrics(
+    [
+      {
+        model: 'a',
+        hourStartMs: HOUR,
+        delta: deltaOf(
+          runImage({ model: 'a', startMs: at('10:05:10') }),
+          runImage({ model: 'a', status: 'failure', costNanos: 5n, startMs: at('10:07:30') }),
+        ),
+      },
+      {
+        model: 'b',
+        hourStartMs: HOUR,
+        delta: deltaOf(runImage({ model: 'b', costNanos: 1_000_000_000n, startMs: at('10:05:50') })),
+      },
+      {
         model: 'c',
-        estimatedCostNanos: 2_000_000_000n,
-        startMs: at('10:05:00'),
-      }),
-    },
-  ]);
+        hourStartMs: HOUR,
+        delta: deltaOf({
+          ...withoutCost,
+          model: 'c',
+          estimatedCostNanos: 2_000_000_000n,
+          startMs: at('10:05:00'),
+        }),
+      },
+    ],
+    NOW,
+  );
   const find = (timestampMs: number, model: string | undefined, name: string) =>
     documents
       .find((document) => document.timestampMs === timestampMs && document.dimensions?.Model === model)
@@ -76,20 +81,45 @@ describe('batchMetrics', () => {
   it('moves a corrected run from its old minute to its new one, and leaves out a minute that cancels out', () => {
     const before = runImage({ startMs: at('10:20:00') });
     const after = { ...before, startMs: at('10:40:00') };
-    const moved = batchMetrics([
-      { model: 'a', hourStartMs: HOUR, delta: deltaOf({ run: before, sign: -1 }, { run: after, sign: 1 }) },
-    ]);
+    const moved = batchMetrics(
+      [{ model: 'a', hourStartMs: HOUR, delta: deltaOf({ run: before, sign: -1 }, { run: after, sign: 1 }) }],
+      NOW,
+    );
     const executionsAt = (time: string) =>
       moved.find((document) => document.timestampMs === at(time) && !document.dimensions)?.samples[0]?.value;
     expect(executionsAt('10:20:00')).toBe(-1);
     expect(executionsAt('10:40:00')).toBe(1);
-    const cancelled = batchMetrics([
-      { model: 'a', hourStartMs: HOUR, delta: deltaOf({ run: before, sign: -1 }, { run: before, sign: 1 }) },
-    ]);
+    const cancelled = batchMetrics(
+      [
+        {
+          model: 'a',
+          hourStartMs: HOUR,
+          delta: deltaOf({ run: before, sign: -1 }, { run: before, sign: 1 }),
+        },
+      ],
+      NOW,
+    );
     expect(cancelled).toEqual([]);
   });
 
   it('gives nothing when nothing was applied (a replayed batch)', () => {
-    expect(batchMetrics([{ model: 'a', hourStartMs: HOUR, delta: emptyDelta() }])).toEqual([]);
+    expect(batchMetrics([{ model: 'a', hourStartMs: HOUR, delta: emptyDelta() }], NOW)).toEqual([]);
+  });
+
+  it('leaves out the minutes CloudWatch would not take: 14 days old (less an hour in hand), over 2 hours ahead', () => {
+    const run = runImage({ startMs: at('10:20:00') });
+    const minutesAt = (nowMs: number) =>
+      batchMetrics([{ model: 'a', hourStartMs: HOUR, delta: deltaOf(run) }], nowMs)
+        .filter((document) => document.timestampMs !== undefined)
+        .map((document) => document.timestampMs);
+    const DAY = 86_400_000;
+    expect(minutesAt(at('10:20:00') + 13 * DAY + 22 * 3_600_000)).toEqual([at('10:20:00'), at('10:20:00')]);
+    expect(minutesAt(at('10:20:00') + 13 * DAY + 23 * 3_600_000 + 60_000)).toEqual([]);
+    expect(minutesAt(at('10:20:00') - 2 * 3_600_000)).toHaveLength(2);
+    expect(minutesAt(at('10:20:00') - 2 * 3_600_000 - 60_000)).toEqual([]);
+    // The cost is still emitted (filed now): CloudWatch takes it.
+    expect(
+      batchMetrics([{ model: 'a', hourStartMs: HOUR, delta: deltaOf(run) }], at('10:20:00') + 20 * DAY),
+    ).toHaveLength(2);
   });
 });
