@@ -16,6 +16,9 @@ import {
 } from '../functions/store/aggregates-rebuild';
 import { aggregatesTable, executionsTable } from '../functions/store/tables';
 
+/** The least settle window for a stack deployed with the default batching window. */
+const DEFAULT_SETTLE_SECONDS = minimumSettleSeconds(DEFAULT_BATCHING_WINDOW_SECONDS);
+
 const usage = `Usage: npm run rebuild -- --from YYYY-MM-DD --to YYYY-MM-DD [options]
 
 Recomputes the hourly and daily aggregates of the UTC days from..to (inclusive)
@@ -36,8 +39,8 @@ Where:
 Options:
   --settle-seconds N        quiet window per item, above the stream's lag
                             (IteratorAge) and at least the stack output
-                            RebuildMinSettleSeconds (default 60, for the
-                            default 1 s batching window)
+                            RebuildMinSettleSeconds (default ${DEFAULT_SETTLE_SECONDS}, for the
+                            default ${DEFAULT_BATCHING_WINDOW_SECONDS} s batching window)
   --rounds N                settle rounds per day (default 10)
   --retention-days N        raw-run retention: older days are refused, their
                             runs may be gone (default $RAW_RETENTION_DAYS or 90)
@@ -105,13 +108,7 @@ async function main(): Promise<number> {
       values['executions-table'] ?? process.env.EXECUTIONS_TABLE_NAME ?? executionsTable.logicalName,
     aggregatesTable:
       values['aggregates-table'] ?? process.env.AGGREGATES_TABLE_NAME ?? aggregatesTable.logicalName,
-    settleMs:
-      positive(
-        values['settle-seconds'],
-        '--settle-seconds',
-        minimumSettleSeconds(DEFAULT_BATCHING_WINDOW_SECONDS),
-        true,
-      ) * 1000,
+    settleMs: positive(values['settle-seconds'], '--settle-seconds', DEFAULT_SETTLE_SECONDS, true) * 1000,
     rounds: positive(values.rounds, '--rounds', 10),
     checkOnly: values.check ?? false,
     days,

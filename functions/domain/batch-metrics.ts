@@ -13,10 +13,11 @@
  * late run's cost before every future window of that alarm.
  */
 import { metricNames } from './alarm-rule';
-import type { RunStatus } from './counters';
+import { RUN_STATUSES } from './counters';
 import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
 import { totalCostNanos } from './rates';
+import { HOUR_MS } from './time';
 
 interface MetricSample {
   readonly name: string;
@@ -45,7 +46,10 @@ export interface AppliedHour {
   readonly delta: ItemDelta;
 }
 
-interface RunCounts {
+/** Runs of one start minute, overall or of one model. */
+interface MinuteCounts {
+  readonly timestampMs: number;
+  readonly scope: Scope;
   executions: number;
   failures: number;
 }
@@ -55,7 +59,6 @@ const OVERALL = undefined;
 type Scope = string | typeof OVERALL;
 
 const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
 
 /**
  * The EMF timestamps CloudWatch takes: "within 14 days in the past or up to
@@ -68,15 +71,6 @@ const HOUR_MS = 60 * MINUTE_MS;
 const FILED_FROM_MS = 14 * 24 * HOUR_MS - HOUR_MS;
 const FILED_UNTIL_MS = 2 * HOUR_MS;
 
-/** `map[time][scope]`, created on first use. */
-function slot<T>(map: Map<number, Map<Scope, T>>, time: number, scope: Scope, zero: () => T): T {
-  const byScope = map.get(time) ?? new Map<Scope, T>();
-  map.set(time, byScope);
-  const value = byScope.get(scope) ?? zero();
-  byScope.set(scope, value);
-  return value;
-}
-
 const dimensionsOf = (scope: Scope) =>
   scope === OVERALL ? {} : { dimensions: { [metricNames.modelDimension]: scope } };
 
@@ -87,17 +81,20 @@ const dimensionsOf = (scope: Scope) =>
  * nothing was applied.
  */
 export function batchMetrics(applied: readonly AppliedHour[], nowMs: number): MetricDocument[] {
-  const runsByMinute = new Map<number, Map<Scope, RunCounts>>();
+  // By minute and scope (a model name is never empty, so '' is the overall figures' own key).
+  const runsByMinute = new Map<string, MinuteCounts>();
   const costNanos = new Map<Scope, bigint>();
   for (const { model, hourStartMs, delta } of applied) {
     if (countsNothing(delta)) continue;
-    for (const status of ['success', 'failure'] as const satisfies RunStatus[]) {
+    for (const status of RUN_STATUSES) {
       const part = delta.byStatus[status];
       for (const [minute, runs] of part.perMinute) {
         const time = hourStartMs + minute * MINUTE_MS;
         if (time < nowMs - FILED_FROM_MS || time > nowMs + FILED_UNTIL_MS) continue;
         for (const scope of [OVERALL, model]) {
-          const counts = slot(runsByMinute, time, scope, () => ({ executions: 0, failures: 0 }));
+          const key = `${time} ${scope ?? ''}`;
+          const counts = runsByMinute.get(key) ?? { timestampMs: time, scope, executions: 0, failures: 0 };
+          runsByMinute.set(key, counts);
           counts.executions += runs;
           if (status === 'failure') counts.failures += runs;
         }
@@ -108,20 +105,18 @@ export function batchMetrics(applied: readonly AppliedHour[], nowMs: number): Me
     }
   }
   return [
-    ...[...runsByMinute]
-      .sort(([a], [b]) => a - b)
-      .flatMap(([timestampMs, byScope]) =>
-        [...byScope]
-          .filter(([, counts]) => counts.executions !== 0 || counts.failures !== 0)
-          .map(([scope, counts]) => ({
-            timestampMs,
-            ...dimensionsOf(scope),
-            samples: [
-              { name: metricNames.executions, unit: 'Count' as const, value: counts.executions },
-              { name: metricNames.failures, unit: 'Count' as const, value: counts.failures },
-            ],
-          })),
-      ),
+    // Sorted by minute; within one, overall first (it is always set first, and the sort is stable).
+    ...[...runsByMinute.values()]
+      .filter(({ executions, failures }) => executions !== 0 || failures !== 0)
+      .sort((a, b) => a.timestampMs - b.timestampMs)
+      .map(({ timestampMs, scope, executions, failures }) => ({
+        timestampMs,
+        ...dimensionsOf(scope),
+        samples: [
+          { name: metricNames.executions, unit: 'Count' as const, value: executions },
+          { name: metricNames.failures, unit: 'Count' as const, value: failures },
+        ],
+      })),
     ...[...costNanos].map(([scope, nanos]) => ({
       ...dimensionsOf(scope),
       samples: [{ name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(nanos) }],
