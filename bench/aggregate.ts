@@ -26,7 +26,9 @@
  * Flags: --shards N (default 1), --freshness-samples N (default 40), --hours N (default 6),
  * --runs N (default 1,000 per hour),
  * --batching-window-ms N and --batch-size N of each shard's poller (default the local
- * runtime's 100 ms and STREAM_BATCH_SIZE records; the deployed mapping waits up to 1 s, lib/constructs/aggregation.ts).
+ * runtime's 100 ms and STREAM_BATCH_SIZE records; the deployed mapping's window is
+ * streamBatchingWindowSeconds, lib/config.ts), --idle-poll-ms N: the longest pause between
+ * reads of an idle shard (default the local 100 ms; 250 is Lambda's base rate of 4 polls a second).
  */
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -272,8 +274,9 @@ export async function run(flags: string[]): Promise<void> {
   const hours = flagNumber(flags, '--hours', 6);
   const runCount = Math.round(flagNumber(flags, '--runs', RUNS_PER_HOUR * hours));
   const shards = flagNumber(flags, '--shards', 1);
-  const batchingWindowMs = flagNumber(flags, '--batching-window-ms', 100);
+  const batchingWindowMs = flagNumber(flags, '--batching-window-ms', 100, { zeroAllowed: true });
   const batchSize = flagNumber(flags, '--batch-size', STREAM_BATCH_SIZE);
+  const idlePollMaxMs = flagNumber(flags, '--idle-poll-ms', 100);
   const handlerSeconds: number[] = [];
   const recordsPerInvocation: number[] = [];
   const runtime = await startLocalRuntime({
@@ -282,7 +285,7 @@ export async function run(flags: string[]): Promise<void> {
     quiet: true,
     buildFrontend: false,
     streamShards: shards,
-    poller: { batchingWindowMs, batchSize },
+    poller: { batchingWindowMs, batchSize, idlePollMaxMs },
     log: () => {},
     wrapAggregateHandler: (handler) => async (event) => {
       const began = performance.now();
@@ -330,7 +333,7 @@ export async function run(flags: string[]): Promise<void> {
     console.log(
       `steady load: ${writes.runs} runs over ${hours} h, ${MODELS.length} models, POSTed ${BATCH_SIZE} at a time ` +
         `through the local runtime, stream as ${shards} shard${shards === 1 ? '' : 's'} (hash of executionId; ` +
-        `batches of up to ${batchSize} records, batching window ${batchingWindowMs} ms), ` +
+        `batches of up to ${batchSize} records, batching window ${batchingWindowMs} ms, idle shards read every ${idlePollMaxMs} ms at most), ` +
         `${recordsPerInvocation.length} invocations (${runsPerBatch.toFixed(1)} records each on average), ` +
         `caught up ${writes.catchUpSeconds.toFixed(1)} s after the first POST; ` +
         `freshness: ${samples} single-run POSTs on the idle runtime (poller batching window included)`,
