@@ -79,7 +79,7 @@ export interface StreamPollerOptions {
   /** @default 100, as deployed */
   readonly batchSize?: number;
   /**
-   * How long to wait for a batch to fill. Deployed it is 1 s; locally the
+   * How long to wait for a batch to fill. Deployed it is 1 s by default (0–300 s); locally the
    * default is shorter so that POST-to-dashboard stays under the 1 s target;
    * under load batches fill before the window closes anyway.
    * @default 100

@@ -202,6 +202,8 @@ describe('functions', () => {
         (mapping) => mapping.Properties.MaximumBatchingWindowInSeconds,
       );
     expect(windows({})).toEqual([1]);
+    // 0, Lambda's own default for streams: invoke as soon as a poll finds records.
+    expect(windows({ streamBatchingWindowSeconds: '0' })).toEqual([0]);
     expect(windows({ streamBatchingWindowSeconds: '5' })).toEqual([5]);
     expect(windows({ streamBatchingWindowSeconds: 300 })).toEqual([300]);
   });
@@ -211,6 +213,7 @@ describe('functions', () => {
       synth(context).template.findOutputs('RebuildMinSettleSeconds').RebuildMinSettleSeconds?.Value;
     // 60 s with the default 1 s window: the rebuild's own default.
     expect(settle({})).toBe('60');
+    expect(settle({ streamBatchingWindowSeconds: '0' })).toBe('59');
     expect(settle({ streamBatchingWindowSeconds: '300' })).toBe('359');
   });
 

@@ -150,9 +150,9 @@ describe('context validation', () => {
     [{ readRateLimit: 1.5 }, /readRateLimit/],
     [{ healthRateLimit: 'slow' }, /healthRateLimit/],
     [{ queryReservedConcurrency: '0' }, /queryReservedConcurrency must be an integer from 1 to 1000/],
-    // 0 is refused by AWS for batches above 10 records; above 300 by AWS at all.
-    [{ streamBatchingWindowSeconds: '0' }, /streamBatchingWindowSeconds must be an integer from 1 to 300/],
-    [{ streamBatchingWindowSeconds: '301' }, /streamBatchingWindowSeconds must be an integer from 1 to 300/],
+    // AWS takes 0 to 300 whole seconds.
+    [{ streamBatchingWindowSeconds: '-1' }, /streamBatchingWindowSeconds must be an integer from 0 to 300/],
+    [{ streamBatchingWindowSeconds: '301' }, /streamBatchingWindowSeconds must be an integer from 0 to 300/],
     [{ streamBatchingWindowSeconds: '2.5' }, /streamBatchingWindowSeconds/],
     [{ domainName: 'metrics.example.com' }, /give both or neither/],
     [{ domainName: 'm.example.com', certificateArn: 'arn:aws:acm:eu-west-1:1:certificate/x' }, /us-east-1/],
