@@ -208,6 +208,31 @@ const FONT = '12px system-ui, sans-serif';
 
 export const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(value)}` : formatUsd(value));
 
+/** Past this many distinct labels the width cache starts again, so a long live session cannot grow it without end. */
+const MAX_CACHED_LABELS = 2_000;
+const labelWidths = new Map<string, number>();
+let measuringContext: CanvasRenderingContext2D | null | undefined;
+
+/**
+ * A tick label's width in CSS pixels at the axis font. Measured once per text
+ * on a canvas of its own, whose font is set once: setting a context's font
+ * and saving and restoring it around each measurement was most of an axis's
+ * sizing, repeated for every chart and each of uPlot's size passes.
+ */
+function labelWidth(text: string): number {
+  const known = labelWidths.get(text);
+  if (known !== undefined) return known;
+  if (measuringContext === undefined) {
+    measuringContext = document.createElement('canvas').getContext('2d');
+    if (measuringContext) measuringContext.font = FONT;
+  }
+  // No 2D canvas at all: about the width of a 12 px digit per character.
+  const width = measuringContext ? measuringContext.measureText(text).width : text.length * 7;
+  if (labelWidths.size >= MAX_CACHED_LABELS) labelWidths.clear();
+  labelWidths.set(text, width);
+  return width;
+}
+
 /**
  * An axis as wide as its widest tick label plus its title, so a title never
  * overlaps the ticks whatever their length ($0.0125 or 1,200).
@@ -216,10 +241,7 @@ const fitSize: uPlot.Axis.Size = (self, values, axisIndex) => {
   const axis = self.axes[axisIndex];
   const title = axis?.label ? 20 : 0;
   if (!values || values.length === 0) return 40 + title;
-  self.ctx.save();
-  self.ctx.font = FONT;
-  const widest = Math.max(...values.map((text) => self.ctx.measureText(String(text)).width));
-  self.ctx.restore();
+  const widest = Math.max(...values.map((text) => labelWidth(String(text))));
   return Math.ceil(widest) + 18 + title;
 };
 

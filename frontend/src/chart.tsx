@@ -1,6 +1,6 @@
 /**
- * The one uPlot wrapper. It creates the plot in an effect and destroys it on
- * unmount; new data goes through setData and a new box size through setSize,
+ * The one uPlot wrapper. It creates the plot when its box is first laid out
+ * and destroys it on unmount; new data goes through setData and a new box size through setSize,
  * so only a change of options (theme, zone, granularity) rebuilds the plot.
  * Every render runs in uPlot's immediate mode (batch) inside timedRender, so
  * render-timing.ts can time it alone for `npm run bench`.
@@ -60,53 +60,62 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
   const partialRef = useRef(partial);
   partialRef.current = partial;
 
-  // Create (and, when options change, rebuild) the plot.
+  // Create (and, when options change, rebuild) the plot once the box has a
+  // width. Both creation and resizing run in the ResizeObserver's callback,
+  // which the browser calls after its layout: reading clientWidth there costs
+  // nothing, where reading it in the effect made the first chart of a page
+  // lay out the whole page inside its render.
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;
-    let created: uPlot | undefined;
-    timedRender(title, () => {
-      created = new uPlot(
-        {
-          ...options,
-          width: Math.max(200, box.clientWidth),
-          height,
-          hooks: {
-            ...options.hooks,
-            draw: [...(options.hooks?.draw ?? []), (plot) => drawPartial(plot, partialRef.current)],
-            setCursor: [...(options.hooks?.setCursor ?? []), legendOnLastWhenIdle],
-          },
-        },
-        dataRef.current,
-        (plot, init) => {
-          box.append(plot.root);
-          plot.batch(init as () => void);
-        },
-      );
-    });
-    const plot = created as uPlot;
-    plotRef.current = plot;
-    legendOnLastWhenIdle(plot);
-
+    let plot: uPlot | undefined;
+    let lastWidth = 0;
     const pick = () => {
-      const index = plot.cursor.idx;
+      const index = plot?.cursor.idx;
       if (index != null && pickRef.current) pickRef.current(index);
     };
-    plot.over.addEventListener('click', pick);
-
-    let lastWidth = box.clientWidth;
+    const create = (width: number) => {
+      timedRender(title, () => {
+        plot = new uPlot(
+          {
+            ...options,
+            width,
+            height,
+            hooks: {
+              ...options.hooks,
+              draw: [...(options.hooks?.draw ?? []), (drawn) => drawPartial(drawn, partialRef.current)],
+              setCursor: [...(options.hooks?.setCursor ?? []), legendOnLastWhenIdle],
+            },
+          },
+          dataRef.current,
+          (created, init) => {
+            box.append(created.root);
+            created.batch(init as () => void);
+          },
+        );
+      });
+      const created = plot as uPlot;
+      plotRef.current = created;
+      legendOnLastWhenIdle(created);
+      created.over.addEventListener('click', pick);
+    };
     const resize = new ResizeObserver(() => {
       const width = box.clientWidth;
       if (width === lastWidth || width === 0) return;
       lastWidth = width;
-      timedRender(title, () => plot.batch(() => plot.setSize({ width: Math.max(200, width), height })));
+      const fitted = Math.max(200, width);
+      if (!plot) create(fitted);
+      else {
+        const resized = plot;
+        timedRender(title, () => resized.batch(() => resized.setSize({ width: fitted, height })));
+      }
     });
     resize.observe(box);
 
     return () => {
       resize.disconnect();
-      plot.over.removeEventListener('click', pick);
-      plot.destroy();
+      plot?.over.removeEventListener('click', pick);
+      plot?.destroy();
       plotRef.current = null;
     };
   }, [options, height, title]);
