@@ -211,26 +211,23 @@ export const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(valu
 /** Past this many distinct labels the width cache starts again, so a long live session cannot grow it without end. */
 const MAX_CACHED_LABELS = 2_000;
 const labelWidths = new Map<string, number>();
-let measuringContext: CanvasRenderingContext2D | null | undefined;
 
 /**
- * A tick label's width in CSS pixels at the axis font. Measured once per text
- * on a canvas of its own, whose font is set once: setting a context's font
- * and saving and restoring it around each measurement was most of an axis's
- * sizing, repeated for every chart and each of uPlot's size passes.
+ * The widest of some tick labels, in CSS pixels at the axis font. Each text
+ * is measured once for all charts: the plot's context is saved, given the
+ * font and restored only when a label is new, where before that happened
+ * for every axis on every one of uPlot's size passes of every chart.
  */
-function labelWidth(text: string): number {
-  const known = labelWidths.get(text);
-  if (known !== undefined) return known;
-  if (measuringContext === undefined) {
-    measuringContext = document.createElement('canvas').getContext('2d');
-    if (measuringContext) measuringContext.font = FONT;
+function widestLabel(ctx: CanvasRenderingContext2D, labels: readonly string[]): number {
+  const unmeasured = labels.filter((text) => !labelWidths.has(text));
+  if (unmeasured.length > 0) {
+    if (labelWidths.size + unmeasured.length > MAX_CACHED_LABELS) labelWidths.clear();
+    ctx.save();
+    ctx.font = FONT;
+    for (const text of unmeasured) labelWidths.set(text, ctx.measureText(text).width);
+    ctx.restore();
   }
-  // No 2D canvas at all: about the width of a 12 px digit per character.
-  const width = measuringContext ? measuringContext.measureText(text).width : text.length * 7;
-  if (labelWidths.size >= MAX_CACHED_LABELS) labelWidths.clear();
-  labelWidths.set(text, width);
-  return width;
+  return Math.max(...labels.map((text) => labelWidths.get(text) ?? 0));
 }
 
 /**
@@ -241,7 +238,10 @@ const fitSize: uPlot.Axis.Size = (self, values, axisIndex) => {
   const axis = self.axes[axisIndex];
   const title = axis?.label ? 20 : 0;
   if (!values || values.length === 0) return 40 + title;
-  const widest = Math.max(...values.map((text) => labelWidth(String(text))));
+  const widest = widestLabel(
+    self.ctx,
+    values.map((text) => String(text)),
+  );
   return Math.ceil(widest) + 18 + title;
 };
 
