@@ -238,10 +238,7 @@ const fitSize: uPlot.Axis.Size = (self, values, axisIndex) => {
   const axis = self.axes[axisIndex];
   const title = axis?.label ? 20 : 0;
   if (!values || values.length === 0) return 40 + title;
-  const widest = widestLabel(
-    self.ctx,
-    values.map((text) => String(text)),
-  );
+  const widest = widestLabel(self.ctx, values.map(String));
   return Math.ceil(widest) + 18 + title;
 };
 

@@ -1,7 +1,8 @@
 /**
- * The one uPlot wrapper. It creates the plot when its box is first laid out
- * and destroys it on unmount; new data goes through setData and a new box size through setSize,
- * so only a change of options (theme, zone, granularity) rebuilds the plot.
+ * The one uPlot wrapper. It creates the plot when its box is first laid
+ * out and destroys it on unmount; new data goes through setData and a new
+ * box size through setSize, so only a change of options (theme, zone,
+ * granularity) rebuilds the plot.
  * Every render runs in uPlot's immediate mode (batch) inside timedRender, so
  * render-timing.ts can time it alone for `npm run bench`.
  */
