@@ -69,52 +69,51 @@ export function Chart({ title, options, data, height = 220, onPick, summary, par
   useEffect(() => {
     const box = boxRef.current;
     if (!box) return;
-    let plot: uPlot | undefined;
     let lastWidth = 0;
     const pick = () => {
-      const index = plot?.cursor.idx;
+      const index = plotRef.current?.cursor.idx;
       if (index != null && pickRef.current) pickRef.current(index);
     };
     const create = (width: number) => {
-      timedRender(title, () => {
-        plot = new uPlot(
-          {
-            ...options,
-            width,
-            height,
-            hooks: {
-              ...options.hooks,
-              draw: [...(options.hooks?.draw ?? []), (drawn) => drawPartial(drawn, partialRef.current)],
-              setCursor: [...(options.hooks?.setCursor ?? []), legendOnLastWhenIdle],
+      const plot = timedRender(
+        title,
+        () =>
+          new uPlot(
+            {
+              ...options,
+              width,
+              height,
+              hooks: {
+                ...options.hooks,
+                draw: [...(options.hooks?.draw ?? []), (drawn) => drawPartial(drawn, partialRef.current)],
+                setCursor: [...(options.hooks?.setCursor ?? []), legendOnLastWhenIdle],
+              },
             },
-          },
-          dataRef.current,
-          (created, init) => {
-            box.append(created.root);
-            created.batch(init as () => void);
-          },
-        );
-      });
-      const created = plot as uPlot;
-      plotRef.current = created;
-      legendOnLastWhenIdle(created);
-      created.over.addEventListener('click', pick);
+            dataRef.current,
+            (created, init) => {
+              box.append(created.root);
+              created.batch(init as () => void);
+            },
+          ),
+      );
+      plotRef.current = plot;
+      legendOnLastWhenIdle(plot);
+      plot.over.addEventListener('click', pick);
     };
     const resize = new ResizeObserver(() => {
       const width = box.clientWidth;
       if (width === lastWidth || width === 0) return;
       lastWidth = width;
       const fitted = Math.max(200, width);
-      if (!plot) create(fitted);
-      else {
-        const resized = plot;
-        timedRender(title, () => resized.batch(() => resized.setSize({ width: fitted, height })));
-      }
+      const plot = plotRef.current;
+      if (plot) timedRender(title, () => plot.batch(() => plot.setSize({ width: fitted, height })));
+      else create(fitted);
     });
     resize.observe(box);
 
     return () => {
       resize.disconnect();
+      const plot = plotRef.current;
       plot?.over.removeEventListener('click', pick);
       plot?.destroy();
       plotRef.current = null;

@@ -5,11 +5,12 @@
  * first one sets the 'first-chart' mark.
  */
 
-/** Runs one synchronous render of a chart and records how long it took. */
-export function timedRender(title: string, render: () => void): void {
+/** Runs one synchronous render of a chart, records how long it took and returns what the render returned. */
+export function timedRender<T>(title: string, render: () => T): T {
   const start = performance.now();
-  render();
+  const rendered = render();
   const end = performance.now();
   performance.measure('chart-render', { start, end, detail: { chart: title } });
   if (performance.getEntriesByName('first-chart', 'mark').length === 0) performance.mark('first-chart');
+  return rendered;
 }

@@ -87,36 +87,36 @@ describe('StreamPoller', () => {
     );
   });
 
-  it('waits up to the batching window to fill a batch', async () => {
-    const stream = new FakeStream();
-    stream.addShard('shard-1');
-    const { handler, calls } = recordingHandler();
-    const poller = startPoller(stream, { handler, batchingWindowMs: 300 });
-    await poller.waitUntilCaughtUp(5_000);
+  // 'a' comes 60 ms before 'b' and 'c', which one read finds together.
+  const windowCases = [
+    {
+      title: 'waits up to the batching window to fill a batch',
+      batchingWindowMs: 300,
+      batches: [['a', 'b', 'c']],
+    },
+    {
+      title:
+        'with a batching window of 0, invokes as soon as a read finds records, as Lambda does by default',
+      batchingWindowMs: 0,
+      batches: [['a'], ['b', 'c']],
+    },
+  ];
+  for (const { title, batchingWindowMs, batches } of windowCases) {
+    it(title, async () => {
+      const stream = new FakeStream();
+      stream.addShard('shard-1');
+      const { handler, calls } = recordingHandler();
+      const poller = startPoller(stream, { handler, batchingWindowMs });
+      await poller.waitUntilCaughtUp(5_000);
 
-    stream.put('shard-1', ['a']);
-    await new Promise((done) => setTimeout(done, 60));
-    stream.put('shard-1', ['b', 'c']);
-    await poller.waitUntilCaughtUp(5_000);
+      stream.put('shard-1', ['a']);
+      await new Promise((done) => setTimeout(done, 60));
+      stream.put('shard-1', ['b', 'c']);
+      await poller.waitUntilCaughtUp(5_000);
 
-    expect(calls.map(idsOf)).toEqual([['a', 'b', 'c']]);
-  });
-
-  it('with a batching window of 0, invokes as soon as a read finds records, as Lambda does by default', async () => {
-    const stream = new FakeStream();
-    stream.addShard('shard-1');
-    const { handler, calls } = recordingHandler();
-    const poller = startPoller(stream, { handler, batchingWindowMs: 0 });
-    await poller.waitUntilCaughtUp(5_000);
-
-    stream.put('shard-1', ['a']);
-    await new Promise((done) => setTimeout(done, 60));
-    stream.put('shard-1', ['b', 'c']);
-    await poller.waitUntilCaughtUp(5_000);
-
-    // 'a' did not wait for 'b' and 'c'; those two, found by one read, went together.
-    expect(calls.map(idsOf)).toEqual([['a'], ['b', 'c']]);
-  });
+      expect(calls.map(idsOf)).toEqual(batches);
+    });
+  }
 
   it('bisects a batch whose invocation throws and retries the halves in order', async () => {
     const stream = new FakeStream();
