@@ -8,6 +8,8 @@ import { runLimitsSchema } from './domain/execution';
 import { modelPricesSchema } from './domain/pricing';
 
 const tableName = z.string().min(1);
+/** Days raw runs are kept (their TTL). */
+const rawRetentionDays = z.coerce.number().int().min(1).max(3650).default(90);
 
 /** Namespace and `Stage` dimension of the custom metrics (EMF) every function emits. */
 const metricsEnvironment = {
@@ -32,7 +34,7 @@ const jsonVariable = (name: string, fallback: unknown) =>
 
 const ingestEnvironment = z.object({
   EXECUTIONS_TABLE_NAME: tableName,
-  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  RAW_RETENTION_DAYS: rawRetentionDays,
   /** Plausibility limits of a run, a JSON object such as {"maxDurationHours":48}; see docs/QUERY.md. */
   RUN_LIMITS: jsonVariable('RUN_LIMITS', {}).pipe(runLimitsSchema),
   /**
@@ -56,6 +58,15 @@ const queryEnvironment = z.object({
   ...metricsEnvironment,
 });
 
+const auditEnvironment = z.object({
+  EXECUTIONS_TABLE_NAME: tableName,
+  AGGREGATES_TABLE_NAME: tableName,
+  RAW_RETENTION_DAYS: rawRetentionDays,
+  /** Quiet time before an item is compared: the stack's RebuildMinSettleSeconds. */
+  AUDIT_SETTLE_SECONDS: z.coerce.number().int().min(1).max(600),
+  ...metricsEnvironment,
+});
+
 function load<T extends z.ZodType>(schema: T, name: string): z.output<T> {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
@@ -70,3 +81,4 @@ function load<T extends z.ZodType>(schema: T, name: string): z.output<T> {
 export const loadIngestConfig = () => load(ingestEnvironment, 'ingest');
 export const loadAggregateConfig = () => load(aggregateEnvironment, 'aggregate');
 export const loadQueryConfig = () => load(queryEnvironment, 'query');
+export const loadAuditConfig = () => load(auditEnvironment, 'audit');

@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { minimumSettleSeconds } from '../functions/domain/stream-batch';
 import type { MetricsConfig } from './config';
+import { AggregateAudit } from './constructs/aggregate-audit';
 import { Aggregation } from './constructs/aggregation';
 import { Alarms } from './constructs/alarms';
 import { DashboardSite } from './constructs/dashboard-site';
@@ -25,6 +26,7 @@ export class FixerMetricsStack extends Stack {
   public readonly tables: DataTables;
   public readonly api: MetricsApi;
   public readonly aggregation: Aggregation;
+  public readonly audit: AggregateAudit;
   public readonly alarms: Alarms;
   public readonly auth: ReaderAuth;
   public readonly site: DashboardSite;
@@ -91,20 +93,36 @@ export class FixerMetricsStack extends Stack {
       batchingWindowSeconds: config.streamBatchingWindowSeconds,
     });
 
+    const settleSeconds = minimumSettleSeconds(config.streamBatchingWindowSeconds);
+    this.audit = new AggregateAudit(this, 'aggregate-audit', {
+      executions: this.tables.executions,
+      aggregates: this.tables.aggregates,
+      logRetention,
+      logRemovalPolicy,
+      stage: config.stage,
+      settleSeconds,
+      rawRetentionDays: config.rawRetentionDays,
+    });
+
     this.alarms.addDeadLetterAlarm(this.aggregation.deadLetterQueue);
     this.alarms.addIteratorAgeAlarm(this.aggregation.aggregateFunction);
     this.alarms.addErrorsAlarm('ingest', this.api.ingestFunction);
     this.alarms.addErrorsAlarm('aggregate', this.aggregation.aggregateFunction);
     this.alarms.addErrorsAlarm('query', this.api.queryFunction);
+    this.alarms.addErrorsAlarm('audit', this.audit.auditFunction);
+    this.alarms.addAggregateMismatchAlarm();
     this.alarms.addCostAnomalyAlarm();
     this.alarms.addApiServerErrorsAlarm(this.api.httpApi);
     this.alarms.addApiClientErrorRateAlarm(this.api.httpApi);
     this.alarms.addHandlerServerErrorsAlarm('ingest');
     this.alarms.addHandlerServerErrorsAlarm('query');
     this.alarms.addMetricsLostAlarm(
-      [this.api.ingestFunction, this.api.queryFunction, this.aggregation.aggregateFunction].map(
-        (fn) => fn.logGroup,
-      ),
+      [
+        this.api.ingestFunction,
+        this.api.queryFunction,
+        this.aggregation.aggregateFunction,
+        this.audit.auditFunction,
+      ].map((fn) => fn.logGroup),
     );
 
     this.site = new DashboardSite(this, 'dashboard', {
@@ -132,9 +150,13 @@ export class FixerMetricsStack extends Stack {
     new CfnOutput(this, 'ExecutionsTableName', { value: this.tables.executions.tableName });
     new CfnOutput(this, 'AggregatesTableName', { value: this.tables.aggregates.tableName });
     new CfnOutput(this, 'RebuildMinSettleSeconds', {
-      value: String(minimumSettleSeconds(config.streamBatchingWindowSeconds)),
+      value: String(settleSeconds),
       description:
         'Least --settle-seconds for npm run rebuild: the stream batching window plus 59 s (also above IteratorAge)',
+    });
+    new CfnOutput(this, 'AuditFunctionName', {
+      value: this.audit.auditFunction.functionName,
+      description: 'The daily aggregate audit; invoke it with {"days":["YYYY-MM-DD"]} to check days now',
     });
     if (this.auth.userPool && this.auth.userPoolClient) {
       new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });

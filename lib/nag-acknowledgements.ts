@@ -10,7 +10,12 @@ import type { FixerMetricsStack } from './fixer-metrics-stack';
 export function acknowledgeFindings(stack: FixerMetricsStack): void {
   const config = stack.config;
 
-  for (const fn of [stack.api.ingestFunction, stack.api.queryFunction, stack.aggregation.aggregateFunction]) {
+  for (const fn of [
+    stack.api.ingestFunction,
+    stack.api.queryFunction,
+    stack.aggregation.aggregateFunction,
+    stack.audit.auditFunction,
+  ]) {
     ack(
       fn,
       'AwsSolutions-L1',

@@ -36,6 +36,8 @@ export const metricNames = {
   /** 5xx answers the HTTP handlers give themselves, by `Function` (ingest, query). */
   serverErrors: 'ServerErrorResponses',
   functionDimension: 'Function',
+  /** Settled aggregate items the daily audit found different from the Executions table. */
+  aggregateMismatches: 'AggregateMismatches',
   /** Metric documents a function could not build or write (logged as well). */
   emitFailures: 'MetricsEmitFailures',
 } as const;

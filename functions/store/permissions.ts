@@ -10,7 +10,7 @@
 import { aggregatesTable, executionsTable } from './tables';
 
 /** A deployed Lambda function of this stack, by its construct id. */
-export type FunctionName = 'ingest' | 'query' | 'aggregate';
+export type FunctionName = 'ingest' | 'query' | 'aggregate' | 'audit';
 
 /** A table by its logical name (tables.ts); the deployed name is CloudFormation's. */
 export type TableName = typeof executionsTable.logicalName | typeof aggregatesTable.logicalName;
@@ -51,6 +51,12 @@ export const functionPermissions: Readonly<Record<FunctionName, readonly Grant[]
   // Counters are ADDed with UpdateItem (under a watermark condition); PutItem
   // writes whole items. No reads, no deletes.
   aggregate: [{ actions: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], table: aggregatesTable.logicalName }],
+  // Reads only: a day's runs through the time index, the day's aggregate items
+  // and the model list by Query. It reports differences; the rebuild repairs them.
+  audit: [
+    { actions: ['dynamodb:Query'], table: aggregatesTable.logicalName },
+    { actions: ['dynamodb:Query'], table: executionsTable.logicalName, index: byStartTime.indexName },
+  ],
 };
 
 /** What a call asks for: one action on one table (or one of its indexes). */

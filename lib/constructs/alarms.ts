@@ -170,6 +170,31 @@ export class Alarms extends Construct {
     );
   }
 
+  /**
+   * Pages when the daily audit (functions/audit.ts) finds settled aggregate
+   * items that differ from the Executions table: some figures are wrong
+   * until `npm run rebuild` repairs them (docs/REBUILD.md). The audit emits
+   * once a day, so the period is a day: the alarm stays in ALARM until an
+   * audit finds nothing (CloudWatch allows periods of an hour or more up to
+   * seven days of evaluation, PutMetricAlarm's `Period`).
+   */
+  addAggregateMismatchAlarm(): cloudwatch.Alarm {
+    return this.page(
+      new cloudwatch.Alarm(this, 'aggregate-mismatch', {
+        alarmDescription:
+          'The daily audit found aggregate items that differ from the Executions table: dashboard and alarm figures are off until npm run rebuild repairs them (docs/REBUILD.md). The audit function log lists the items.',
+        metric: this.customMetric(metricNames.aggregateMismatches, Duration.days(1)).with({
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        // No audit ran in the last day: its errors alarm says so, not this one.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
   /** Pages when the agent's hourly spend leaves its learned band upwards (a runaway loop, a pricier model). */
   addCostAnomalyAlarm(): cloudwatch.Alarm {
     return this.page(

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_SCHEDULE_UTC } from '../../functions/domain/aggregate-audit';
 import { alarmRule, metricNames } from '../../functions/domain/alarm-rule';
 import {
   API_4XX_MIN_REQUESTS,
@@ -31,9 +32,9 @@ describe('alarms', () => {
     const { template } = synth();
     const topic = topicOf(template);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // success rate, DLQ, iterator age, three function errors, cost anomaly,
-    // API 5xx, API 4xx rate, ingest and query 5xx, metrics lost
-    expect(alarms).toHaveLength(12);
+    // success rate, DLQ, iterator age, four function errors, cost anomaly,
+    // API 5xx, API 4xx rate, ingest and query 5xx, metrics lost, aggregate mismatch
+    expect(alarms).toHaveLength(14);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topic]);
       expect(a.Properties.OKActions).toEqual([topic]);
@@ -147,8 +148,8 @@ describe('alarms', () => {
         .filter((m) => m?.Namespace === metricNames.namespace);
     for (const stage of ['dev', 'prod']) {
       const custom = metricsOf(stage);
-      // executions, failures, cost, ingest 5xx, query 5xx, emit failures
-      expect(custom).toHaveLength(6);
+      // executions, failures, cost, ingest 5xx, query 5xx, emit failures, aggregate mismatches
+      expect(custom).toHaveLength(7);
       for (const metric of custom)
         expect(metric.Dimensions).toEqual(expect.arrayContaining(stageDimensions(stage)));
     }
@@ -218,6 +219,34 @@ describe('alarms', () => {
     });
   });
 
+  it('pages for a day when the daily audit finds aggregate items that differ, and runs that audit every day', () => {
+    const { template } = synth({ stage: 'prod' });
+    expect(alarm(template, /daily audit found aggregate items/)).toMatchObject({
+      Namespace: metricNames.namespace,
+      MetricName: metricNames.aggregateMismatches,
+      Dimensions: stageDimensions('prod'),
+      Statistic: 'Maximum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm(template, /^The audit function failed/)).toMatchObject({ MetricName: 'Errors' });
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      ScheduleExpression: `cron(${AUDIT_SCHEDULE_UTC.minute} ${AUDIT_SCHEDULE_UTC.hour} * * ? *)`,
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^aggregateaudit[0-9A-F]{8}$/), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2 },
+        },
+      ],
+    });
+  });
+
   it('pages when metrics are lost: emit failures, or EMF that CloudWatch Logs rejected in any function log group', () => {
     const { template } = synth();
     const props = alarm(template, /Custom metrics were lost/);
@@ -227,7 +256,7 @@ describe('alarms', () => {
       Expression?: string;
       MetricStat?: { Metric: Record<string, unknown> };
     }[];
-    expect(metrics[0]?.Expression?.split(' + ')).toHaveLength(7);
+    expect(metrics[0]?.Expression?.split(' + ')).toHaveLength(9);
     expect(metrics.find((m) => m.Id === 'emitFailures')?.MetricStat?.Metric).toEqual({
       Namespace: metricNames.namespace,
       MetricName: metricNames.emitFailures,
@@ -236,7 +265,12 @@ describe('alarms', () => {
     const logGroups = metrics
       .filter((m) => m.MetricStat?.Metric.Namespace === 'AWS/Logs')
       .map((m) => `${m.MetricStat?.Metric.MetricName} ${JSON.stringify(m.MetricStat?.Metric.Dimensions)}`);
-    for (const fn of ['apiingestlogs', 'apiquerylogs', 'aggregationaggregatelogs']) {
+    for (const fn of [
+      'apiingestlogs',
+      'apiquerylogs',
+      'aggregationaggregatelogs',
+      'aggregateauditauditlogs',
+    ]) {
       for (const name of ['EMFValidationErrors', 'EMFParsingErrors']) {
         expect(logGroups.some((m) => m.startsWith(name) && m.includes(fn))).toBe(true);
       }

@@ -91,7 +91,7 @@ describe('functions', () => {
     const functions = synth().template.findResources('AWS::Lambda::Function', {
       ...HOUSE_FUNCTIONS,
     });
-    expect(Object.keys(functions)).toHaveLength(3);
+    expect(Object.keys(functions)).toHaveLength(4);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -173,8 +173,8 @@ describe('functions', () => {
 
   it('keeps function logs in their own log groups with a retention', () => {
     const groups = synth().template.findResources('AWS::Logs::LogGroup');
-    // three functions and the API access log
-    expect(Object.keys(groups)).toHaveLength(4);
+    // four functions and the API access log
+    expect(Object.keys(groups)).toHaveLength(5);
     for (const group of Object.values(groups)) expect(group.Properties.RetentionInDays).toBe(90);
   });
 
@@ -269,7 +269,12 @@ describe('least privilege', () => {
     functionPermissions[name].flatMap((grant) => [...grant.actions]);
 
   it('grants each function exactly the DynamoDB and CloudWatch actions of its permission definition', () => {
-    const roles = { ingest: 'apiingestrole', query: 'apiqueryrole', aggregate: 'aggregationaggregaterole' };
+    const roles = {
+      ingest: 'apiingestrole',
+      query: 'apiqueryrole',
+      aggregate: 'aggregationaggregaterole',
+      audit: 'aggregateauditauditrole',
+    };
     for (const [name, role] of Object.entries(roles) as [FunctionName, string][]) {
       const granted = actions(roleStatements(role)).filter(
         (action) =>
@@ -339,13 +344,28 @@ describe('least privilege', () => {
     expect(resources.some((r) => /alarmssuccessrate.*"Arn"/.test(r))).toBe(true);
   });
 
+  it('lets the audit only query Aggregates and the byStartTime index of Executions: it reads, never writes', () => {
+    const statements = roleStatements('aggregateauditauditrole');
+    expect(actions(statements)).toEqual([
+      'dynamodb:Query',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+    const resources = statements.map((s) => JSON.stringify(s.Resource));
+    expect(resources.some((r) => /dataaggregates.*"Arn"\]\}$/.test(r))).toBe(true);
+    expect(resources.some((r) => /dataexecutions.*\/index\/byStartTime/.test(r))).toBe(true);
+    expect(resources.some((r) => /dataexecutions[^/]*"Arn"\]\}$/.test(r))).toBe(false);
+  });
+
   it.each([
     ['prod', 'Retain'],
     ['dev', 'Delete'],
   ])('%s keeps every log group of the API and the functions on stack deletion: %s', (stage, policy) => {
     const groups = synth({ stage }).template.findResources('AWS::Logs::LogGroup');
-    const ids = Object.keys(groups).filter((id) => /^(api|aggregation)/.test(id));
+    const ids = Object.keys(groups).filter((id) => /^(api|aggregat)/.test(id));
     expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'aggregateauditauditlogs',
       'aggregationaggregatelogs',
       'apiaccesslogs',
       'apiingestlogs',
@@ -369,7 +389,7 @@ describe('least privilege', () => {
         Description: Match.stringLikeRegexp('^Runs '),
       },
     });
-    expect(Object.keys(roles)).toHaveLength(3);
+    expect(Object.keys(roles)).toHaveLength(4);
     for (const role of Object.values(roles)) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 });

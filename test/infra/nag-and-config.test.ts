@@ -92,7 +92,7 @@ describe('bundling', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Runtime: 'nodejs22.x' },
     });
-    expect(Object.keys(functions)).toHaveLength(3);
+    expect(Object.keys(functions)).toHaveLength(4);
     for (const fn of Object.values(functions)) {
       const assetDir = join(assembly.directory, fn.Metadata['aws:asset:path'] as string);
       const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
