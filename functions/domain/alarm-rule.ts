@@ -17,6 +17,16 @@ export const alarmRule = {
 } as const;
 
 /**
+ * The late-failures alarm (the rule above on runs as they are reported)
+ * counts the runs reported in the window that started at most this many
+ * hours before: a run that hung and then failed is at most the longest run
+ * ingest takes (maxDurationHours, 24 by default, domain/execution.ts) late,
+ * while a backlog of older runs sent at once is no outage to page on. Apart
+ * from alarmRule, which the dashboard bundles.
+ */
+export const REPORTED_WITHIN_HOURS = 24;
+
+/**
  * CloudWatch namespace, metric and dimension names the functions emit (as
  * Embedded Metric Format, functions/store/metrics-emitter.ts) and the alarms
  * read (lib/constructs/alarms.ts). Every custom metric carries the `service`
@@ -32,6 +42,13 @@ export const metricNames = {
   executions: 'Executions',
   failures: 'Failures',
   costUsd: 'CostUsd',
+  /**
+   * Runs counted, and failed runs, filed when the aggregate function counts
+   * them rather than at their start (batch-metrics.ts): the late-failures
+   * alarm reads them.
+   */
+  reportedExecutions: 'ReportedExecutions',
+  reportedFailures: 'ReportedFailures',
   modelDimension: 'Model',
   /** 5xx answers the HTTP handlers give themselves, by `Function` (ingest, query). */
   serverErrors: 'ServerErrorResponses',

@@ -10,9 +10,13 @@
  * run is reported (docs/QUERY.md, "Alarm"). CostUsd is filed when it is
  * emitted: the cost anomaly alarm watches spend as it arrives, and an hour
  * item's cost is not split by minute, so a start-hour timestamp could put a
- * late run's cost before every future window of that alarm.
+ * late run's cost before every future window of that alarm. So are
+ * ReportedExecutions and ReportedFailures (overall only), the runs counted
+ * now that started within `REPORTED_WITHIN_HOURS`: the late-failures
+ * alarm sees runs that hang for over an hour and then fail, which never
+ * reach the success-rate alarm's window.
  */
-import { metricNames } from './alarm-rule';
+import { metricNames, REPORTED_WITHIN_HOURS } from './alarm-rule';
 import { RUN_STATUSES } from './counters';
 import { countsNothing, type ItemDelta } from './deltas';
 import { nanosToUsd } from './money';
@@ -77,19 +81,25 @@ const dimensionsOf = (scope: Scope) =>
 /**
  * Executions and Failures per start minute, overall and per model (a minute
  * whose counts cancel out, or that CloudWatch would not take at `nowMs`, is
- * left out), then CostUsd overall and per model at emission; empty when
- * nothing was applied.
+ * left out), then CostUsd overall and per model at emission, the overall one
+ * with ReportedExecutions and ReportedFailures; empty when nothing was applied.
  */
 export function batchMetrics(applied: readonly AppliedHour[], nowMs: number): MetricDocument[] {
   // By minute and scope (a model name is never empty, so '' is the overall figures' own key).
   const runsByMinute = new Map<string, MinuteCounts>();
   const costNanos = new Map<Scope, bigint>();
+  const reported = { executions: 0, failures: 0 };
+  const reportedFromMs = nowMs - REPORTED_WITHIN_HOURS * HOUR_MS;
   for (const { model, hourStartMs, delta } of applied) {
     if (countsNothing(delta)) continue;
     for (const status of RUN_STATUSES) {
       const part = delta.byStatus[status];
       for (const [minute, runs] of part.perMinute) {
         const time = hourStartMs + minute * MINUTE_MS;
+        if (time >= reportedFromMs) {
+          reported.executions += runs;
+          if (status === 'failure') reported.failures += runs;
+        }
         if (time < nowMs - FILED_FROM_MS || time > nowMs + FILED_UNTIL_MS) continue;
         for (const scope of [OVERALL, model]) {
           const key = `${time} ${scope ?? ''}`;
@@ -119,7 +129,15 @@ export function batchMetrics(applied: readonly AppliedHour[], nowMs: number): Me
       })),
     ...[...costNanos].map(([scope, nanos]) => ({
       ...dimensionsOf(scope),
-      samples: [{ name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(nanos) }],
+      samples: [
+        { name: metricNames.costUsd, unit: 'None' as const, value: nanosToUsd(nanos) },
+        ...(scope === OVERALL
+          ? [
+              { name: metricNames.reportedExecutions, unit: 'Count' as const, value: reported.executions },
+              { name: metricNames.reportedFailures, unit: 'Count' as const, value: reported.failures },
+            ]
+          : []),
+      ],
     })),
   ];
 }

@@ -10,7 +10,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { alarmRule, metricNames, stageDimensions } from '../../functions/domain/alarm-rule';
+import {
+  alarmRule,
+  metricNames,
+  REPORTED_WITHIN_HOURS,
+  stageDimensions,
+} from '../../functions/domain/alarm-rule';
 
 /** Props of {@link Alarms}. */
 export interface AlarmsProps {
@@ -92,22 +97,47 @@ export class Alarms extends Construct {
     }
     this.action = new SnsAction(this.topic);
 
+    this.successRate = this.successRateAlarm(
+      'success-rate',
+      { executions: metricNames.executions, failures: metricNames.failures },
+      'Success rate',
+      `Fixer agent success rate below ${alarmRule.threshold * 100} % over ${alarmRule.windowMinutes} min (with at least ${alarmRule.minExecutions} runs). Same rule as GET /api/alarm.`,
+    );
+    // The rule above counts a run at its start, as the dashboard does; a run
+    // that hangs for over an hour and then fails never reaches its window.
+    // The same rule on the runs as they are reported catches those.
+    this.successRateAlarm(
+      'late-failures',
+      { executions: metricNames.reportedExecutions, failures: metricNames.reportedFailures },
+      'Reported success rate',
+      `Late failures: under ${alarmRule.threshold * 100} % of the runs reported in the last ${alarmRule.windowMinutes} min succeeded (at least ${alarmRule.minExecutions} runs, started in the last ${REPORTED_WITHIN_HOURS} h), whenever they started: runs that hung and then failed.`,
+    );
+  }
+
+  /** Pages when the success rate of `metrics` over the rule's window is below its threshold. */
+  private successRateAlarm(
+    id: string,
+    metrics: { executions: string; failures: string },
+    label: string,
+    alarmDescription: string,
+  ): cloudwatch.Alarm {
     const window = Duration.minutes(alarmRule.windowMinutes);
-    const executions = this.customMetric(metricNames.executions, window);
-    const failures = this.customMetric(metricNames.failures, window);
-    const successRate = new cloudwatch.MathExpression({
+    const rate = new cloudwatch.MathExpression({
       // Below the minimum volume the rate is noise (2 failures in 3 runs is not
       // an outage), so the expression reports a healthy 1 instead of a rate.
       // FILL(failures, 0): a window with runs but no failure datapoint is 100 %.
       expression: `IF(FILL(executions, 0) >= ${alarmRule.minExecutions}, 1 - FILL(failures, 0) / FILL(executions, 0), 1)`,
-      usingMetrics: { executions, failures },
+      usingMetrics: {
+        executions: this.customMetric(metrics.executions, window),
+        failures: this.customMetric(metrics.failures, window),
+      },
       period: window,
-      label: 'Success rate',
+      label,
     });
-    this.successRate = this.page(
-      new cloudwatch.Alarm(this, 'success-rate', {
-        alarmDescription: `Fixer agent success rate below ${alarmRule.threshold * 100} % over ${alarmRule.windowMinutes} min (with at least ${alarmRule.minExecutions} runs). Same rule as GET /api/alarm.`,
-        metric: successRate,
+    return this.page(
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric: rate,
         threshold: alarmRule.threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -32,59 +32,66 @@ describe('alarms', () => {
     const { template } = synth();
     const topic = topicOf(template);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // success rate, DLQ, iterator age, four function errors, cost anomaly,
+    // success rate, late failures, DLQ, iterator age, four function errors, cost anomaly,
     // API 5xx, API 4xx rate, ingest and query 5xx, metrics lost, aggregate mismatch
-    expect(alarms).toHaveLength(14);
+    expect(alarms).toHaveLength(15);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([topic]);
       expect(a.Properties.OKActions).toEqual([topic]);
     }
   });
 
-  it('pages when the success rate is below the shared threshold over the shared window, with a volume guard', () => {
-    const { template } = synth();
-    const props = alarm(template, /success rate/);
-    expect(props).toMatchObject({
-      Threshold: alarmRule.threshold,
-      ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-    expect(props.Metrics).toEqual([
-      {
-        Id: 'expr_1',
-        Label: 'Success rate',
-        ReturnData: true,
-        Expression: `IF(FILL(executions, 0) >= ${alarmRule.minExecutions}, 1 - FILL(failures, 0) / FILL(executions, 0), 1)`,
-      },
-      {
-        Id: 'executions',
+  it.each([
+    [
+      'at their start (as GET /api/alarm)',
+      /success rate/,
+      'Success rate',
+      metricNames.executions,
+      metricNames.failures,
+    ],
+    [
+      'as they are reported (late failures)',
+      /^Late failures/,
+      'Reported success rate',
+      metricNames.reportedExecutions,
+      metricNames.reportedFailures,
+    ],
+  ])(
+    'pages when the success rate of runs counted %s is below the shared threshold over the shared window, with a volume guard',
+    (_, description, label, executionsMetric, failuresMetric) => {
+      const { template } = synth();
+      const props = alarm(template, description);
+      expect(props).toMatchObject({
+        Threshold: alarmRule.threshold,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      const metric = (id: string, metricName: string) => ({
+        Id: id,
         ReturnData: false,
         MetricStat: {
           Metric: {
             Namespace: metricNames.namespace,
-            MetricName: metricNames.executions,
+            MetricName: metricName,
             Dimensions: stageDimensions('dev'),
           },
           Period: alarmRule.windowMinutes * 60,
           Stat: 'Sum',
         },
-      },
-      {
-        Id: 'failures',
-        ReturnData: false,
-        MetricStat: {
-          Metric: {
-            Namespace: metricNames.namespace,
-            MetricName: metricNames.failures,
-            Dimensions: stageDimensions('dev'),
-          },
-          Period: alarmRule.windowMinutes * 60,
-          Stat: 'Sum',
+      });
+      expect(props.Metrics).toEqual([
+        {
+          Id: 'expr_1',
+          Label: label,
+          ReturnData: true,
+          Expression: `IF(FILL(executions, 0) >= ${alarmRule.minExecutions}, 1 - FILL(failures, 0) / FILL(executions, 0), 1)`,
         },
-      },
-    ]);
-  });
+        metric('executions', executionsMetric),
+        metric('failures', failuresMetric),
+      ]);
+    },
+  );
 
   it('pages as soon as the dead-letter queue holds a message', () => {
     const { template } = synth();
@@ -148,8 +155,9 @@ describe('alarms', () => {
         .filter((m) => m?.Namespace === metricNames.namespace);
     for (const stage of ['dev', 'prod']) {
       const custom = metricsOf(stage);
-      // executions, failures, cost, ingest 5xx, query 5xx, emit failures, aggregate mismatches
-      expect(custom).toHaveLength(7);
+      // executions, failures, reported executions and failures, cost, ingest 5xx, query 5xx,
+      // emit failures, aggregate mismatches
+      expect(custom).toHaveLength(9);
       for (const metric of custom)
         expect(metric.Dimensions).toEqual(expect.arrayContaining(stageDimensions(stage)));
     }

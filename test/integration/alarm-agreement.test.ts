@@ -9,6 +9,10 @@
  * Both count a run by its start: the handler files Executions and Failures
  * at the minute the runs started (functions/domain/batch-metrics.ts), so a
  * run reported long after it started falls in or out of both windows alike.
+ * The late-failures alarm applies the same rule to the runs as they are
+ * reported (ReportedExecutions, ReportedFailures): it agrees with the other
+ * two on runs reported soon after they start, and pages alone on runs that
+ * hung for over an hour and then failed.
  */
 import { describe, expect, it } from 'vitest';
 import { metricNames } from '../../functions/domain/alarm-rule';
@@ -31,12 +35,12 @@ interface AlarmProperties {
   }[];
 }
 
-/** The success-rate alarm of the synthesized stack. */
-function successRateAlarm(): AlarmProperties {
+/** The alarm of the synthesized stack whose description matches `description`. */
+function synthesizedAlarm(description: RegExp): AlarmProperties {
   const alarms = Object.values(synth().template.findResources('AWS::CloudWatch::Alarm')).map(
     (resource) => (resource as { Properties: AlarmProperties }).Properties,
   );
-  const found = alarms.filter((alarm) => /success rate/.test(alarm.AlarmDescription ?? ''));
+  const found = alarms.filter((alarm) => description.test(alarm.AlarmDescription ?? ''));
   expect(found).toHaveLength(1);
   return found[0]!;
 }
@@ -65,7 +69,8 @@ function evaluateExpression(expression: string, values: Record<string, number | 
 describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
   const system = useTestRuntime();
   let sent = 0;
-  const alarm = successRateAlarm();
+  const successRate = synthesizedAlarm(/success rate/);
+  const lateFailures = synthesizedAlarm(/^Late failures/);
 
   async function send(successes: number, failures: number, startedMinutesAgo = 5) {
     const startMs = Date.now() - startedMinutesAgo * 60_000;
@@ -93,8 +98,15 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
     await system.runtime.poller.waitUntilCaughtUp(60_000);
   }
 
-  /** The alarm's verdict on the EMF documents of its window, as CloudWatch would reach it. */
-  function cloudWatchVerdict(nowMs: number): { value: number | null; pages: boolean } {
+  /**
+   * An alarm's verdict on the EMF documents of its window, as CloudWatch would
+   * reach it; only documents filed from `fromMs` on, when given.
+   */
+  function cloudWatchVerdict(
+    alarm: AlarmProperties,
+    nowMs: number,
+    fromMs = 0,
+  ): { value: number | null; pages: boolean } {
     const sums: Record<string, number | undefined> = {};
     for (const query of alarm.Metrics) {
       const stat = query.MetricStat;
@@ -102,7 +114,7 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
       const dimensionNames = stat.Metric.Dimensions.map((dimension) => dimension.Name).sort();
       for (const document of system.runtime.metricsSink.recent as EmfDocument[]) {
         const { Timestamp, CloudWatchMetrics } = document._aws;
-        if (Timestamp < nowMs - stat.Period * 1_000 || Timestamp > nowMs) continue;
+        if (Timestamp < Math.max(nowMs - stat.Period * 1_000, fromMs) || Timestamp > nowMs) continue;
         const directive = CloudWatchMetrics[0];
         // The alarm's own dimension set (service and Stage, no Model); the Stage value is the runtime's.
         if (JSON.stringify([...(directive?.Dimensions[0] ?? [])].sort()) !== JSON.stringify(dimensionNames))
@@ -127,32 +139,43 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
     const api = await system.http.getJson<{ state: string; executions: number; successRate: number | null }>(
       '/api/alarm',
     );
-    return { api, cloudWatch: cloudWatchVerdict(Date.now()) };
+    const nowMs = Date.now();
+    return {
+      api,
+      cloudWatch: cloudWatchVerdict(successRate, nowMs),
+      lateFailures: cloudWatchVerdict(lateFailures, nowMs),
+    };
   }
 
   it('pages on neither with no runs, below the volume guard or at 87.5 %, and on both at 70 %', async () => {
-    let { api, cloudWatch } = await verdicts();
+    let { api, cloudWatch, lateFailures } = await verdicts();
     expect(api.state).toBe('INSUFFICIENT_DATA');
     expect(cloudWatch).toEqual({ value: null, pages: false });
+    expect(lateFailures).toEqual(cloudWatch);
 
     // 5 failed runs: under the 10-run guard, neither pages.
     await send(0, 5);
-    ({ api, cloudWatch } = await verdicts());
+    ({ api, cloudWatch, lateFailures } = await verdicts());
     expect(api).toMatchObject({ state: 'INSUFFICIENT_DATA', executions: 5, successRate: 0 });
     expect(cloudWatch).toEqual({ value: 1, pages: false });
+    expect(lateFailures).toEqual(cloudWatch);
 
     // 40 runs, 35 of them successes: 87.5 %.
     await send(35, 0);
-    ({ api, cloudWatch } = await verdicts());
+    ({ api, cloudWatch, lateFailures } = await verdicts());
     expect(api).toMatchObject({ state: 'OK', executions: 40, successRate: 0.875 });
     expect(cloudWatch).toEqual({ value: 0.875, pages: false });
+    expect(lateFailures).toEqual(cloudWatch);
 
     // 50 runs, 15 of them failed: 70 %.
     await send(0, 10);
-    ({ api, cloudWatch } = await verdicts());
+    ({ api, cloudWatch, lateFailures } = await verdicts());
     expect(api).toMatchObject({ state: 'ALARM', executions: 50, successRate: 0.7 });
     expect(cloudWatch.pages).toBe(true);
     expect(cloudWatch.value).toBeCloseTo(0.7, 12);
+    // Runs reported five minutes after they started: the late-failures alarm says the same.
+    expect(lateFailures.pages).toBe(true);
+    expect(lateFailures.value).toBeCloseTo(0.7, 12);
   });
 
   it('leaves out of both the runs that started before the hour, however late they are reported', async () => {
@@ -162,10 +185,21 @@ describe('the CloudWatch alarm and GET /api/alarm on the same runs', () => {
     const before = await verdicts();
     const counted = (await summary()).executions;
     // 40 failures that started 70 minutes ago, reported now.
+    const reportedFromMs = Date.now();
     await send(0, 40, 70);
     expect((await summary()).executions).toBe(counted + 40);
     const after = await verdicts();
     expect(after.api).toEqual(before.api);
     expect(after.cloudWatch).toEqual(before.cloudWatch);
+    // The late-failures alarm, on what was reported since: 40 runs, none succeeded, pages.
+    expect(cloudWatchVerdict(lateFailures, Date.now(), reportedFromMs)).toEqual({ value: 0, pages: true });
+    expect(cloudWatchVerdict(successRate, Date.now(), reportedFromMs)).toEqual({ value: null, pages: false });
+  });
+
+  it('leaves a backlog of runs that started over a day ago out of the late-failures alarm', async () => {
+    const reportedFromMs = Date.now();
+    // 30 failures that started 26 hours ago, sent only now.
+    await send(0, 30, 26 * 60);
+    expect(cloudWatchVerdict(lateFailures, Date.now(), reportedFromMs)).toEqual({ value: 1, pages: false });
   });
 });

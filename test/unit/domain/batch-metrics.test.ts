@@ -78,6 +78,36 @@ describe('batchMetrics', () => {
     expect(documents).toHaveLength(10);
   });
 
+  it('files the runs it counted, and the failed ones, overall when it counts them: the late-failures alarm', () => {
+    const overallCost = documents.find(
+      (document) => document.samples[0]?.name === 'CostUsd' && !document.dimensions,
+    );
+    expect(overallCost?.timestampMs).toBeUndefined();
+    expect(overallCost?.samples.slice(1)).toEqual([
+      { name: 'ReportedExecutions', unit: 'Count', value: 4 },
+      { name: 'ReportedFailures', unit: 'Count', value: 1 },
+    ]);
+    // Only the overall cost document carries them.
+    const carrying = documents.filter((document) =>
+      document.samples.some((sample) => sample.name === 'ReportedExecutions'),
+    );
+    expect(carrying).toEqual([overallCost]);
+  });
+
+  it('counts as reported the runs that started within 24 hours, not an older backlog, and nets corrections', () => {
+    const reportedAt = (nowMs: number, delta: ReturnType<typeof deltaOf>) =>
+      batchMetrics([{ model: 'a', hourStartMs: HOUR, delta }], nowMs)
+        .find((document) => document.samples[0]?.name === 'CostUsd' && !document.dimensions)
+        ?.samples.slice(1)
+        .map((sample) => sample.value);
+    const failed = runImage({ status: 'failure', startMs: at('10:20:00') });
+    expect(reportedAt(at('10:20:00') + 24 * 3_600_000, deltaOf(failed))).toEqual([1, 1]);
+    expect(reportedAt(at('10:20:00') + 24 * 3_600_000 + 60_000, deltaOf(failed))).toEqual([0, 0]);
+    // A failure corrected to a success: no run more, one failure fewer.
+    const succeeded = { ...failed, status: 'success' as const };
+    expect(reportedAt(NOW, deltaOf({ run: failed, sign: -1 }, { run: succeeded, sign: 1 }))).toEqual([0, -1]);
+  });
+
   it('moves a corrected run from its old minute to its new one, and leaves out a minute that cancels out', () => {
     const before = runImage({ startMs: at('10:20:00') });
     const after = { ...before, startMs: at('10:40:00') };
