@@ -12,10 +12,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { loadAuditConfig } from './config';
+import { DEFAULT_RAW_RETENTION_DAYS, loadAuditConfig } from './config';
 import { AUDIT_ROUNDS, auditedDays, MAX_AUDITED_DAYS } from './domain/aggregate-audit';
 import { metricNames } from './domain/alarm-rule';
 import { isCalendarDate } from './domain/local-time';
+import { DEFAULT_BATCHING_WINDOW_SECONDS, minimumSettleSeconds } from './domain/stream-batch';
 import { type DayReport, EXTENT_ONLY, firstExpiredDay, rebuildDay } from './store/aggregates-rebuild';
 import { type EmfSink, MetricsEmitter } from './store/metrics-emitter';
 
@@ -57,7 +58,9 @@ export interface AuditDependencies {
   readonly client?: DynamoDBClient;
   readonly executionsTableName?: string;
   readonly aggregatesTableName?: string;
+  /** @default the settle window of the default batching window (60 s) */
   readonly settleSeconds?: number;
+  /** @default the environment's RAW_RETENTION_DAYS, or its default */
   readonly retentionDays?: number;
   readonly metricsNamespace?: string;
   readonly stage?: string;
@@ -82,8 +85,12 @@ export function createAuditHandler(dependencies: AuditDependencies = {}) {
     executionsTable: dependencies.executionsTableName ?? config?.EXECUTIONS_TABLE_NAME ?? '',
     aggregatesTable: dependencies.aggregatesTableName ?? config?.AGGREGATES_TABLE_NAME ?? '',
   };
-  const settleMs = (dependencies.settleSeconds ?? config?.AUDIT_SETTLE_SECONDS ?? 60) * 1000;
-  const retentionDays = dependencies.retentionDays ?? config?.RAW_RETENTION_DAYS ?? 90;
+  const settleMs =
+    (dependencies.settleSeconds ??
+      config?.AUDIT_SETTLE_SECONDS ??
+      minimumSettleSeconds(DEFAULT_BATCHING_WINDOW_SECONDS)) * 1000;
+  const retentionDays =
+    dependencies.retentionDays ?? config?.RAW_RETENTION_DAYS ?? DEFAULT_RAW_RETENTION_DAYS;
 
   return async (rawEvent: unknown): Promise<AuditResult> => {
     const event = auditEventSchema.parse(rawEvent ?? {});

@@ -8,8 +8,9 @@ import { runLimitsSchema } from './domain/execution';
 import { modelPricesSchema } from './domain/pricing';
 
 const tableName = z.string().min(1);
-/** Days raw runs are kept (their TTL). */
-const rawRetentionDays = z.coerce.number().int().min(1).max(3650).default(90);
+/** Days raw runs are kept (their TTL) unless the stack says otherwise (lib/config.ts). */
+export const DEFAULT_RAW_RETENTION_DAYS = 90;
+const rawRetentionDays = z.coerce.number().int().min(1).max(3650).default(DEFAULT_RAW_RETENTION_DAYS);
 
 /** Namespace and `Stage` dimension of the custom metrics (EMF) every function emits. */
 const metricsEnvironment = {

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { DEFAULT_RAW_RETENTION_DAYS } from '../functions/config';
 import { type RunLimits, runLimitsSchema } from '../functions/domain/execution';
 import { parsePriceTable } from '../functions/domain/pricing';
 import { DEFAULT_BATCHING_WINDOW_SECONDS } from '../functions/domain/stream-batch';
@@ -84,7 +85,7 @@ export interface RouteThrottle {
 /** Defaults for every optional key; the README's deploy table repeats them. */
 const configDefaults = {
   stage: 'dev',
-  rawRetentionDays: 90,
+  rawRetentionDays: DEFAULT_RAW_RETENTION_DAYS,
   logRetentionDays: 90,
   auth: 'cognito',
   throttleRateLimit: 50,
