@@ -430,7 +430,16 @@ export interface SeedOptions extends Partial<DemoPlanOptions> {
   readonly onProgress?: (done: number, total: number) => void;
   /** Requests in flight; each is up to 100 writes, so a few keep DynamoDB Local busy. @default 2 */
   readonly concurrency?: number;
+  /**
+   * How long one POST may take before it is abandoned and sent again (ingest
+   * is idempotent). A batch normally takes well under a second; without a
+   * limit one request that never answers would hold the seed, and the
+   * banner, at its last figure for good. @default 15 s
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 export interface SeedReport {
   readonly runs: number;
@@ -470,15 +479,25 @@ async function postBatch(
   url: string,
   runs: readonly DemoRun[],
   signal: AbortSignal | undefined,
+  timeoutMs: number,
 ): Promise<{ accepted: number; duplicates: number; rejected: number }> {
   for (let attempt = 1; ; attempt++) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ executions: runs }),
-      ...(signal ? { signal } : {}),
-    });
-    const text = await response.text();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ executions: runs }),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      text = await response.text();
+    } catch (error) {
+      // Only our own limit is retried; the caller's stop ends the seed.
+      if (!timeout.aborted || signal?.aborted || attempt >= 5) throw error;
+      continue;
+    }
     if (response.status === 202 || response.status === 207 || response.status === 400) {
       const body = JSON.parse(text) as { accepted?: number; duplicates?: number; rejected?: unknown[] };
       return {
@@ -520,7 +539,12 @@ export async function seedDemoData(options: SeedOptions): Promise<SeedReport> {
     while (next < batches.length && !options.signal?.aborted) {
       const batch = batches[next++]!;
       try {
-        const result = await postBatch(url, batch, options.signal);
+        const result = await postBatch(
+          url,
+          batch,
+          options.signal,
+          options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        );
         totals.accepted += result.accepted;
         totals.duplicates += result.duplicates;
         totals.rejected += result.rejected;

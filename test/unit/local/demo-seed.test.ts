@@ -1,7 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import defaultPriceTable from '../../../config/model-prices.json';
 import { estimateCostNanos, modelPricesSchema } from '../../../functions/domain/pricing';
-import { demoIncidents, demoModels, planDemoRuns } from '../../../local/demo-seed';
+import { demoIncidents, demoModels, planDemoRuns, seedDemoData } from '../../../local/demo-seed';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -109,5 +111,41 @@ describe('planDemoRuns', () => {
     const union = new Set([...ids, ...topUp.map((run) => run.executionId)]);
     expect(everything.every((run) => union.has(run.executionId))).toBe(true);
     expect(topUp.every((run) => Date.parse(run.endTime) > now)).toBe(true);
+  });
+});
+
+describe('seedDemoData', () => {
+  it('abandons a POST that never answers and sends it again, so the seed cannot stall', async () => {
+    // The first request of each batch is left hanging; the same batch sent again is accepted.
+    const seen = new Map<string, number>();
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const runs = (JSON.parse(body) as { executions: unknown[] }).executions;
+        const attempt = (seen.get(body) ?? 0) + 1;
+        seen.set(body, attempt);
+        if (attempt === 1) return; // never answered
+        response.writeHead(202, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ accepted: runs.length, duplicates: 0 }));
+      });
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const report = await seedDemoData({
+        baseUrl: `http://127.0.0.1:${port}`,
+        days: 1,
+        now,
+        runsPerWeekday: 150,
+        requestTimeoutMs: 200,
+      });
+      expect(report.runs).toBeGreaterThan(0);
+      expect(report).toMatchObject({ accepted: report.runs, failedRequests: 0 });
+      expect([...seen.values()].every((attempts) => attempts === 2)).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
