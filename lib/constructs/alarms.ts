@@ -105,12 +105,28 @@ export class Alarms extends Construct {
     );
     // The rule above counts a run at its start, as the dashboard does; a run
     // that hangs for over an hour and then fails never reaches its window.
-    // The same rule on the runs as they are reported catches those.
-    this.successRateAlarm(
+    // The same rule on the runs as they are reported catches those. In an
+    // ordinary outage both rules break at once: the late-failures alarm pages
+    // through a composite only while the success-rate alarm is not in ALARM,
+    // so one outage is one page (and it still pages if the runs keep failing
+    // late once the success rate has recovered).
+    const lateFailures = this.successRateAlarm(
       'late-failures',
       { executions: metricNames.reportedExecutions, failures: metricNames.reportedFailures },
       'Reported success rate',
-      `Late failures: under ${alarmRule.threshold * 100} % of the runs reported in the last ${alarmRule.windowMinutes} min succeeded (at least ${alarmRule.minExecutions} runs, started in the last ${REPORTED_WITHIN_HOURS} h), whenever they started: runs that hung and then failed.`,
+      `Under ${alarmRule.threshold * 100} % of the runs reported in the last ${alarmRule.windowMinutes} min succeeded (at least ${alarmRule.minExecutions} runs, started in the last ${REPORTED_WITHIN_HOURS} h), whenever they started. Pages through the late-failures composite alarm.`,
+      { page: false },
+    );
+    this.page(
+      new cloudwatch.CompositeAlarm(this, 'late-failures-page', {
+        alarmDescription: `Late failures: under ${alarmRule.threshold * 100} % of the runs reported in the last ${alarmRule.windowMinutes} min succeeded while the success rate by start is not in ALARM: runs that hung for over an hour and then failed.`,
+        alarmRule: cloudwatch.AlarmRule.allOf(
+          cloudwatch.AlarmRule.fromAlarm(lateFailures, cloudwatch.AlarmState.ALARM),
+          cloudwatch.AlarmRule.not(
+            cloudwatch.AlarmRule.fromAlarm(this.successRate, cloudwatch.AlarmState.ALARM),
+          ),
+        ),
+      }),
     );
   }
 
@@ -120,6 +136,7 @@ export class Alarms extends Construct {
     metrics: { executions: string; failures: string },
     label: string,
     alarmDescription: string,
+    { page = true }: { page?: boolean } = {},
   ): cloudwatch.Alarm {
     const window = Duration.minutes(alarmRule.windowMinutes);
     const rate = new cloudwatch.MathExpression({
@@ -134,20 +151,19 @@ export class Alarms extends Construct {
       period: window,
       label,
     });
-    return this.page(
-      new cloudwatch.Alarm(this, id, {
-        alarmDescription,
-        metric: rate,
-        threshold: alarmRule.threshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        // No datapoint at all means no runs reached the aggregator in the
-        // window. That is silence, not failure: the success rate of nothing is
-        // undefined, and paging on it would wake on-call every quiet night.
-        // A stalled pipeline pages through the iterator-age and DLQ alarms.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription,
+      metric: rate,
+      threshold: alarmRule.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No datapoint at all means no runs reached the aggregator in the
+      // window. That is silence, not failure: the success rate of nothing is
+      // undefined, and paging on it would wake on-call every quiet night.
+      // A stalled pipeline pages through the iterator-age and DLQ alarms.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return page ? this.page(alarm) : alarm;
   }
 
   /** Pages when a stream batch lands in the dead-letter queue: runs are missing from aggregates. */
@@ -370,7 +386,7 @@ export class Alarms extends Construct {
     });
   }
 
-  private page<T extends cloudwatch.Alarm>(alarm: T): T {
+  private page<T extends cloudwatch.AlarmBase>(alarm: T): T {
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     return alarm;

@@ -28,17 +28,47 @@ function alarm(template: Template, description: RegExp) {
 }
 
 describe('alarms', () => {
-  it('sends every alarm to the one topic, on ALARM and on OK', () => {
+  it('sends every alarm to the one topic, on ALARM and on OK (late failures through its composite)', () => {
     const { template } = synth();
     const topic = topicOf(template);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     // success rate, late failures, DLQ, iterator age, four function errors, cost anomaly,
     // API 5xx, API 4xx rate, ingest and query 5xx, metrics lost, aggregate mismatch
     expect(alarms).toHaveLength(15);
-    for (const a of alarms) {
+    // Every alarm but the late-failures metric alarm, which pages through its composite.
+    const late = alarm(template, /^Under .* runs reported in the last/);
+    const paging = [
+      ...alarms.filter((a) => a.Properties !== late),
+      ...Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm')),
+    ];
+    expect(paging).toHaveLength(15);
+    for (const a of paging) {
       expect(a.Properties.AlarmActions).toEqual([topic]);
       expect(a.Properties.OKActions).toEqual([topic]);
     }
+    // The late-failures metric alarm itself notifies no one: its composite does.
+    expect(late.AlarmActions).toBeUndefined();
+    expect(late.OKActions).toBeUndefined();
+  });
+
+  it('pages on late failures only while the success-rate alarm is not in ALARM: one outage, one page', () => {
+    const { template } = synth();
+    const [composite, ...others] = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    expect(others).toEqual([]);
+    // The rule as CloudWatch reads it, each alarm ARN written as its logical id.
+    const [, parts] = composite!.Properties.AlarmRule['Fn::Join'] as [string, unknown[]];
+    const rule = parts
+      .map((part) =>
+        typeof part === 'string' ? part : (part as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0],
+      )
+      .join('');
+    const idOf = (description: RegExp) =>
+      Object.entries(template.findResources('AWS::CloudWatch::Alarm')).find(([, a]) =>
+        description.test(a.Properties.AlarmDescription),
+      )?.[0];
+    const late = idOf(/^Under .* runs reported in the last/);
+    const successRate = idOf(/success rate below/);
+    expect(rule).toBe(`(ALARM("${late}") AND (NOT (ALARM("${successRate}"))))`);
   });
 
   it.each([
@@ -51,7 +81,7 @@ describe('alarms', () => {
     ],
     [
       'as they are reported (late failures)',
-      /^Late failures/,
+      /^Under .* runs reported in the last/,
       'Reported success rate',
       metricNames.reportedExecutions,
       metricNames.reportedFailures,
