@@ -204,6 +204,20 @@ export const TIME_AXIS_24H: uPlot.Axis.Values = [
   [60, '{HH}:{mm}', '\n{MMM} {D} {YYYY}', null, '\n{MMM} {D}', null, null, null, 1],
 ];
 const BUCKET_SECONDS: Record<Granularity, number> = { hour: 3600, day: 86_400 };
+/**
+ * uPlot's time-tick steps from an hour up (its own list, in seconds), of which
+ * a chart takes those at least one bucket long: a day chart ticks only at
+ * midnights, where uPlot, given room, would also tick at 08:00 and 16:00,
+ * times that are no bucket of the chart.
+ */
+const TIME_STEPS = [
+  ...[1, 2, 3, 4, 6, 8, 12].map((hours) => hours * 3600),
+  ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15].map((days) => days * 86_400),
+  ...[1, 2, 3, 4, 6].map((months) => months * 30 * 86_400),
+  ...[1, 2, 5, 10].map((years) => years * 365 * 86_400),
+];
+export const timeSteps = (granularity: Granularity): number[] =>
+  TIME_STEPS.filter((step) => step >= BUCKET_SECONDS[granularity]);
 const FONT = '12px system-ui, sans-serif';
 
 export const usdTick = (value: number) => (value >= 100 ? `$${formatCompact(value)}` : formatUsd(value));
@@ -354,7 +368,7 @@ function timeBase(palette: Palette, timeZone: string, granularity: Granularity):
             : formatBucketLabel(new Date(seconds * 1000).toISOString(), granularity, timeZone),
       },
     ],
-    axes: [axis(palette, { values: TIME_AXIS_24H, size: 44 })],
+    axes: [axis(palette, { values: TIME_AXIS_24H, incrs: timeSteps(granularity), size: 44 })],
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type Column,
   DURATION_STEPS_MS,
   TIME_AXIS_24H,
+  timeSteps,
   valuesWith,
 } from './chart-kit';
 import {
@@ -171,7 +172,7 @@ export function weekOptions(palette: Palette, timeZone: string): ChartOptions {
       },
     ],
     axes: [
-      axis(palette, { values: TIME_AXIS_24H, size: 44 }),
+      axis(palette, { values: TIME_AXIS_24H, incrs: timeSteps('day'), size: 44 }),
       axis(palette, {
         scale: 'ms',
         label: 'Duration',

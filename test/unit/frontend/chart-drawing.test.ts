@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { type ChartOptions, chartModel, chartOptions } from '../../../frontend/src/chart-kit';
 import { scatterOptions } from '../../../frontend/src/scatter';
 import { palettes } from '../../../frontend/src/theme';
+import { weekOptions } from '../../../frontend/src/week-over-week';
 import { bucket, timeCharts } from './fixtures';
 
 type Kind = keyof typeof timeCharts;
@@ -79,6 +80,24 @@ describe('how the charts draw', () => {
         if (step < 86_400) expect(uPlot.fmtDate(format)(afternoon), kind).toBe('15:05');
       }
     }
+  });
+
+  it('ticks a day chart at midnights only and an hour chart at whole hours', () => {
+    const buckets = [bucket('2026-11-01T00:00:00Z'), bucket('2026-11-02T00:00:00Z')];
+    for (const granularity of ['day', 'hour'] as const) {
+      const unit = granularity === 'day' ? 86_400 : 3600;
+      for (const kind of kinds) {
+        const source = { current: chartModel(timeCharts[kind], buckets, { granularity, tz: 'UTC' }) };
+        const steps = chartOptions(timeCharts[kind], palettes.light, 'UTC', granularity, source).axes?.[0]
+          ?.incrs;
+        expect(Array.isArray(steps), `${kind} ${granularity}`).toBe(true);
+        const numbers = steps as number[];
+        expect(numbers[0], `${kind} ${granularity}`).toBe(unit);
+        for (const step of numbers) expect(step % unit, `${kind} ${granularity} step ${step}`).toBe(0);
+      }
+    }
+    const weekAxis = weekOptions(palettes.light, 'UTC').axes?.[0]?.incrs as number[];
+    expect(weekAxis[0]).toBe(86_400);
   });
 
   it('makes a value axis as wide as its widest tick label plus its title', () => {
