@@ -14,9 +14,22 @@
  * when all BASELINE_BUCKETS buckets before it come after the first bucket
  * with data (`since`). Otherwise the empty days before data begins (zero
  * runs, zero cost) would make the first days of data look anomalous.
+ *
+ * A rate or an average over a few runs is noise, not news: 3 runs at night
+ * that all succeed lie "2σ" above an 88 % baseline. The callers therefore
+ * hand such figures in as null (timeseries.ts, MIN_RUNS_TO_JUDGE_A_RATE), so
+ * that a quiet bucket is neither judged nor part of a baseline.
  */
+import { alarmRule } from './alarm-rule';
 
 export const BASELINE_BUCKETS = 14;
+
+/**
+ * Fewer runs than this in a bucket, and its success rate and average
+ * duration are neither judged nor part of a baseline: the alarm's own
+ * minimum volume, below which it calls a rate noise.
+ */
+export const MIN_RUNS_TO_JUDGE_A_RATE = alarmRule.minExecutions;
 const MIN_BASELINE_VALUES = 7;
 export const ANOMALY_SIGMAS = 2;
 

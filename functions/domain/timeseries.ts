@@ -2,7 +2,7 @@
  * GET /api/timeseries: one row per bucket, every bucket present, with the
  * anomalies of each. Pure.
  */
-import { anomalyBaselines } from './anomalies';
+import { anomalyBaselines, MIN_RUNS_TO_JUDGE_A_RATE } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
 
@@ -43,11 +43,15 @@ function bucketRow(label: string, totals: Totals) {
 
 type BucketRow = ReturnType<typeof bucketRow>;
 
+/** A rate or an average of a bucket with too few runs to judge (anomalies.ts) reads as no value. */
+const judgedRate = (row: BucketRow, value: number | null) =>
+  row.executions < MIN_RUNS_TO_JUDGE_A_RATE ? null : value;
+
 const figureOf: Record<AnomalyFigure, (row: BucketRow) => number | null> = {
   costUsd: (row) => row.costUsd,
-  'durationMs.avg': (row) => row.durationMs.avg,
+  'durationMs.avg': (row) => judgedRate(row, row.durationMs.avg),
   executions: (row) => row.executions,
-  successRate: (row) => row.successRate,
+  successRate: (row) => judgedRate(row, row.successRate),
 };
 
 /**

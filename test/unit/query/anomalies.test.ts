@@ -72,6 +72,30 @@ describe('timeseriesBody', () => {
     expect(body.buckets[2]).toMatchObject({ executions: 0, successRate: null, costPerRunUsd: null });
   });
 
+  it('judges no success rate or average duration of a bucket under 10 runs, nor counts one in a baseline', () => {
+    const withDuration = (executions: number, successes: number, durationMs: number) => {
+      const totals = withExecutions(executions, successes);
+      totals.counters.durationMsSum = executions * durationMs;
+      return totals;
+    };
+    const baseline = Array.from({ length: 14 }, (_, index) => ({
+      bucket: bucket(index),
+      totals: withDuration(20, 18, 60_000),
+    }));
+    const quiet = { bucket: bucket(14), totals: withDuration(3, 3, 600_000) };
+    const body = timeseriesBody('hour', 'UTC', baseline, [quiet]);
+    // 3 runs against 20: the volume is news; 100 % and 10 min over 3 runs are not.
+    expect(body.buckets[0]?.anomalies).toEqual(['executions']);
+
+    // Quiet baseline buckets are no baseline: a busy bucket after them is not judged on its rate.
+    const quietNights = Array.from({ length: 14 }, (_, index) => ({
+      bucket: bucket(index),
+      totals: withDuration(2, index % 2, 60_000),
+    }));
+    const busy = { bucket: bucket(14), totals: withDuration(40, 40, 60_000) };
+    expect(timeseriesBody('hour', 'UTC', quietNights, [busy]).buckets[0]?.anomalies).toEqual(['executions']);
+  });
+
   it('flags nothing in the first 14 buckets of data, though the baseline before them is empty', () => {
     const baseline = Array.from({ length: 14 }, (_, index) => ({
       bucket: bucket(index),
