@@ -16,9 +16,16 @@
  * runs, zero cost) would make the first days of data look anomalous.
  *
  * A rate or an average over a few runs is noise, not news: 3 runs at night
- * that all succeed lie "2σ" above an 88 % baseline. The callers therefore
- * hand such figures in as null (timeseries.ts, MIN_RUNS_TO_JUDGE_A_RATE), so
- * that a quiet bucket is neither judged nor part of a baseline.
+ * that all succeed lie "2σ" above an 88 % baseline. So two guards, both
+ * applied by the caller (timeseries.ts):
+ * - below MIN_RUNS_TO_JUDGE_A_RATE runs a rate or average is handed in as
+ *   null: neither judged nor part of a baseline;
+ * - each value comes with its own noise, the standard error chance alone
+ *   gives it over its runs (√(p(1−p)/n) for a success rate, s/√n for an
+ *   average duration, 0 for an exact total), and it is flagged only when it
+ *   strays more than ANOMALY_SIGMAS of its noise too: 8 of 10 runs against
+ *   an 88 % baseline is 0.8 standard errors off, however steady the
+ *   baseline was.
  */
 import { alarmRule } from './alarm-rule';
 
@@ -37,17 +44,32 @@ export const ANOMALY_SIGMAS = 2;
 const EPSILON = 1e-9;
 
 /**
- * The baseline's mean when `value` lies more than ANOMALY_SIGMAS population
- * standard deviations from it, else null (not anomalous, or no baseline).
+ * The standard error of a value by chance alone, given the baseline's mean
+ * (a success rate's depends on it); 0 for exact totals.
  */
-function anomalyBaseline(value: number | null, baseline: readonly (number | null)[]): number | null {
+export type Noise = (mean: number) => number;
+
+const EXACT: Noise = () => 0;
+
+/**
+ * The baseline's mean when `value` lies more than ANOMALY_SIGMAS population
+ * standard deviations from it and more than ANOMALY_SIGMAS of its own
+ * `noise`, else null (not anomalous, or no baseline).
+ */
+function anomalyBaseline(
+  value: number | null,
+  baseline: readonly (number | null)[],
+  noise: Noise = EXACT,
+): number | null {
   if (value === null) return null;
   const values = baseline.filter((entry): entry is number => entry !== null);
   if (values.length < MIN_BASELINE_VALUES) return null;
   const mean = values.reduce((sum, entry) => sum + entry, 0) / values.length;
   const variance = values.reduce((sum, entry) => sum + (entry - mean) ** 2, 0) / values.length;
   const tolerance = EPSILON * Math.max(1, Math.abs(mean));
-  return Math.abs(value - mean) > ANOMALY_SIGMAS * Math.sqrt(variance) + tolerance ? mean : null;
+  const deviation = Math.abs(value - mean);
+  const beyondSpread = deviation > ANOMALY_SIGMAS * Math.sqrt(variance) + tolerance;
+  return beyondSpread && deviation > ANOMALY_SIGMAS * noise(mean) ? mean : null;
 }
 
 /** True when `value` lies more than ANOMALY_SIGMAS population standard deviations from the baseline's mean. */
@@ -59,18 +81,20 @@ export function isAnomalous(value: number | null, baseline: readonly (number | n
  * For each value from index `firstJudged` on, the mean of the BASELINE_BUCKETS
  * values before it when it is anomalous against them, else null. Values with
  * fewer than BASELINE_BUCKETS buckets between `since` (the first bucket with
- * data) and themselves have no full baseline and are not judged.
+ * data) and themselves have no full baseline and are not judged. `noiseAt`
+ * gives each value's own noise (see Noise); by default values are exact.
  */
 export function anomalyBaselines(
   values: readonly (number | null)[],
   firstJudged: number,
   since = 0,
+  noiseAt: (index: number) => Noise = () => EXACT,
 ): (number | null)[] {
   const found: (number | null)[] = [];
   for (let index = firstJudged; index < values.length; index++) {
     const full = since >= 0 && index - BASELINE_BUCKETS >= since;
     const baseline = values.slice(Math.max(0, index - BASELINE_BUCKETS), index);
-    found.push(full ? anomalyBaseline(values[index] ?? null, baseline) : null);
+    found.push(full ? anomalyBaseline(values[index] ?? null, baseline, noiseAt(index)) : null);
   }
   return found;
 }

@@ -104,6 +104,25 @@ export function percentiles(
   });
 }
 
+/**
+ * The population standard deviation of the durations, from the bucket
+ * representatives (each within α of its runs); null when empty. What an
+ * average over these runs may stray by chance (anomalies.ts).
+ */
+export function standardDeviation(histogram: Histogram): number | null {
+  let runs = 0;
+  let sum = 0;
+  let sumOfSquares = 0;
+  for (const [value, count] of sortedBuckets(histogram)) {
+    runs += count;
+    sum += value * count;
+    sumOfSquares += value * value * count;
+  }
+  if (runs === 0) return null;
+  const mean = sum / runs;
+  return Math.sqrt(Math.max(0, sumOfSquares / runs - mean * mean));
+}
+
 /** Exact nearest-rank percentile of raw values; the reference the sketch is tested against. */
 export function exactPercentile(values: readonly number[], quantile: number): number | null {
   if (values.length === 0) return null;

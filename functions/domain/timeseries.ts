@@ -2,9 +2,10 @@
  * GET /api/timeseries: one row per bucket, every bucket present, with the
  * anomalies of each. Pure.
  */
-import { anomalyBaselines, MIN_RUNS_TO_JUDGE_A_RATE } from './anomalies';
+import { anomalyBaselines, MIN_RUNS_TO_JUDGE_A_RATE, type Noise } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
+import { standardDeviation } from './sketch';
 
 /** An aggregate item's totals with its bucket key (`2026-11-01T13` or `2026-11-01`). */
 export interface KeyedTotals extends ReadonlyTotals {
@@ -47,11 +48,30 @@ type BucketRow = ReturnType<typeof bucketRow>;
 const judgedRate = (row: BucketRow, value: number | null) =>
   row.executions < MIN_RUNS_TO_JUDGE_A_RATE ? null : value;
 
-const figureOf: Record<AnomalyFigure, (row: BucketRow) => number | null> = {
-  costUsd: (row) => row.costUsd,
-  'durationMs.avg': (row) => judgedRate(row, row.durationMs.avg),
-  executions: (row) => row.executions,
-  successRate: (row) => judgedRate(row, row.successRate),
+/**
+ * How each figure is judged: its value (null: not judged) and its noise, the
+ * standard error chance alone gives it over the bucket's runs (anomalies.ts).
+ */
+const judged: Record<
+  AnomalyFigure,
+  { value: (row: BucketRow) => number | null; noise: (totals: Totals) => Noise }
+> = {
+  costUsd: { value: (row) => row.costUsd, noise: () => () => 0 },
+  executions: { value: (row) => row.executions, noise: () => () => 0 },
+  successRate: {
+    value: (row) => judgedRate(row, row.successRate),
+    noise:
+      ({ counters }) =>
+      (mean) =>
+        Math.sqrt(Math.max(0, mean * (1 - mean)) / counters.executions),
+  },
+  'durationMs.avg': {
+    value: (row) => judgedRate(row, row.durationMs.avg),
+    noise: ({ counters, histogram }) => {
+      const spread = (standardDeviation(histogram) ?? 0) / Math.sqrt(counters.executions);
+      return () => spread;
+    },
+  },
 };
 
 /**
@@ -67,12 +87,15 @@ export function timeseriesBody(
   baseline: readonly { bucket: TimeBucket; totals: Totals }[],
   buckets: readonly { bucket: TimeBucket; totals: Totals }[],
 ) {
-  const rows = [...baseline, ...buckets].map(({ bucket, totals }) => bucketRow(bucket.label, totals));
+  const all = [...baseline, ...buckets];
+  const rows = all.map(({ bucket, totals }) => bucketRow(bucket.label, totals));
   const since = rows.findIndex((row) => row.executions > 0);
   const anomalies = buckets.map((): AnomalyFigure[] => []);
   const baselines = buckets.map((): Partial<Record<AnomalyFigure, number>> => ({}));
   for (const figure of ANOMALY_FIGURES) {
-    anomalyBaselines(rows.map(figureOf[figure]), baseline.length, since).forEach((mean, index) => {
+    const { value, noise } = judged[figure];
+    const noiseAt = (index: number) => noise(all[index]?.totals ?? emptyTotals());
+    anomalyBaselines(rows.map(value), baseline.length, since, noiseAt).forEach((mean, index) => {
       if (mean === null) return;
       anomalies[index]?.push(figure);
       baselines[index]![figure] = mean;

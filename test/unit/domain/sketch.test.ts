@@ -7,6 +7,7 @@ import {
   mergeHistogram,
   percentiles,
   RELATIVE_ACCURACY,
+  standardDeviation,
   widenExtent,
 } from '../../../functions/domain/sketch';
 import { seededRandom } from '../../support/run-dataset';
@@ -89,6 +90,15 @@ describe('duration sketch', () => {
 
   it('reports null percentiles for an empty histogram', () => {
     expect(percentiles(new Map(), QUANTILES)).toEqual([null, null, null]);
+  });
+
+  it('gives the standard deviation of the durations within α, and null when empty', () => {
+    // Ten runs of 1 min and ten of 10 min: mean 330 s, deviation exactly 270 s.
+    const histogram = histogramOf([...Array(10).fill(60_000), ...Array(10).fill(600_000)]);
+    const deviation = standardDeviation(histogram) ?? Number.NaN;
+    expect(Math.abs(deviation - 270_000) / 270_000).toBeLessThan(RELATIVE_ACCURACY * 2);
+    expect(standardDeviation(histogramOf(Array(5).fill(90_000)))).toBe(0);
+    expect(standardDeviation(new Map())).toBeNull();
   });
 });
 

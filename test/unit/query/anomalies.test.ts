@@ -3,6 +3,7 @@ import { anomalousFlags, anomalyBaselines, isAnomalous } from '../../../function
 import { emptyCounters } from '../../../functions/domain/counters';
 import type { TimeBucket } from '../../../functions/domain/query-range';
 import { emptyTotals } from '../../../functions/domain/rates';
+import { bucketAttribute } from '../../../functions/domain/sketch';
 import { timeseriesBody } from '../../../functions/domain/timeseries';
 
 describe('isAnomalous', () => {
@@ -94,6 +95,34 @@ describe('timeseriesBody', () => {
     }));
     const busy = { bucket: bucket(14), totals: withDuration(40, 40, 60_000) };
     expect(timeseriesBody('hour', 'UTC', quietNights, [busy]).buckets[0]?.anomalies).toEqual(['executions']);
+  });
+
+  it('flags a rate or an average only past the noise of its own runs', () => {
+    /** A bucket of runs, each given by its duration in seconds and whether it succeeded. */
+    const runsOf = (runs: [seconds: number, ok: boolean][]) => {
+      const totals = withExecutions(runs.length, runs.filter(([, ok]) => ok).length);
+      for (const [seconds] of runs) {
+        totals.counters.durationMsSum += seconds * 1000;
+        const attribute = bucketAttribute(seconds * 1000);
+        totals.histogram.set(attribute, (totals.histogram.get(attribute) ?? 0) + 1);
+      }
+      return totals;
+    };
+    const repeat = (count: number, run: [number, boolean]) => Array.from({ length: count }, () => run);
+    // 14 steady hours: 50 runs of 60 s, 44 to 45 of them successful (88–90 %).
+    const baseline = Array.from({ length: 14 }, (_, index) => ({
+      bucket: bucket(index),
+      totals: runsOf([...repeat(44 + (index % 2), [60, true]), ...repeat(6 - (index % 2), [60, false])]),
+    }));
+    const judge = (runs: [number, boolean][]) =>
+      timeseriesBody('hour', 'UTC', baseline, [{ bucket: bucket(14), totals: runsOf(runs) }]).buckets[0]
+        ?.anomalies;
+    // 8 of 10 (0.8 standard errors of a rate over 10 runs) and one 30-min timeout among 10 (1 standard error): noise.
+    expect(judge([...repeat(8, [60, true]), ...repeat(2, [60, false])])).not.toContain('successRate');
+    expect(judge([...repeat(9, [60, true]), [1800, true]])).not.toContain('durationMs.avg');
+    // 40 of 100, and 100 runs of 4 min: far past the noise of so many runs.
+    expect(judge([...repeat(40, [60, true]), ...repeat(60, [60, false])])).toContain('successRate');
+    expect(judge(repeat(100, [240, true]))).toContain('durationMs.avg');
   });
 
   it('flags nothing in the first 14 buckets of data, though the baseline before them is empty', () => {
