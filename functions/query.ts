@@ -10,7 +10,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { z } from 'zod';
 import { loadQueryConfig } from './config';
 import { alarmRule, alarmWindow, countAlarmWindow, evaluateAlarm } from './domain/alarm-rule';
-import { BASELINE_BUCKETS } from './domain/anomalies';
+import { bucketsOfBaseline } from './domain/anomalies';
 import type { RunStatus } from './domain/counters';
 import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
@@ -181,12 +181,13 @@ async function timeseries(event: HttpEvent, meter: ReadMeter): Promise<unknown> 
   const granularity = query.granularity ?? defaultGranularity(range);
   const problem = checkGranularity(range, granularity);
   if (problem) throw new InvalidQueryError([problem]);
-  const baseline = bucketsBefore(range, granularity, BASELINE_BUCKETS);
+  const baseline = bucketsBefore(range, granularity, bucketsOfBaseline(granularity));
   const buckets = bucketsOf(range, granularity);
   const all = [...baseline, ...buckets];
   const totals = await totalsOfSpans(query, all, meter);
   const withTotals = all.map((bucket, index) => ({ bucket, totals: totals[index]! }));
   return timeseriesBody(
+    Date.now(),
     granularity,
     range.tz,
     withTotals.slice(0, baseline.length),

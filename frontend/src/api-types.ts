@@ -61,7 +61,7 @@ export interface Bucket extends RowFigures {
   start: string;
   llmCalls: number;
   anomalies: AnomalyFigure[];
-  /** The baseline (mean of the buckets before) of each figure in `anomalies`. */
+  /** The baseline (mean of the 14 days before, or of that hour of each) of each figure in `anomalies`. */
   baselines: Partial<Record<AnomalyFigure, number>>;
 }
 

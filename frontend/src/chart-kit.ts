@@ -53,7 +53,7 @@ const FIGURES: Record<AnomalyFigure, { name: string; of: (b: Bucket) => number |
   successRate: { name: 'success rate', of: (b) => b.successRate, format: (v) => formatPercent(v) },
 };
 
-export const ANOMALY_RULE = `more than ${ANOMALY_SIGMAS} standard deviations from the ${BASELINE_BUCKETS} buckets before`;
+export const ANOMALY_RULE = `more than ${ANOMALY_SIGMAS} standard deviations from the ${BASELINE_BUCKETS} days before (an hour: that hour of each)`;
 
 export interface SeriesDef {
   label: string;

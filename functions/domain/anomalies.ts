@@ -2,17 +2,20 @@
  * Anomalies on a chart: a bucket's figure that lies more than 2 standard
  * deviations from its trailing baseline.
  *
- * The baseline of a bucket is the BASELINE_BUCKETS buckets of the same
- * granularity just before it (the query reads them even when they lie before
- * `from`, so the first bucket of a range has a full baseline). Null values
+ * The baseline of a day is the BASELINE_BUCKETS days just before it; the
+ * baseline of an hour is the same hour of those days (24, 48, … hours
+ * before it; around a change of daylight-saving time that is an hour off on
+ * the local clock). Runs follow the daily cycle, and the 14 hours before
+ * 10:00 are the night: against them every morning's volume and cost would
+ * be news. The query reads the baseline even when it lies before `from`, so
+ * the first bucket of a range has a full baseline. Null values
  * (a success rate with no runs) are neither judged nor part of a baseline.
  * With fewer than MIN_BASELINE_VALUES values there is no baseline and nothing
  * is flagged. A baseline with zero deviation flags any different value: after
  * two quiet weeks, the first failure-laden day is news.
  *
  * Nothing is judged before a full baseline exists: a bucket is judged only
- * when all BASELINE_BUCKETS buckets before it come after the first bucket
- * with data (`since`). Otherwise the empty days before data begins (zero
+ * when its whole baseline comes after the first bucket with data (`since`). Otherwise the empty days before data begins (zero
  * runs, zero cost) would make the first days of data look anomalous.
  *
  * A rate or an average over a few runs is noise, not news: 3 runs at night
@@ -28,8 +31,17 @@
  *   baseline was.
  */
 import { alarmRule } from './alarm-rule';
+import type { Granularity } from './query-range';
 
+/** Values in a baseline: 14 days, or the same hour of 14 days. */
 export const BASELINE_BUCKETS = 14;
+
+/** Buckets from one baseline value to the next (and from the bucket judged to the nearest). */
+export const BASELINE_STRIDE: Readonly<Record<Granularity, number>> = { day: 1, hour: 24 };
+
+/** Buckets a timeseries reads before its range to judge its first bucket. */
+export const bucketsOfBaseline = (granularity: Granularity): number =>
+  BASELINE_BUCKETS * BASELINE_STRIDE[granularity];
 
 /**
  * Fewer runs than this in a bucket, and its success rate and average
@@ -78,22 +90,26 @@ export function isAnomalous(value: number | null, baseline: readonly (number | n
 }
 
 /**
- * For each value from index `firstJudged` on, the mean of the BASELINE_BUCKETS
- * values before it when it is anomalous against them, else null. Values with
- * fewer than BASELINE_BUCKETS buckets between `since` (the first bucket with
- * data) and themselves have no full baseline and are not judged. `noiseAt`
- * gives each value's own noise (see Noise); by default values are exact.
+ * For each value from index `firstJudged` on, the mean of its baseline (the
+ * BASELINE_BUCKETS values `stride`, 2·`stride`, … places before it) when it
+ * is anomalous against them, else null. A value whose baseline reaches
+ * before `since` (the first bucket with data) is not judged. `noiseAt` gives
+ * each value's own noise (see Noise); by default values are exact.
  */
 export function anomalyBaselines(
   values: readonly (number | null)[],
   firstJudged: number,
   since = 0,
   noiseAt: (index: number) => Noise = () => EXACT,
+  stride = 1,
 ): (number | null)[] {
   const found: (number | null)[] = [];
   for (let index = firstJudged; index < values.length; index++) {
-    const full = since >= 0 && index - BASELINE_BUCKETS >= since;
-    const baseline = values.slice(Math.max(0, index - BASELINE_BUCKETS), index);
+    const full = since >= 0 && index - BASELINE_BUCKETS * stride >= since;
+    const baseline = Array.from(
+      { length: BASELINE_BUCKETS },
+      (_, back) => values[index - (BASELINE_BUCKETS - back) * stride] ?? null,
+    );
     found.push(full ? anomalyBaseline(values[index] ?? null, baseline, noiseAt(index)) : null);
   }
   return found;

@@ -2,7 +2,7 @@
  * GET /api/timeseries: one row per bucket, every bucket present, with the
  * anomalies of each. Pure.
  */
-import { anomalyBaselines, MIN_RUNS_TO_JUDGE_A_RATE, type Noise } from './anomalies';
+import { anomalyBaselines, BASELINE_STRIDE, MIN_RUNS_TO_JUDGE_A_RATE, type Noise } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
 import { standardDeviation } from './sketch';
@@ -76,12 +76,15 @@ const judged: Record<
 
 /**
  * The response body. `baseline` are the buckets just before the range (only
- * used to judge anomalies), `buckets` the range's own, each with its totals.
+ * used to judge anomalies; bucketsOfBaseline of them), `buckets` the range's own, each with its totals.
  * Each bucket lists its anomalous figures and, in `baselines`, the baseline
  * mean each was judged against. Buckets are judged only once a full baseline
- * exists after the first bucket with runs (see anomalies.ts).
+ * exists after the first bucket with runs (see anomalies.ts), and only once
+ * they have ended by `nowMs`: this hour so far, or a day still to come with
+ * no runs yet, is no anomaly.
  */
 export function timeseriesBody(
+  nowMs: number,
   granularity: Granularity,
   tz: string,
   baseline: readonly { bucket: TimeBucket; totals: Totals }[],
@@ -95,8 +98,10 @@ export function timeseriesBody(
   for (const figure of ANOMALY_FIGURES) {
     const { value, noise } = judged[figure];
     const noiseAt = (index: number) => noise(all[index]?.totals ?? emptyTotals());
-    anomalyBaselines(rows.map(value), baseline.length, since, noiseAt).forEach((mean, index) => {
-      if (mean === null) return;
+    const stride = BASELINE_STRIDE[granularity];
+    anomalyBaselines(rows.map(value), baseline.length, since, noiseAt, stride).forEach((mean, index) => {
+      const ended = (buckets[index]?.bucket.endMs ?? Number.POSITIVE_INFINITY) <= nowMs;
+      if (mean === null || !ended) return;
       anomalies[index]?.push(figure);
       baselines[index]![figure] = mean;
     });
