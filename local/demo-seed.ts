@@ -113,6 +113,7 @@ export const demoModels: readonly ModelProfile[] = [
 
 /** Something that went wrong on a given day, as a dashboard should reveal it. */
 interface Incident {
+  /** Days before the anchor; on a weekend, the Friday before (incidentDayStart). */
   readonly daysAgo: number;
   readonly fromHourUtc: number;
   readonly toHourUtc: number;
@@ -150,7 +151,9 @@ export const demoIncidents: readonly Incident[] = [
   },
   {
     // Someone switched the default model to the expensive one for a day: a cost anomaly.
-    daysAgo: 23,
+    // 12 days ago (at most 14 after the weekend shift): the 30 days of a default
+    // demo hold the 14 days of baseline its anomaly rule needs before it.
+    daysAgo: 12,
     fromHourUtc: 0,
     toHourUtc: 24,
     models: ['claude-opus-4'],
@@ -182,6 +185,19 @@ export const demoIncidents: readonly Incident[] = [
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
+
+/**
+ * The UTC day an incident happens, `daysAgo` days before the anchor's day
+ * or, when that falls on a weekend, the Friday before: deploys and model
+ * switches happen on working days, and a weekend's low volume would hide a
+ * cost incident from the anomaly rule, whose 14-day baseline spans two
+ * weekends.
+ */
+export function incidentDayStart(incident: Pick<Incident, 'daysAgo'>, anchor: number): number {
+  const day = Math.floor(anchor / dayMs) * dayMs - incident.daysAgo * dayMs;
+  const weekday = new Date(day).getUTCDay();
+  return day - (weekday === 6 ? 1 : weekday === 0 ? 2 : 0) * dayMs;
+}
 
 /** mulberry32: small, fast, good enough for demo data; same seed, same sequence. */
 function mulberry32(seed: number): () => number {
@@ -290,12 +306,13 @@ function runsForHour(
   options: { seed: number; runsPerWeekday: number; anchor: number; now: number },
 ): DemoRun[] {
   const hourRandom = mulberry32(hashSeed(options.seed, hourStart / hourMs));
-  const startOfToday = Math.floor(options.anchor / dayMs) * dayMs;
-  const daysAgo = Math.round((startOfToday - Math.floor(hourStart / dayMs) * dayMs) / dayMs);
+  const dayStart = Math.floor(hourStart / dayMs) * dayMs;
   const hourOfDay = new Date(hourStart).getUTCHours();
   const incidents = demoIncidents.filter(
     (incident) =>
-      incident.daysAgo === daysAgo && hourOfDay >= incident.fromHourUtc && hourOfDay < incident.toHourUtc,
+      incidentDayStart(incident, options.anchor) === dayStart &&
+      hourOfDay >= incident.fromHourUtc &&
+      hourOfDay < incident.toHourUtc,
   );
   const recent = options.now - hourStart < 2 * hourMs;
 

@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CostFigures } from '../../frontend/src/api-types';
 import { formatCount, formatUsd } from '../../frontend/src/format';
+import { demoIncidents, incidentDayStart } from '../../local/demo-seed';
 import {
   BROWSER_ZONE,
   type Browser,
@@ -71,7 +72,11 @@ async function kpi(label: string): Promise<string> {
 /** What the dashboard showed while the demo seed ran (null with an external runtime, seeded already). */
 let seedBanner: { text: string; value: number; max: number } | null = null;
 
+/** When the demo seed began: its incidents are placed relative to it (local/demo-seed.ts). */
+let seedAnchor = Date.now();
+
 beforeAll(async () => {
+  seedAnchor = Date.now();
   runtime = await startRuntime();
   browser = await launchBrowser();
   page = browser.page;
@@ -350,6 +355,41 @@ describe('dashboard', () => {
     await page.goBack();
     await page.waitForURL(/tz=UTC/);
     expect(await page.locator('[data-zone]').textContent()).toBe('UTC');
+  });
+
+  it("flags the demo's incidents on the 30-day view: the bad deploy's success rate, the model switch's cost", async () => {
+    if (process.env.E2E_BASE_URL) return; // an external runtime's seed has its own anchor
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const to = day(Date.now());
+    const from = day(Date.now() - 29 * 86_400_000);
+    // The seed sends newest first: wait until the stream has counted its oldest runs too.
+    const { local } = await getJson<{ local: { seed: { runsSent: number } } }>(
+      runtime.baseUrl,
+      '/api/health',
+    );
+    const allDays = `from=${day(Date.now() - 31 * 86_400_000)}&to=${to}&tz=UTC`;
+    await expect
+      .poll(
+        async () =>
+          (await getJson<{ executions: number }>(runtime.baseUrl, `/api/summary?${allDays}`)).executions,
+        {
+          timeout: 120_000,
+          interval: 500,
+        },
+      )
+      .toBeGreaterThanOrEqual(local.seed.runsSent);
+    const body = await getJson<{ buckets: { start: string; anomalies: string[] }[] }>(
+      runtime.baseUrl,
+      `/api/timeseries?from=${from}&to=${to}&granularity=day&tz=UTC`,
+    );
+    const flaggedDays = (figure: string) =>
+      body.buckets
+        .filter((bucket) => bucket.anomalies.includes(figure))
+        .map((bucket) => bucket.start.slice(0, 10));
+    const deploy = demoIncidents.find((incident) => incident.errorType === 'ToolExecutionError')!;
+    const switched = demoIncidents.find((incident) => incident.shareFactor !== undefined)!;
+    expect(flaggedDays('successRate')).toContain(day(incidentDayStart(deploy, seedAnchor)));
+    expect(flaggedDays('costUsd')).toContain(day(incidentDayStart(switched, seedAnchor)));
   });
 
   it('marks today as "so far", never flags it, and shows p50 and p99', async () => {

@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import defaultPriceTable from '../../../config/model-prices.json';
 import { estimateCostNanos, modelPricesSchema } from '../../../functions/domain/pricing';
-import { demoIncidents, demoModels, planDemoRuns, seedDemoData } from '../../../local/demo-seed';
+import {
+  demoIncidents,
+  demoModels,
+  incidentDayStart,
+  planDemoRuns,
+  seedDemoData,
+} from '../../../local/demo-seed';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -91,7 +97,7 @@ describe('planDemoRuns', () => {
 
   it('shows the bad-deploy incident as a failure spike and keeps the last hour healthy', () => {
     const deploy = demoIncidents[0]!;
-    const dayStart = Math.floor(now / dayMs) * dayMs - deploy.daysAgo * dayMs;
+    const dayStart = incidentDayStart(deploy, now);
     const during = runs.filter((run) => {
       const start = Date.parse(run.startTime);
       return start >= dayStart + deploy.fromHourUtc * hourMs && start < dayStart + deploy.toHourUtc * hourMs;
@@ -99,6 +105,35 @@ describe('planDemoRuns', () => {
     expect(successRate(during)).toBeLessThan(0.75);
     const lastHour = runs.filter((run) => Date.parse(run.startTime) >= now - hourMs);
     expect(successRate(lastHour)).toBeGreaterThan(0.85);
+  });
+
+  it('holds incidents on working days: a weekend date moves to the Friday before', () => {
+    const saturday = Date.parse('2026-11-28T12:00:00Z');
+    expect(new Date(incidentDayStart({ daysAgo: 0 }, saturday)).toISOString()).toBe(
+      '2026-11-27T00:00:00.000Z',
+    );
+    expect(new Date(incidentDayStart({ daysAgo: 6 }, saturday)).toISOString()).toBe(
+      '2026-11-20T00:00:00.000Z',
+    );
+    expect(new Date(incidentDayStart({ daysAgo: 3 }, saturday)).toISOString()).toBe(
+      '2026-11-25T00:00:00.000Z',
+    );
+  });
+
+  it('shows the cost incident as a cost spike, late enough in 30 days for a full baseline', () => {
+    const switched = demoIncidents.find((incident) => incident.shareFactor !== undefined)!;
+    const firstDay = Math.floor(now / dayMs) * dayMs - 29 * dayMs;
+    // Judged only with 14 days of data before it (functions/domain/anomalies.ts), whatever the weekday.
+    for (let weekday = 0; weekday < 7; weekday++)
+      expect(
+        incidentDayStart(switched, now + weekday * dayMs) - (firstDay + weekday * dayMs),
+      ).toBeGreaterThanOrEqual(14 * dayMs);
+    const costOfDay = (start: number) =>
+      runs
+        .filter((run) => Date.parse(run.startTime) >= start && Date.parse(run.startTime) < start + dayMs)
+        .reduce((sum, run) => sum + (run.costUsd ?? 0), 0);
+    const day = incidentDayStart(switched, now);
+    expect(costOfDay(day)).toBeGreaterThan(1.5 * costOfDay(day - 7 * dayMs));
   });
 
   it('tops up with exactly the runs that ended since the previous seeding', () => {
