@@ -75,10 +75,10 @@ const judged: Record<
 };
 
 /**
- * The response body. `baseline` are the buckets just before the range (only
- * used to judge anomalies; bucketsOfBaseline of them), `buckets` the range's own, each with its totals.
- * Each bucket lists its anomalous figures and, in `baselines`, the baseline
- * mean each was judged against. Buckets are judged only once a full baseline
+ * The response body. `baseline` are the bucketsOfBaseline buckets just before
+ * the range (only used to judge anomalies), `buckets` the range's own, each
+ * with its totals. Each bucket lists its anomalous figures and, in
+ * `baselines`, the baseline mean each was judged against. Buckets are judged only once a full baseline
  * exists after the first bucket with runs (see anomalies.ts), and only once
  * they have ended by `nowMs`: this hour so far, or a day still to come with
  * no runs yet, is no anomaly.
@@ -95,10 +95,10 @@ export function timeseriesBody(
   const since = rows.findIndex((row) => row.executions > 0);
   const anomalies = buckets.map((): AnomalyFigure[] => []);
   const baselines = buckets.map((): Partial<Record<AnomalyFigure, number>> => ({}));
+  const stride = BASELINE_STRIDE[granularity];
   for (const figure of ANOMALY_FIGURES) {
     const { value, noise } = judged[figure];
     const noiseAt = (index: number) => noise(all[index]?.totals ?? emptyTotals());
-    const stride = BASELINE_STRIDE[granularity];
     anomalyBaselines(rows.map(value), baseline.length, since, noiseAt, stride).forEach((mean, index) => {
       const ended = (buckets[index]?.bucket.endMs ?? Number.POSITIVE_INFINITY) <= nowMs;
       if (mean === null || !ended) return;
