@@ -179,8 +179,9 @@ export function chartModel(def: ChartDef, allBuckets: Bucket[], context: Context
     buckets,
     partial,
     anomalies,
-    csvHeader: def.csv.header,
-    csvRows: buckets.map(def.csv.row),
+    // The export says which bucket is still "so far", as the chart shades it.
+    csvHeader: [...def.csv.header, 'complete'],
+    csvRows: buckets.map((b, index) => [...def.csv.row(b), index === partial ? 'false' : 'true']),
     summary: [described, ...extra].join(' '),
   };
 }

@@ -729,8 +729,10 @@ describe('dashboard', () => {
     ]);
     const csv = await readFile((await download.path()) as string, 'utf8');
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('bucket_start,executions,successes,failures');
+    expect(lines[0]).toBe('bucket_start,executions,successes,failures,complete');
     expect(lines.length).toBe(8);
+    // Today is the bucket in progress: shaded "so far" on the chart, complete=false in the file.
+    expect(lines.slice(1).map((line) => line.split(',').at(-1))).toEqual([...Array(6).fill('true'), 'false']);
   });
 
   it('shows the empty state with a suggestion', async () => {

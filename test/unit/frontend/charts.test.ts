@@ -33,6 +33,7 @@ describe('the chart table', () => {
     const failures = model('failures', buckets, nowMs);
     expect(failures.partial).toBe(1);
     expect(failures.data[2]).toEqual([1, null]);
+    expect(failures.csvRows.map((row) => row.at(-1))).toEqual(['true', 'false']);
     expect(failures.summary).toContain('Anomalies: Nov 1: success rate 90.0 %, baseline 97.0 %.');
     expect(failures.summary).not.toContain('Nov 2');
     const busyToday = [buckets[0]!, bucket('2026-11-02T00:00:00Z', { executions: 20, successes: 19 })];
@@ -96,8 +97,8 @@ describe('the chart table', () => {
     expect(executions.data[0]).toEqual([1_793_491_200, 1_793_577_600]);
     expect(executions.data[1]).toEqual([10, 0]);
     expect(executions.data.at(-1)).toEqual([9, 0]);
-    expect(executions.csvHeader).toEqual(['bucket_start', 'executions', 'successes', 'failures']);
-    expect(executions.csvRows[0]).toEqual(['2026-11-01T00:00:00Z', 10, 9, 1]);
+    expect(executions.csvHeader).toEqual(['bucket_start', 'executions', 'successes', 'failures', 'complete']);
+    expect(executions.csvRows[0]).toEqual(['2026-11-01T00:00:00Z', 10, 9, 1, 'true']);
     expect(executions.summary).toBe('10 runs, 1 failed (10.0 %); highest on Nov 1 with 10. No anomalies.');
   });
 
