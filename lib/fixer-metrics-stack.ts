@@ -2,12 +2,14 @@ import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'a
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { minimumSettleSeconds } from '../functions/domain/stream-batch';
+import type { FunctionName } from '../functions/store/permissions';
 import type { MetricsConfig } from './config';
 import { AggregateAudit } from './constructs/aggregate-audit';
 import { Aggregation } from './constructs/aggregation';
 import { Alarms } from './constructs/alarms';
 import { DashboardSite } from './constructs/dashboard-site';
 import { DataTables } from './constructs/data-tables';
+import type { HouseFunction } from './constructs/house-function';
 import { MetricsApi } from './constructs/metrics-api';
 import { ReaderAuth } from './constructs/reader-auth';
 import { acknowledgeFindings } from './nag-acknowledgements';
@@ -27,6 +29,8 @@ export class FixerMetricsStack extends Stack {
   public readonly api: MetricsApi;
   public readonly aggregation: Aggregation;
   public readonly audit: AggregateAudit;
+  /** Every Lambda function of the stack, by the name its permissions go by (store/permissions.ts). */
+  public readonly functions: Readonly<Record<FunctionName, HouseFunction>>;
   public readonly alarms: Alarms;
   public readonly auth: ReaderAuth;
   public readonly site: DashboardSite;
@@ -104,26 +108,23 @@ export class FixerMetricsStack extends Stack {
       rawRetentionDays: config.rawRetentionDays,
     });
 
+    this.functions = {
+      ingest: this.api.ingestFunction,
+      query: this.api.queryFunction,
+      aggregate: this.aggregation.aggregateFunction,
+      audit: this.audit.auditFunction,
+    };
+
     this.alarms.addDeadLetterAlarm(this.aggregation.deadLetterQueue);
     this.alarms.addIteratorAgeAlarm(this.aggregation.aggregateFunction);
-    this.alarms.addErrorsAlarm('ingest', this.api.ingestFunction);
-    this.alarms.addErrorsAlarm('aggregate', this.aggregation.aggregateFunction);
-    this.alarms.addErrorsAlarm('query', this.api.queryFunction);
-    this.alarms.addErrorsAlarm('audit', this.audit.auditFunction);
+    for (const [name, fn] of Object.entries(this.functions)) this.alarms.addErrorsAlarm(name, fn);
     this.alarms.addAggregateMismatchAlarm();
     this.alarms.addCostAnomalyAlarm();
     this.alarms.addApiServerErrorsAlarm(this.api.httpApi);
     this.alarms.addApiClientErrorRateAlarm(this.api.httpApi);
     this.alarms.addHandlerServerErrorsAlarm('ingest');
     this.alarms.addHandlerServerErrorsAlarm('query');
-    this.alarms.addMetricsLostAlarm(
-      [
-        this.api.ingestFunction,
-        this.api.queryFunction,
-        this.aggregation.aggregateFunction,
-        this.audit.auditFunction,
-      ].map((fn) => fn.logGroup),
-    );
+    this.alarms.addMetricsLostAlarm(Object.values(this.functions).map((fn) => fn.logGroup));
 
     this.site = new DashboardSite(this, 'dashboard', {
       apiDomain: this.api.endpointDomain,

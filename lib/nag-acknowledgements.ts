@@ -10,12 +10,7 @@ import type { FixerMetricsStack } from './fixer-metrics-stack';
 export function acknowledgeFindings(stack: FixerMetricsStack): void {
   const config = stack.config;
 
-  for (const fn of [
-    stack.api.ingestFunction,
-    stack.api.queryFunction,
-    stack.aggregation.aggregateFunction,
-    stack.audit.auditFunction,
-  ]) {
+  for (const fn of Object.values(stack.functions)) {
     ack(
       fn,
       'AwsSolutions-L1',

@@ -7,7 +7,8 @@
  * a day instead of waiting for someone to run the check).
  */
 
-const DAY_MS = 86_400_000;
+import { DAY_MS } from './local-time';
+import { utcDayKey } from './time';
 
 /** When the audit runs, UTC: after the second day back can no longer change (below). */
 export const AUDIT_SCHEDULE_UTC = { hour: 3, minute: 30 } as const;
@@ -27,5 +28,5 @@ export const MAX_AUDITED_DAYS = 7;
  */
 export function auditedDays(nowMs: number): string[] {
   const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
-  return [2, 1].map((back) => new Date(today - back * DAY_MS).toISOString().slice(0, 10));
+  return [2, 1].map((back) => utcDayKey(today - back * DAY_MS));
 }

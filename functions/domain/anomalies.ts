@@ -61,7 +61,8 @@ const EPSILON = 1e-9;
  */
 export type Noise = (mean: number) => number;
 
-const EXACT: Noise = () => 0;
+/** The noise of an exact total (executions, cost): none. */
+export const EXACT: Noise = () => 0;
 
 /**
  * The baseline's mean when `value` lies more than ANOMALY_SIGMAS population

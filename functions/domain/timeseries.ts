@@ -2,7 +2,7 @@
  * GET /api/timeseries: one row per bucket, every bucket present, with the
  * anomalies of each. Pure.
  */
-import { anomalyBaselines, BASELINE_STRIDE, MIN_RUNS_TO_JUDGE_A_RATE, type Noise } from './anomalies';
+import { anomalyBaselines, BASELINE_STRIDE, EXACT, MIN_RUNS_TO_JUDGE_A_RATE, type Noise } from './anomalies';
 import type { Granularity, SignedKey, TimeBucket } from './query-range';
 import { addSignedTotals, emptyTotals, type ReadonlyTotals, rowFigures, type Totals } from './rates';
 import { standardDeviation } from './sketch';
@@ -56,8 +56,8 @@ const judged: Record<
   AnomalyFigure,
   { value: (row: BucketRow) => number | null; noise: (totals: Totals) => Noise }
 > = {
-  costUsd: { value: (row) => row.costUsd, noise: () => () => 0 },
-  executions: { value: (row) => row.executions, noise: () => () => 0 },
+  costUsd: { value: (row) => row.costUsd, noise: () => EXACT },
+  executions: { value: (row) => row.executions, noise: () => EXACT },
   successRate: {
     value: (row) => judgedRate(row, row.successRate),
     noise:

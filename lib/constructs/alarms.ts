@@ -130,7 +130,7 @@ export class Alarms extends Construct {
     );
   }
 
-  /** Pages when the success rate of `metrics` over the rule's window is below its threshold. */
+  /** In ALARM when the success rate of `metrics` over the rule's window is below its threshold; pages unless `page` is false. */
   private successRateAlarm(
     id: string,
     metrics: { executions: string; failures: string },
