@@ -64,7 +64,9 @@ export function RunsTable({ runs, timeZone, caption }: RunsTableProps) {
               <td data-label="Run" class="mono" title={run.executionId}>
                 {truncateText(run.executionId, 18).text}
               </td>
-              <td data-label="Model">{run.model}</td>
+              <td data-label="Model">
+                <span class="label-text">{run.model}</span>
+              </td>
               <td data-label="Status">
                 <span class={`status ${run.status}`}>{run.status}</span>
               </td>

@@ -69,6 +69,47 @@ async function kpi(label: string): Promise<string> {
   return (await value.textContent()) ?? '';
 }
 
+/**
+ * Per row of a table, the cells whose text takes more than one line or
+ * overflows the cell, by their `data-label` (or column number).
+ */
+const wrappedColumns = (table: ReturnType<Page['locator']>) =>
+  table.locator('tbody tr').evaluateAll((rows) =>
+    rows.map((row) =>
+      [...row.querySelectorAll('td')]
+        .filter((cell) => {
+          // A text node laid out on more than one line wraps (element boxes, such as the
+          // status pill's padding, are left out: their tops differ from their text's).
+          const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+          const range = document.createRange();
+          for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+            range.selectNodeContents(text);
+            const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+            if (lines.size > 1) return true;
+          }
+          return cell.scrollWidth > cell.clientWidth;
+        })
+        .map((cell) => cell.getAttribute('data-label') ?? String(cell.cellIndex)),
+    ),
+  );
+
+/**
+ * How far the page scrolls sideways, and the first visible elements that
+ * stick out of the window (those inside a table's own scroller, the dialog or
+ * screen-reader text aside).
+ */
+const sidewaysOverflow = () =>
+  page.evaluate(() => {
+    const root = document.scrollingElement as Element;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((element) => element.checkVisibility())
+      .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .filter((element) => !element.closest('.table-scroll, .sr-only, .skip, dialog'))
+      .slice(0, 5)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
+    return { scroll: root.scrollWidth - root.clientWidth, wide };
+  });
+
 /** What the dashboard showed while the demo seed ran (null with an external runtime, seeded already). */
 let seedBanner: { text: string; value: number; max: number } | null = null;
 
@@ -452,27 +493,6 @@ describe('dashboard', () => {
   });
 
   it('fits the drill-down columns to their content: only the error text wraps, no empty Error column', async () => {
-    /** Per row, the columns whose text takes more than one line or overflows its cell. */
-    const wrappedColumns = (dialog: ReturnType<typeof page.locator>) =>
-      dialog.locator('tbody tr').evaluateAll((rows) =>
-        rows.map((row) =>
-          [...row.querySelectorAll('td')]
-            .filter((cell) => {
-              // A text node laid out on more than one line wraps (element boxes, such as the
-              // status pill's padding, are left out: their tops differ from their text's).
-              const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-              const range = document.createRange();
-              for (let text = texts.nextNode(); text; text = texts.nextNode()) {
-                range.selectNodeContents(text);
-                const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
-                if (lines.size > 1) return true;
-              }
-              return cell.scrollWidth > cell.clientWidth;
-            })
-            .map((cell) => cell.getAttribute('data-label')),
-        ),
-      );
-
     // A day with failures: every column but Error on one line, Error as wide as what is left.
     let dialog = await openYesterdaysRuns();
     expect(await dialog.locator('th', { hasText: 'Error' }).count()).toBe(1);
@@ -671,17 +691,7 @@ describe('dashboard', () => {
 
   it('never scrolls sideways at 390 px, on any tab nor with the drill-down open', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = () =>
-      page.evaluate(() => {
-        const root = document.scrollingElement as Element;
-        const wide = [...document.querySelectorAll('body *')]
-          .filter((element) => element.checkVisibility())
-          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
-          .filter((element) => !element.closest('.table-scroll, .sr-only, .skip, dialog'))
-          .slice(0, 5)
-          .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
-        return { scroll: root.scrollWidth - root.clientWidth, wide };
-      });
+    const overflow = sidewaysOverflow;
     try {
       for (const [tab, charts] of [
         ['overview', 5],
@@ -793,5 +803,109 @@ describe('dashboard', () => {
     expect(await banner.textContent()).toMatch(/below the 85 % paging threshold/);
     await waitForCharts(5);
     await screenshot(page, 'dashboard-alarm');
+  });
+
+  // Last in the file: the models it adds would change what the tests above count.
+  it('keeps 100-character labels in their place: no sideways scroll, figures and names on one line', async () => {
+    const now = Date.now();
+    const longModel = `claude-${'x'.repeat(93)}`;
+    const hostileModels = [longModel, '😀'.repeat(50), `نموذج-${'ب'.repeat(60)}`];
+    const executions = Array.from({ length: 30 }, (_, index) => ({
+      executionId: `e2e-label-${now}-${index}`,
+      startTime: new Date(now - 3 * 3_600_000 + index * 60_000).toISOString(),
+      endTime: new Date(now - 3 * 3_600_000 + index * 60_000 + 95_000).toISOString(),
+      status: index % 3 === 0 ? 'failure' : 'success',
+      model: hostileModels[index % 3],
+      inputTokens: 1000,
+      outputTokens: 100,
+      costUsd: 0.5,
+      ...(index % 3 === 0
+        ? { errorType: `HTTPError/${'y'.repeat(90)}`, errorMessage: 'z'.repeat(2000) }
+        : {}),
+    }));
+    const response = await fetch(`${runtime.baseUrl}/api/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executions }),
+    });
+    expect(response.status).toBe(202);
+    const today = new Date().toISOString().slice(0, 10);
+    await expect
+      .poll(
+        async () =>
+          (
+            await getJson<{ executions: number }>(
+              runtime.baseUrl,
+              `/api/summary?from=${today}&to=${today}&tz=UTC&model=${encodeURIComponent(longModel)}`,
+            )
+          ).executions,
+        { timeout: 30_000 },
+      )
+      .toBe(10);
+
+    try {
+      for (const width of [390, 1440]) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const filter of ['', `&model=${encodeURIComponent(longModel)}`])
+          for (const tab of ['overview', 'efficiency', 'errors']) {
+            await open(`?tab=${tab}&range=24h&tz=UTC${filter}`);
+            await page.locator('.chart-box canvas').first().waitFor();
+            await skeletonsGone();
+            expect({ width, tab, filter, ...(await sidewaysOverflow()) }).toEqual({
+              width,
+              tab,
+              filter,
+              scroll: 0,
+              wide: [],
+            });
+          }
+
+        // The model list: within the window, each name broken onto lines of its own width.
+        await open('?tab=efficiency&range=24h&tz=UTC');
+        await skeletonsGone();
+        await page.getByText('Models: all').click();
+        const list = page.locator('.model-select fieldset');
+        await list.getByText(longModel).waitFor();
+        expect(
+          await list.evaluate((fieldset) => ({
+            inWindow: fieldset.getBoundingClientRect().right <= window.innerWidth,
+            clipped: [...fieldset.querySelectorAll('label')].filter(
+              (label) => label.scrollWidth > label.clientWidth,
+            ).length,
+          })),
+        ).toEqual({ inWindow: true, clipped: 0 });
+        await page.getByText('Models: all').click();
+
+        // The model table: the long names wrap; no figure does.
+        for (const columns of await wrappedColumns(page.locator('table.models'))) expect(columns).toEqual([]);
+
+        // The failing runs: a long model name wraps in its own column; the others stay on one
+        // line, and the error text keeps room to be read.
+        await open('?tab=errors&range=24h&tz=UTC');
+        await skeletonsGone();
+        const runs = page.locator('table.runs');
+        await runs.locator('tbody tr').first().waitFor();
+        if (width === 1440) {
+          const rows = await runs.locator('tbody tr').evaluateAll((trs) =>
+            trs.map((tr) => ({
+              model: tr.querySelector('[data-label="Model"]')?.textContent ?? '',
+              errorWidth: (tr.querySelector('.error-cell') as HTMLElement).getBoundingClientRect().width,
+            })),
+          );
+          expect(rows.some((row) => row.model === longModel)).toBe(true);
+          for (const row of rows) expect(row.errorWidth, row.model).toBeGreaterThan(250);
+          const wrapped = await wrappedColumns(runs);
+          for (const [index, columns] of wrapped.entries()) {
+            const model = rows[index]?.model ?? '';
+            expect(
+              columns.filter((label) => label !== 'Error' && !(label === 'Model' && model.length > 40)),
+            ).toEqual([]);
+          }
+        }
+      }
+      await screenshot(page, 'dashboard-long-labels');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });

@@ -115,7 +115,7 @@ export function ModelTable({ models }: { models: ModelStats[] }) {
               {columns.map((column) =>
                 column.key === 'model' ? (
                   <th key={column.key} scope="row">
-                    {column.cell(model)}
+                    <span class="label-text">{column.cell(model)}</span>
                   </th>
                 ) : (
                   <td key={column.key} class="num">
