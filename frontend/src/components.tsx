@@ -173,15 +173,27 @@ export interface BarRow {
   detail?: string;
 }
 
-/** Horizontal bars for categories: long labels stay readable and every value is text. */
+/**
+ * Rows a bar list of models shows: a range may hold hundreds of models, and
+ * a card of hundreds of bars hides the rest of the tab. The CSV, and on the
+ * Efficiency tab the model comparison, list every one.
+ */
+export const BAR_ROWS = 10;
+
+/**
+ * Horizontal bars for categories: long labels stay readable and every value
+ * is text. `rest` is a last line on the rows left out, if any.
+ */
 export function BarList({
   rows,
   marker,
   label,
+  rest,
 }: {
   rows: BarRow[];
   marker?: { at: number; label: string };
   label: string;
+  rest?: string | undefined;
 }) {
   return (
     <ul class="bar-list" aria-label={label}>
@@ -202,6 +214,7 @@ export function BarList({
           </span>
         </li>
       ))}
+      {rest ? <li class="bar-rest">{rest}</li> : null}
     </ul>
   );
 }

@@ -908,4 +908,66 @@ describe('dashboard', () => {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
   });
+
+  it('lists the 10 busiest models in a bar list and 20 in the table, with a line on the rest', async () => {
+    const now = Date.now();
+    const executions = Array.from({ length: 24 }, (_, index) => ({
+      executionId: `e2e-many-${now}-${index}`,
+      startTime: new Date(now - 2 * 3_600_000 + index * 60_000).toISOString(),
+      endTime: new Date(now - 2 * 3_600_000 + index * 60_000 + 30_000).toISOString(),
+      status: index % 2 === 0 ? 'failure' : 'success',
+      model: `e2e-many-${String(index).padStart(2, '0')}`,
+      inputTokens: 100,
+      outputTokens: 10,
+    }));
+    const response = await fetch(`${runtime.baseUrl}/api/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executions }),
+    });
+    expect(response.status).toBe(202);
+    const now24h = new Date(now);
+    const from = new Date(now24h.getTime() - 86_400_000).toISOString().slice(0, 13);
+    const to = new Date(now24h.getTime() + 3_600_000).toISOString().slice(0, 13);
+    const range = `from=${from}:00:00Z&to=${to}:00:00Z&tz=UTC`;
+    await expect
+      .poll(
+        async () =>
+          (
+            await getJson<{ models: { model: string }[] }>(runtime.baseUrl, `/api/models?${range}`)
+          ).models.filter(({ model }) => model.startsWith('e2e-many-')).length,
+        { timeout: 30_000 },
+      )
+      .toBe(24);
+
+    // What the page itself was answered: the bars follow its order.
+    const modelsAnswer = page.waitForResponse((answer) => answer.url().includes('/api/models?'));
+    await open('?tab=efficiency&range=24h&tz=UTC');
+    const { models } = (await (await modelsAnswer).json()) as {
+      models: { model: string; executions: number }[];
+    };
+    await skeletonsGone();
+    const bars = page.locator('[aria-label="Cache hit rate by model"]');
+    expect(await bars.locator('.bar-label').allTextContents()).toEqual(
+      models.slice(0, 10).map((m) => m.model),
+    );
+    const runsLeft = models.slice(10).reduce((sum, m) => sum + m.executions, 0);
+    expect(await bars.locator('.bar-rest').textContent()).toBe(
+      `${formatCount(models.length - 10)} more models, with ${formatCount(runsLeft)} runs: the model comparison lists every one.`,
+    );
+    const table = page.locator('table.models tbody tr');
+    expect(await table.count()).toBe(20);
+    await page.getByRole('button', { name: `Show all ${models.length} models` }).click();
+    expect(await table.count()).toBe(models.length);
+    await page.getByRole('button', { name: 'Show the first 20' }).click();
+    expect(await table.count()).toBe(20);
+
+    await open('?tab=errors&range=24h&tz=UTC');
+    await skeletonsGone();
+    const byModel = page.locator('[aria-label="Failures by model"]');
+    expect(await byModel.locator('.bar-label').count()).toBe(10);
+    expect(await byModel.locator('.bar-rest').textContent()).toMatch(
+      /^\d+ more models, with [\d,]+ failures: the CSV lists every one\.$/,
+    );
+  });
 });

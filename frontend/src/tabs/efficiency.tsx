@@ -1,8 +1,8 @@
 import { CACHE_HIT_TARGET } from '../../../functions/domain/targets';
 import type { ModelStats, ModelsResponse, Summary } from '../api-types';
 import { cacheHitRateChart } from '../charts/efficiency';
-import { BarList, Card, EmptyState, KpiGrid, kpi } from '../components';
-import { formatDecimal, formatPercent, formatUsdOrNA } from '../format';
+import { BAR_ROWS, BarList, Card, EmptyState, KpiGrid, kpi } from '../components';
+import { formatCount, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
 import { chartSubtitle, emptySuggestion } from '../literacy';
 import type { ViewState } from '../state';
 import { type Loadable, useApi } from '../use-api';
@@ -21,6 +21,15 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
   const summary = useApi<Summary>(`/api/summary?${props.query}`, props.generation, props.waitForCharts);
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
   const models = props.models.data ? selectedModels(props.models.data.models, view) : [];
+  // The busiest models (the API lists most runs first); the table below has every one.
+  const barModels = models.slice(0, BAR_ROWS);
+  const modelsLeft = models.slice(BAR_ROWS);
+  const barRest =
+    modelsLeft.length > 0
+      ? `${formatCount(modelsLeft.length)} more models, with ${formatCount(
+          modelsLeft.reduce((sum, m) => sum + m.executions, 0),
+        )} runs: the model comparison lists every one.`
+      : undefined;
   const modelCsv = {
     title: 'Model comparison',
     header: [
@@ -108,7 +117,12 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
           title="Cache efficiency by model"
           subtitle={chartSubtitle('Cache hit rate per model', undefined, view)}
           hint={`The line marks the ${formatPercent(CACHE_HIT_TARGET, 0)} target.`}
-          summary={models.map((m) => `${m.model}: ${formatPercent(m.cacheHitRate)}`).join('; ') || 'No data.'}
+          summary={
+            barModels
+              .map((m) => `${m.model}: ${formatPercent(m.cacheHitRate)}`)
+              .concat(barRest ?? [])
+              .join('; ') || 'No data.'
+          }
           csv={{
             title: 'Cache efficiency by model',
             header: ['model', 'cache_hit_rate', 'cache_read_tokens'],
@@ -122,7 +136,8 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
               <BarList
                 label="Cache hit rate by model"
                 marker={{ at: CACHE_HIT_TARGET, label: `${formatPercent(CACHE_HIT_TARGET, 0)} target` }}
-                rows={models.map((m) => ({
+                rest={barRest}
+                rows={barModels.map((m) => ({
                   label: m.model,
                   fraction: m.cacheHitRate ?? 0,
                   valueText: formatPercent(m.cacheHitRate),

@@ -2,7 +2,7 @@
 
 import type { ErrorsResponse, RunsResponse } from '../api-types';
 import { failuresChart } from '../charts/errors';
-import { BarList, Card, EmptyState, RunsTable } from '../components';
+import { BAR_ROWS, BarList, Card, EmptyState, RunsTable } from '../components';
 import { formatCount, formatPercent } from '../format';
 import { chartSubtitle, emptySuggestion, hints } from '../literacy';
 import { useApi } from '../use-api';
@@ -49,6 +49,14 @@ export function ErrorsTab(props: TabProps) {
   ];
   const byModel = e?.byModel ?? [];
   const maxFailures = Math.max(1, ...byModel.map((m) => m.failures));
+  const modelsShown = byModel.slice(0, BAR_ROWS);
+  const modelsLeft = byModel.slice(BAR_ROWS);
+  const modelsRest =
+    modelsLeft.length > 0
+      ? `${formatCount(modelsLeft.length)} more models, with ${formatCount(
+          modelsLeft.reduce((sum, m) => sum + m.failures, 0),
+        )} failures: the CSV lists every one.`
+      : undefined;
   return (
     <div class="grid">
       {/* The trend across the page, then the two bar lists side by side: no half-empty card. */}
@@ -87,11 +95,12 @@ export function ErrorsTab(props: TabProps) {
         title="Failures by model"
         subtitle={chartSubtitle('Failed runs and failure rate per model', undefined, view)}
         summary={
-          byModel
+          modelsShown
             .map(
               (m) =>
                 `${m.model}: ${formatCount(m.failures)} failures, ${formatPercent(m.failureRate)} of its runs`,
             )
+            .concat(modelsRest ?? [])
             .join('; ') || 'No data.'
         }
         csv={{
@@ -106,7 +115,8 @@ export function ErrorsTab(props: TabProps) {
           render={() => (
             <BarList
               label="Failures by model"
-              rows={byModel.map((m) => ({
+              rest={modelsRest}
+              rows={modelsShown.map((m) => ({
                 label: m.model,
                 fraction: m.failures / maxFailures,
                 valueText: formatCount(m.failures),

@@ -59,6 +59,12 @@ const columns: { key: SortKey; label: string; cell: (m: ModelStats) => string }[
   },
 ];
 
+/**
+ * Rows shown until the reader asks for all: the top of the current sort, so
+ * sorting by success rate still brings the worst models of hundreds first.
+ */
+const TABLE_ROWS = 20;
+
 /** Sorts with missing values last whichever the direction, so "—" never tops a ranking. */
 function sortModels(models: ModelStats[], key: SortKey, descending: boolean): ModelStats[] {
   return [...models].sort((a, b) => {
@@ -75,58 +81,67 @@ export function ModelTable({ models }: { models: ModelStats[] }) {
     key: 'executions',
     descending: true,
   });
-  const rows = useMemo(() => sortModels(models, sort.key, sort.descending), [models, sort]);
+  const [showAll, setShowAll] = useState(false);
+  const sorted = useMemo(() => sortModels(models, sort.key, sort.descending), [models, sort]);
+  const rows = showAll ? sorted : sorted.slice(0, TABLE_ROWS);
   return (
-    <div class="table-scroll">
-      <table class="models">
-        <caption class="sr-only">Models compared; the column buttons sort the table.</caption>
-        <thead>
-          <tr>
-            {columns.map((column) => {
-              const active = sort.key === column.key;
-              return (
-                <th
-                  key={column.key}
-                  scope="col"
-                  class={column.key === 'model' ? '' : 'num'}
-                  aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : 'none'}
-                >
-                  <button
-                    type="button"
-                    class="sort"
-                    onClick={() =>
-                      setSort({
-                        key: column.key,
-                        descending: active ? !sort.descending : column.key !== 'model',
-                      })
-                    }
+    <>
+      <div class="table-scroll">
+        <table class="models">
+          <caption class="sr-only">Models compared; the column buttons sort the table.</caption>
+          <thead>
+            <tr>
+              {columns.map((column) => {
+                const active = sort.key === column.key;
+                return (
+                  <th
+                    key={column.key}
+                    scope="col"
+                    class={column.key === 'model' ? '' : 'num'}
+                    aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : 'none'}
                   >
-                    {column.label}
-                    <span aria-hidden="true">{active ? (sort.descending ? ' ↓' : ' ↑') : ''}</span>
-                  </button>
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((model) => (
-            <tr key={model.model}>
-              {columns.map((column) =>
-                column.key === 'model' ? (
-                  <th key={column.key} scope="row">
-                    <span class="label-text">{column.cell(model)}</span>
+                    <button
+                      type="button"
+                      class="sort"
+                      onClick={() =>
+                        setSort({
+                          key: column.key,
+                          descending: active ? !sort.descending : column.key !== 'model',
+                        })
+                      }
+                    >
+                      {column.label}
+                      <span aria-hidden="true">{active ? (sort.descending ? ' ↓' : ' ↑') : ''}</span>
+                    </button>
                   </th>
-                ) : (
-                  <td key={column.key} class="num">
-                    {column.cell(model)}
-                  </td>
-                ),
-              )}
+                );
+              })}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {rows.map((model) => (
+              <tr key={model.model}>
+                {columns.map((column) =>
+                  column.key === 'model' ? (
+                    <th key={column.key} scope="row">
+                      <span class="label-text">{column.cell(model)}</span>
+                    </th>
+                  ) : (
+                    <td key={column.key} class="num">
+                      {column.cell(model)}
+                    </td>
+                  ),
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {sorted.length > TABLE_ROWS ? (
+        <button type="button" class="link-button" onClick={() => setShowAll(!showAll)}>
+          {showAll ? `Show the first ${TABLE_ROWS}` : `Show all ${formatCount(sorted.length)} models`}
+        </button>
+      ) : null}
+    </>
   );
 }
