@@ -4,18 +4,12 @@
  * us, and spreadsheets execute cells starting with = + - @. Also how a file
  * is saved. A lazy chunk: only a download needs it.
  */
+import { csvCell } from '../../functions/domain/csv';
 
 export type Cell = string | number | null | undefined;
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** One CSV field. Numbers are written as they are; null and undefined as empty. */
-export function csvField(value: Cell): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+/** One CSV field: every text is guarded as free text (labels come from agents); numbers are written as they are. */
+export const csvField = (value: Cell): string => csvCell(value, true);
 
 /** A whole CSV document with a header row and CRLF line ends. */
 export function buildCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {

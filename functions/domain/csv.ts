@@ -27,15 +27,20 @@ const CSV_COLUMNS = [
 /** Free text written by agents; see csvCell. */
 const FREE_TEXT = new Set<string>(['model', 'errorType', 'errorMessage']);
 
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 /**
- * One field. Free text that starts like a spreadsheet formula (= + - @, tab,
- * CR) gets a leading apostrophe, so that opening the export cannot run an
- * agent's error message as a formula (OWASP "CSV injection").
+ * One field (null, undefined and a number that is not finite: empty). Free
+ * text that starts like a spreadsheet formula (= + - @, tab, CR) gets a
+ * leading apostrophe, so that opening the export cannot run an agent's error
+ * message as a formula (OWASP "CSV injection"); a number never does. The
+ * dashboard's chart exports use it too (frontend/src/csv.ts).
  */
 export function csvCell(value: unknown, freeText = false): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'number' && !Number.isFinite(value)) return '';
   let text = String(value);
-  if (freeText && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (freeText && typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
