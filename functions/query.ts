@@ -60,12 +60,12 @@ const table = { aggregates: config.AGGREGATES_TABLE_NAME, executions: config.EXE
 /**
  * A synchronous Lambda response carries at most 6 MB
  * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
- * counted on the serialized result: the CSV as a JSON string, in UTF-8, with
+ * counted on the serialized result: the body as a JSON string, in UTF-8, with
  * every `"`, `\r` and `\n` escaped. 500 000 bytes are left for the headers
- * and the envelope; a CSV that would not fit is refused with advice instead
- * of failing as a 5xx.
+ * and the envelope; a body that would not fit (a CSV, or the JSON of tens of
+ * thousands of models) is refused with advice instead of failing as a 5xx.
  */
-const MAX_CSV_BYTES = 5_500_000;
+const MAX_BODY_BYTES = 5_500_000;
 
 /** Bytes `text` takes inside the JSON of a Lambda result: escaped, then UTF-8. */
 function jsonStringBytes(text: string): number {
@@ -253,11 +253,11 @@ async function runs(event: HttpEvent, meter: ReadMeter): Promise<unknown> {
         body += row;
         bytes += jsonStringBytes(row);
         count++;
-        if (bytes > MAX_CSV_BYTES) {
+        if (bytes > MAX_BODY_BYTES) {
           throw new InvalidQueryError([
             {
               path: 'to',
-              message: `the CSV of this range passes the ${MAX_CSV_BYTES / 1e6} MB a response can carry after ${count} runs; narrow from..to or filter by model, status or errorType`,
+              message: `the CSV of this range passes the ${MAX_BODY_BYTES / 1e6} MB a response can carry after ${count} runs; narrow from..to or filter by model, status or errorType`,
             },
           ]);
         }
@@ -376,9 +376,19 @@ async function route(event: HttpEvent): Promise<HttpResult> {
     'x-items-read': String(meter.items),
     'x-read-capacity-units': String(meter.capacityUnits),
   };
-  return body instanceof CsvDownload
-    ? csvResponse(body.body, body.filename, readHeaders)
-    : jsonResponse(200, body, readHeaders);
+  if (body instanceof CsvDownload) return csvResponse(body.body, body.filename, readHeaders);
+  const answer = jsonResponse(200, body, readHeaders);
+  const bytes = jsonStringBytes(answer.body ?? '');
+  if (bytes > MAX_BODY_BYTES) {
+    // Only a list per model grows this far: ranges and page sizes keep every other answer well under it.
+    throw new InvalidQueryError([
+      {
+        path: 'model',
+        message: `this answer would take ${(bytes / 1e6).toFixed(1)} MB, over the ${MAX_BODY_BYTES / 1e6} MB a response can carry; name fewer models with model=, or narrow from..to`,
+      },
+    ]);
+  }
+  return answer;
 }
 
 export const handler = middy<HttpEvent, HttpResult>()

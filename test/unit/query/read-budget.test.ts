@@ -2,7 +2,10 @@
  * The read budget of the aggregate GETs: a plan over READ_BUDGET is a 400
  * that names the parameter and says how to narrow the request, decided
  * before any aggregate is read; a plan within it reads at most its items in
- * at most its calls.
+ * at most its calls. And the size of what they answer: a Lambda response
+ * carries at most 6 MB, and the JSON of tens of thousands of models (a label
+ * is whatever an agent sends) would pass it, for API Gateway to answer a
+ * 5xx; the handler refuses it as a 400 naming `model` instead.
  */
 import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -60,6 +63,13 @@ function emptyStore(registry: readonly string[] = []) {
 async function get(path: string, query: Record<string, string>) {
   const response = await handler(httpEvent('GET', path, { query }), lambdaContext);
   return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') };
+}
+
+/** The answer and the length of its body. */
+async function getSized(path: string, query: Record<string, string>) {
+  const response = await handler(httpEvent('GET', path, { query }), lambdaContext);
+  const body = response.body ?? '{}';
+  return { status: response.statusCode, body: JSON.parse(body), bytes: body.length };
 }
 
 const YEAR = { from: '2025-10-01', to: '2026-11-04' };
@@ -214,4 +224,59 @@ describe('the read budget', () => {
       { numRuns: 40, seed: 20261202 },
     );
   }, 60_000);
+});
+
+/** `count` models of 100 characters, each with one successful run in every item read. */
+function storeOfModels(count: number) {
+  const names = Array.from({ length: count }, (_, index) => `m${String(index).padStart(99, '-')}`);
+  dynamodb
+    .on(QueryCommand)
+    .callsFake((input: { ExpressionAttributeValues?: Record<string, { S?: string }> }) => {
+      if (input.ExpressionAttributeValues?.[':pk']?.S !== 'MODELS') return { Items: [], Count: 0 };
+      return { Items: names.map((name) => ({ pk: { S: 'MODELS' }, sk: { S: name } })), Count: names.length };
+    });
+  dynamodb
+    .on(BatchGetItemCommand)
+    .callsFake((input: { RequestItems: Record<string, { Keys: Record<string, { S: string }>[] }> }) => ({
+      Responses: Object.fromEntries(
+        Object.entries(input.RequestItems).map(([table, { Keys }]) => [
+          table,
+          Keys.map((key) => ({ ...key, sn: { N: '1' }, sd: { N: '60000' } })),
+        ]),
+      ),
+    }));
+  return names;
+}
+
+const ONE_HOUR = { from: '2026-11-04T10:00:00Z', to: '2026-11-04T11:00:00Z' };
+
+describe('the size of an answer', () => {
+  it('refuses the models of an hour that 30,000 models had runs in with a 400 naming model, not a 6 MB answer', async () => {
+    // Prepare
+    storeOfModels(30_000);
+
+    // Act
+    const answer = await getSized('/api/models', ONE_HOUR);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_query');
+    expect(answer.body.issues[0].path).toBe('model');
+    expect(answer.body.message).toMatch(
+      /over the 5.5 MB a response can carry; name fewer models with model=/,
+    );
+  });
+
+  it('answers the same hour in full for 2,000 such models', async () => {
+    // Prepare
+    const names = storeOfModels(2_000);
+
+    // Act
+    const answer = await getSized('/api/models', ONE_HOUR);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.body.models).toHaveLength(names.length);
+    expect(answer.bytes).toBeLessThan(5_500_000);
+  });
 });
