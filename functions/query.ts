@@ -120,12 +120,12 @@ function checkReadBudget(keys: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, mo
   if (withinReadBudget(cost)) return;
   let fitting = 0;
   while (fitting < models && withinReadBudget(readCostOf(keys, fitting + 1))) fitting++;
-  const planned = `this request would read up to ${grouped(cost.items)} aggregate items in ${grouped(cost.calls)} calls (${models} models); one request may read at most ${grouped(READ_BUDGET.items)} items in ${READ_BUDGET.calls} calls`;
+  const planned = `this request would read up to ${grouped(cost.items)} aggregate items in ${grouped(cost.calls)} calls (${grouped(models)} models); one request may read at most ${grouped(READ_BUDGET.items)} items in ${READ_BUDGET.calls} calls`;
   throw new InvalidQueryError([
     fitting >= 1
       ? {
           path: 'model',
-          message: `${planned}: name at most ${fitting} models with model=, or narrow from..to`,
+          message: `${planned}: name at most ${grouped(fitting)} models with model=, or narrow from..to`,
         }
       : { path: 'from', message: `${planned}: narrow from..to` },
   ]);

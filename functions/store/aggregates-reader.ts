@@ -354,7 +354,11 @@ interface SeriesPlan {
   readonly items: number;
 }
 
-function seriesPlans(selection: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>): SeriesPlan[] {
+/** Each model's keys, long runs as Queries (or, `batched`, every key by BatchGetItem). */
+function plansOfOneModel(
+  selection: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>,
+  batched: boolean,
+): SeriesPlan[] {
   return (
     [
       ['hour', selection.hourKeys],
@@ -364,11 +368,38 @@ function seriesPlans(selection: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>): 
     const spans: (readonly [string, string])[] = [];
     const byKey: string[] = [];
     for (const run of consecutiveRuns(keys)) {
-      if (run.length >= QUERY_RUN) spans.push([run[0]!, run[run.length - 1]!]);
+      if (run.length >= QUERY_RUN && !batched) spans.push([run[0]!, run[run.length - 1]!]);
       else byKey.push(...run);
     }
     return { granularity, spans, byKey, items: keys.length };
   });
+}
+
+function costOfPlans(plans: readonly SeriesPlan[], models: number): ReadCost {
+  const sum = (of: (plan: SeriesPlan) => number) => plans.reduce((total, plan) => total + of(plan), 0);
+  return {
+    items: models * sum((plan) => plan.items),
+    calls:
+      models * sum((plan) => plan.spans.length) +
+      Math.ceil((models * sum((plan) => plan.byKey.length)) / BATCH_KEYS),
+  };
+}
+
+/**
+ * How the keys of `models` models are read. Long runs of one model's keys
+ * are Queries: DynamoDB charges a Query by the summed size of its items,
+ * BatchGetItem every item rounded up to 4 KB. But a Query reads one model,
+ * so past READ_BUDGET.calls / spans models (400 models over 30 days) the
+ * Queries alone would pass the call budget; then every key goes by
+ * BatchGetItem, 100 keys of any models a call (1,333 models over 30 UTC
+ * days in 400 calls), each item charged as 4 KB: a request that would
+ * otherwise be refused costs more read units instead.
+ */
+function seriesPlans(selection: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, models: number): SeriesPlan[] {
+  const queried = plansOfOneModel(selection, false);
+  if (costOfPlans(queried, models).calls <= READ_BUDGET.calls) return queried;
+  const batched = plansOfOneModel(selection, true);
+  return costOfPlans(batched, models).calls <= READ_BUDGET.calls ? batched : queried;
 }
 
 export interface ReadCost {
@@ -384,14 +415,7 @@ export interface ReadCost {
  * from one model's plan.
  */
 export function readCostOf(keys: Pick<SeriesSelection, 'hourKeys' | 'dayKeys'>, models: number): ReadCost {
-  const plans = seriesPlans(keys);
-  const sum = (of: (plan: SeriesPlan) => number) => plans.reduce((total, plan) => total + of(plan), 0);
-  return {
-    items: models * sum((plan) => plan.items),
-    calls:
-      models * sum((plan) => plan.spans.length) +
-      Math.ceil((models * sum((plan) => plan.byKey.length)) / BATCH_KEYS),
-  };
+  return costOfPlans(seriesPlans(keys, models), models);
 }
 
 export const withinReadBudget = (cost: ReadCost): boolean =>
@@ -434,7 +458,7 @@ export async function readAggregates(
 ): Promise<AggregateBucket[]> {
   const reads: (() => Promise<ReadItem[]>)[] = [];
   const byKey: { pk: string; sk: string }[] = [];
-  const plans = seriesPlans(selection);
+  const plans = seriesPlans(selection, selection.models.length);
   for (const model of selection.models) {
     for (const plan of plans) {
       const pk = aggregateSeriesPk(plan.granularity, model);

@@ -168,6 +168,35 @@ describe('the read budget', () => {
     expect(answer.status).toBe(200);
   });
 
+  it('reads 30 days of 1,000 models by BatchGetItem, where a Query per model would pass 400 calls', async () => {
+    // Prepare
+    const asked = emptyStore(modelNames(1_000));
+
+    // Act
+    const answer = await get('/api/errors', { from: '2026-10-06', to: '2026-11-04' });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(1); // the registry
+    expect(asked.keys).toBe(30_000);
+    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(300);
+  });
+
+  it('refuses 30 days of 2,001 models, naming the 1,333 that 400 calls of 100 keys read', async () => {
+    // Prepare
+    const asked = emptyStore(modelNames(2_001));
+
+    // Act
+    const answer = await get('/api/models', { from: '2026-10-06', to: '2026-11-04' });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.issues[0].message).toMatch(
+      /60,030 aggregate items in 2,001 calls \(2,001 models\).* name at most 1,333 models with model=/,
+    );
+    expect(asked.keys).toBe(0);
+  });
+
   it('serves a 400-day summary of 50 models in a half-hour zone', async () => {
     // Prepare
     emptyStore();
