@@ -7,7 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { loadAggregateConfig } from './config';
 import { batchMetrics } from './domain/batch-metrics';
+import { BoundedMap } from './domain/bounded-map';
 import { ALL_MODELS, BatchAccumulator } from './domain/deltas';
+import { type DaySpan, widenDaySpan } from './domain/models';
 import { bucketKeyStartMs } from './domain/query-range';
 import { paddedSequence } from './store/aggregate-keys';
 import { AGGREGATE_WRITE_RETRY, applyPendingItems, registerModel } from './store/aggregates-store';
@@ -79,7 +81,8 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
     logger,
     ...(dependencies.emfSink ? { sink: dependencies.emfSink } : {}),
   });
-  const knownModels = new Set<string>();
+  /** The days this container registered per model (registerModel); bounded, as a container lives long. */
+  const registeredDays = new BoundedMap<string, DaySpan>(10_000);
 
   const baseRetry = dependencies.retry ?? AGGREGATE_WRITE_RETRY;
 
@@ -131,10 +134,21 @@ export function createAggregateHandler(dependencies: AggregateDependencies) {
       }
     }
 
-    // Models first, so that a model's counters are never readable before the model is listed.
-    const newModels = accumulator.models().filter((model) => !knownModels.has(model));
-    await Promise.all(newModels.map((model) => registerModel(tableName, model, retry)));
-    for (const model of newModels) knownModels.add(model);
+    // Models first, so that a model's counters are never readable before the
+    // registry lists the model with their day. Only days past what this
+    // container registered are sent: about one write per model and day.
+    await Promise.all(
+      [...accumulator.modelDays()].map(async ([model, span]) => {
+        const known = registeredDays.get(model);
+        const days = {
+          ...(known === undefined || span.first < known.first ? { first: span.first } : {}),
+          ...(known === undefined || span.last > known.last ? { last: span.last } : {}),
+        };
+        if (days.first === undefined && days.last === undefined) return;
+        await registerModel(tableName, model, days, retry);
+        registeredDays.set(model, widenDaySpan(known, span));
+      }),
+    );
 
     const results = await applyPendingItems(tableName, shardId ?? '', accumulator.pendingItems(), {
       retry,

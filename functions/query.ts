@@ -16,7 +16,7 @@ import { csvHeader, csvRow } from './domain/csv';
 import { cursorStartMs, decodeCursor, encodeCursor } from './domain/cursor';
 import { ALL_MODELS } from './domain/deltas';
 import { errorsBody } from './domain/errors-report';
-import { modelsBody, signedTotalsPerModel } from './domain/models';
+import { modelsBody, modelsWithRunsBetween, signedTotalsPerModel } from './domain/models';
 import {
   bucketsBefore,
   bucketsOf,
@@ -31,6 +31,7 @@ import {
   signedPlanOf,
 } from './domain/query-range';
 import { summaryBody } from './domain/summary';
+import { utcDayKey } from './domain/time';
 import { signedTotalsPerSpan, timeseriesBody } from './domain/timeseries';
 import { InvalidQueryError, MethodNotAllowedError, NotFoundError } from './http/errors';
 import { countServerErrors, type HttpEvent, type HttpResult, httpErrors } from './http/middleware';
@@ -94,8 +95,15 @@ function rangeOf(query: CommonQuery): ResolvedRange {
 }
 
 /** The models a request covers: those named, or every model the registry knows. */
-async function selectedModels(query: CommonQuery, meter: ReadMeter): Promise<readonly string[]> {
-  return query.model.length > 0 ? query.model : listModels(table.aggregates, meter);
+async function selectedModels(
+  query: CommonQuery,
+  spans: readonly { startMs: number; endMs: number }[],
+  meter: ReadMeter,
+): Promise<readonly string[]> {
+  if (query.model.length > 0) return query.model;
+  const fromDay = utcDayKey(Math.min(...spans.map(({ startMs }) => startMs)));
+  const toDay = utcDayKey(Math.max(...spans.map(({ endMs }) => endMs)) - 1);
+  return modelsWithRunsBetween(await listModels(table.aggregates, meter), fromDay, toDay);
 }
 
 /**
@@ -147,7 +155,7 @@ async function aggregatesOver(
 ) {
   const plan = signedPlanOf(spans);
   checkReadBudget(plan, Math.max(1, query.model.length));
-  const models = summed ? summedSeries(query) : await selectedModels(query, meter);
+  const models = summed ? summedSeries(query) : await selectedModels(query, spans, meter);
   checkReadBudget(plan, models.length);
   const items = await readAggregates(
     table.aggregates,

@@ -18,6 +18,7 @@ import {
   type RunStatus,
   runCounters,
 } from './counters';
+import { type DaySpan, widenDaySpan } from './models';
 import type { Granularity } from './query-range';
 import { bucketAttribute, type Extent, type Histogram, widenExtent } from './sketch';
 import { utcDayKey, utcHourKey } from './time';
@@ -245,11 +246,17 @@ export class BatchAccumulator {
     return [...this.items.values()];
   }
 
-  /** Distinct models seen in the batch (for the model registry), the rollup's left out. */
-  models(): string[] {
-    return [...new Set(this.pendingItems().map((item) => item.model))].filter(
-      (model) => model !== ALL_MODELS,
-    );
+  /**
+   * The models of the batch (for the model registry), the rollup's left out,
+   * each with the first and last UTC day it has a day item of.
+   */
+  modelDays(): Map<string, DaySpan> {
+    const spans = new Map<string, DaySpan>();
+    for (const { granularity, model, bucket } of this.items.values()) {
+      if (granularity !== 'day' || model === ALL_MODELS) continue;
+      spans.set(model, widenDaySpan(spans.get(model), { first: bucket, last: bucket }));
+    }
+    return spans;
   }
 }
 

@@ -9,6 +9,51 @@ import {
   type Totals,
 } from './rates';
 
+/** UTC days (`2026-11-01`), both inclusive. */
+export interface DaySpan {
+  readonly first: string;
+  readonly last: string;
+}
+
+/** The span covering both; `a` absent, `b` itself. */
+export function widenDaySpan(a: DaySpan | undefined, b: DaySpan): DaySpan {
+  if (a === undefined) return b;
+  // Day keys sort as the days do.
+  const [first] = [a.first, b.first].sort();
+  const [, last] = [a.last, b.last].sort();
+  return { first: first ?? b.first, last: last ?? b.last };
+}
+
+/**
+ * A model of the registry: the first and last UTC day it had runs on, as far
+ * as the registry knows. A bound is absent for a model registered before
+ * the registry kept days (its runs may lie anywhere) and, for `first`, when
+ * a writer could not tell the model was new; an absent bound never excludes.
+ */
+export interface RegisteredModel {
+  readonly model: string;
+  readonly first?: string;
+  readonly last?: string;
+}
+
+/**
+ * The registered models that may have runs between two UTC days (both
+ * inclusive): all but those whose known days all lie outside. A superset
+ * of the models with runs in the range (a model run on the 1st and the
+ * 30th is kept for the 15th), never less.
+ */
+export function modelsWithRunsBetween(
+  registered: readonly RegisteredModel[],
+  fromDay: string,
+  toDay: string,
+): string[] {
+  return registered
+    .filter(
+      ({ first, last }) => (first === undefined || first <= toDay) && (last === undefined || last >= fromDay),
+    )
+    .map(({ model }) => model);
+}
+
 /** Totals of one aggregate item and the model it belongs to. */
 export interface ModelTotals extends ReadonlyTotals {
   readonly model: string;
@@ -41,8 +86,8 @@ export function signedTotalsPerModel(
 
 /**
  * The body. Models without a run in the range are left out unless they were
- * asked for by name: the registry remembers every model ever seen, and a
- * table of last year's models at zero helps nobody.
+ * asked for by name: the registry's days are a superset (a model run on the
+ * 1st and the 30th is read for the 15th), and a row at zero helps nobody.
  */
 export function modelsBody(perModel: Map<string, Totals>, requested: readonly string[]) {
   const rows = [...perModel]

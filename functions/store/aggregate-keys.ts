@@ -4,7 +4,8 @@
  *
  *   aggregates  pk = A#<H|D>#<model>   sk = <hour `2026-11-01T13` | day `2026-11-01`>
  *   rollup      pk = A#<H|D>#          sk = the same (all models together)
- *   models      pk = MODELS            sk = <model>
+ *   models      pk = MODELS            sk = <model>   f, l: first and last UTC day
+ *                                                     with runs (S, `2026-11-01`)
  *
  * One item per (bucket, model) holds both statuses and every error type.
  * That is what makes a batch cheap: a batch of 100 runs over 5 models touches
@@ -68,6 +69,7 @@ import {
 } from '../domain/counters';
 import type { ItemDelta, PendingItem } from '../domain/deltas';
 import { addErrorCounts } from '../domain/error-counts';
+import type { RegisteredModel } from '../domain/models';
 import type { Granularity } from '../domain/query-range';
 import { BUCKET_PREFIX, type Extent, type Histogram, widenExtent, ZERO_BUCKET } from '../domain/sketch';
 
@@ -83,6 +85,25 @@ import { BUCKET_PREFIX, type Extent, type Histogram, widenExtent, ZERO_BUCKET } 
  */
 export const AGGREGATE_LAYOUT = 2;
 export const MODELS_PK = 'MODELS';
+/** A registered model's first and last UTC day with runs (domain/models.ts, RegisteredModel). */
+export const MODEL_FIRST_DAY_ATTRIBUTE = 'f';
+export const MODEL_LAST_DAY_ATTRIBUTE = 'l';
+
+/** A registry item (`pk = MODELS`) read back; a day that is not a day key reads as unknown. */
+export function registeredModelOf(item: Record<string, AttributeValue>): RegisteredModel {
+  const day = (name: string) => {
+    const value = item[name]?.S;
+    return value !== undefined && DAY_KEY.test(value) ? value : undefined;
+  };
+  const first = day(MODEL_FIRST_DAY_ATTRIBUTE);
+  const last = day(MODEL_LAST_DAY_ATTRIBUTE);
+  return {
+    model: item.sk?.S ?? '',
+    ...(first === undefined ? {} : { first }),
+    ...(last === undefined ? {} : { last }),
+  };
+}
+const DAY_KEY = /^\d{4}-\d{2}-\d{2}$/;
 export const DAY_KEY_LENGTH = 10; // 2026-11-01
 
 const granularityCode = (granularity: Granularity) => (granularity === 'hour' ? 'H' : 'D');

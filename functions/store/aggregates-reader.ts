@@ -7,6 +7,7 @@ import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
 import type { RunStatus } from '../domain/counters';
 import { DAY_MS } from '../domain/local-time';
+import type { RegisteredModel } from '../domain/models';
 import { bucketKeyStartMs } from '../domain/query-range';
 import type { ReadonlyTotals } from '../domain/rates';
 import { HOUR_MS } from '../domain/time';
@@ -16,6 +17,7 @@ import {
   type DecodedAggregate,
   decodeAggregateItem,
   MODELS_PK,
+  registeredModelOf,
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
 import { dynamodb } from './clients';
@@ -45,14 +47,14 @@ export interface ErrorBucket {
   readonly count: number;
 }
 
-/** Every model that has ever had a run, from the registry the stream handler keeps. */
-export async function listModels(tableName: string, meter: ReadMeter): Promise<string[]> {
+/** Every model that has ever had a run, with its days, from the registry the stream handler keeps. */
+export async function listModels(tableName: string, meter: ReadMeter): Promise<RegisteredModel[]> {
   const items = await queryAll(meter, {
     TableName: tableName,
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': { S: MODELS_PK } },
   });
-  return items.map((item) => item.sk?.S ?? '').filter((model) => model !== '');
+  return items.map(registeredModelOf).filter(({ model }) => model !== '');
 }
 
 export interface SeriesSelection {

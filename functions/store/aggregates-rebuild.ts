@@ -70,6 +70,7 @@ import {
   VERSION_ATTRIBUTE,
   withoutExtents,
 } from './aggregate-keys';
+import { registerModel } from './aggregates-store';
 import { RUN_INDEX_SHARDS, startShardKey } from './run-item';
 import { readStreamRecord } from './stream-records';
 import { clearUnwrittenItem, listUnwrittenItems } from './unwritten-items';
@@ -464,16 +465,18 @@ export async function rebuildDay(options: RebuildOptions, day: string): Promise<
     const after = await storedItemsOfDay(options, day, new Set([...registered, ...second.models]));
     runs = second.runs;
     notRuns = second.notRuns;
-    // Models first, as the handler does: counters are never readable before their model is listed.
+    // Models first, as the handler does: counters are never readable before
+    // the registry lists their model with this day (a run the stream lost
+    // may be the only one that says so).
     if (!options.checkOnly)
       for (const model of second.models)
-        if (!registered.has(model))
-          await options.client.send(
-            new PutItemCommand({
-              TableName: options.aggregatesTable,
-              Item: { pk: { S: MODELS_PK }, sk: { S: model } },
-            }),
-          );
+        await registerModel(
+          options.aggregatesTable,
+          model,
+          { first: day, last: day },
+          undefined,
+          options.client,
+        );
     const ids = new Set([
       ...before.keys(),
       ...after.keys(),

@@ -100,7 +100,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
-  PutItemCommand,
+  type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../domain/bounded-map';
@@ -113,6 +113,7 @@ import {
   sumContributions,
 } from '../domain/deltas';
 import { MAX_ERROR_TYPES_PER_ITEM } from '../domain/error-counts';
+import type { DaySpan } from '../domain/models';
 import { isPastHorizon } from '../domain/record-age';
 import {
   type AggregateKey,
@@ -125,6 +126,8 @@ import {
   keyId,
   LISTED_ERRORS_ATTRIBUTE,
   listedErrorId,
+  MODEL_FIRST_DAY_ATTRIBUTE,
+  MODEL_LAST_DAY_ATTRIBUTE,
   MODELS_PK,
   OTHER_ERRORS_ATTRIBUTE,
   packExtents,
@@ -607,21 +610,44 @@ export async function applyPendingItems(
   return results;
 }
 
-/** Registers a model name so the query side can list series without a scan. Idempotent. */
+/**
+ * Registers a model with UTC days it has runs on, so that the query side
+ * lists series without a scan and skips a model whose runs all lie outside
+ * a range. `first` is only ever lowered and `last` only raised: each is a
+ * conditional UpdateItem that fails, and is ignored, when the registry holds
+ * a wider day already, so writers of several shards commute. An item
+ * registered before the registry kept days has no `first` and is not given
+ * one: its earlier runs would be hidden. Idempotent.
+ */
 export async function registerModel(
   tableName: string,
   model: string,
+  days: Partial<DaySpan>,
   retry: RetryOptions = AGGREGATE_WRITE_RETRY,
+  client: DynamoDBClient = dynamodb,
 ): Promise<void> {
-  await withRetry(
-    (abortSignal) =>
-      dynamodb.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: { pk: { S: MODELS_PK }, sk: { S: model } },
-        }),
-        { abortSignal },
-      ),
-    retry,
-  );
+  const key = { pk: { S: MODELS_PK }, sk: { S: model } };
+  const widen = (name: string, day: string, condition: string) =>
+    withRetry(async (abortSignal) => {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: 'SET #day = :day',
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#day': name },
+            ExpressionAttributeValues: { ':day': { S: day } },
+          }),
+          { abortSignal },
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }, retry);
+  // First the first day: for a new model it creates the item, with a first day.
+  if (days.first !== undefined)
+    await widen(MODEL_FIRST_DAY_ATTRIBUTE, days.first, 'attribute_not_exists(pk) OR #day > :day');
+  if (days.last !== undefined)
+    await widen(MODEL_LAST_DAY_ATTRIBUTE, days.last, 'attribute_not_exists(#day) OR #day < :day');
 }

@@ -3,6 +3,7 @@
  * ingest handler, the stream is drained through the aggregate handler, and
  * every GET endpoint is compared with the truth computed from the raw runs.
  */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setDefaultEmfSink } from '../../functions/store/metrics-emitter';
 import { asFunction, type Callable, runAs, withoutGrant } from '../../local/permission-guard';
@@ -244,6 +245,28 @@ describe('query API on DynamoDB Local', () => {
       );
       expectWithin2Percent(row.durationMs.p95, truth.durationP95);
     }
+  });
+
+  it('registers every model with the first and last UTC day of its runs, as DynamoDB evaluates the conditions', async () => {
+    const truth = new Map<string, { first: string; last: string }>();
+    for (const run of runs) {
+      const day = run.startTime.slice(0, 10);
+      const known = truth.get(run.model);
+      truth.set(run.model, {
+        first: known && known.first < day ? known.first : day,
+        last: known && known.last > day ? known.last : day,
+      });
+    }
+    const { Items = [] } = await fixture.client.send(
+      new QueryCommand({
+        TableName: 'Aggregates',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'MODELS' } },
+        ConsistentRead: true,
+      }),
+    );
+    const registered = new Map(Items.map((item) => [item.sk?.S, { first: item.f?.S, last: item.l?.S }]));
+    expect(registered).toEqual(truth);
   });
 
   it('ranks error types with share and other, and failure rates by model', async () => {

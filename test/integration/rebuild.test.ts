@@ -12,6 +12,7 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
@@ -244,6 +245,10 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
       }
     })();
     const burst = post(Array.from({ length: 50 }, (_, index) => run(REBUILT[1], 5_000 + index, 'burst')));
+    // A lost registry entry (after the check, which lists stored items by the registry):
+    // rb-corrected has runs on the first rebuilt day only.
+    const correctedEntry = { pk: { S: 'MODELS' }, sk: { S: 'rb-corrected' } };
+    await dynamo.send(new DeleteItemCommand({ TableName: 'Aggregates', Key: correctedEntry }));
     const first = await rebuild(runtime.dynamoEndpoint, [
       '--from',
       REBUILT[0],
@@ -311,6 +316,11 @@ describe('npm run rebuild while the stream runs (4 shards)', () => {
     // The stream's watermarks survive a rebuild, so a replay still counts nothing twice.
     const rebuiltHour = stored.get(`${hourHaiku.pk.S}|${hourHaiku.sk.S}`) ?? {};
     expect(Object.keys(rebuiltHour).some((name) => name.startsWith('w:'))).toBe(true);
+    // The rebuild registered the model again, with the day of its runs.
+    const { Item: entry = {} } = await dynamo.send(
+      new GetItemCommand({ TableName: 'Aggregates', Key: correctedEntry, ConsistentRead: true }),
+    );
+    expect({ first: entry.f?.S, last: entry.l?.S }).toEqual({ first: REBUILT[0], last: REBUILT[0] });
     expect(runtime.poller.status().deadLetterCount).toBe(0);
     expect(sent).toBeGreaterThan(1_500);
   }, 900_000);

@@ -176,6 +176,51 @@ describe('aggregate handler (aws-sdk-client-mock)', () => {
     expect(day.byStatus.success.counters.executions).toBe(1);
   });
 
+  it('registers each model with the first and last UTC day of its runs: widened by any container, never narrowed', async () => {
+    const container = () =>
+      createAggregateHandler({ aggregatesTableName: 'Aggregates', stage: 'prod', emfSink: () => undefined });
+    let sequence = 0;
+    const runOn = (model: string, iso: string) =>
+      streamRecord('INSERT', ++sequence, {
+        newImage: runImage({ executionId: `reg-${sequence}`, model, startMs: Date.parse(iso) }),
+      });
+    const registry = (model: string) => {
+      const { f, l } = table.item('MODELS', model);
+      return { first: f?.S, last: l?.S };
+    };
+    const registryWrites = () =>
+      dynamodb.commandCalls(UpdateItemCommand).filter(({ args }) => args[0].input.Key?.pk?.S === 'MODELS')
+        .length;
+    // A model registered before the registry kept days: its runs may lie anywhere before.
+    table.put({ TableName: 'Aggregates', Item: { pk: { S: 'MODELS' }, sk: { S: 'old' } } });
+
+    const first = container();
+    await first({
+      Records: [runOn('a', '2026-11-02T10:00:00Z'), runOn('old', '2026-11-05T10:00:00Z')],
+      shardId: SHARD,
+    } as AggregateEvent);
+    expect(registry('a')).toEqual({ first: '2026-11-02', last: '2026-11-02' });
+    expect(registry('old')).toEqual({ first: undefined, last: '2026-11-05' });
+
+    // Another container (another shard) widens both ways; a narrower span changes nothing.
+    const second = container();
+    await second({
+      Records: [runOn('a', '2026-11-03T23:59:59Z'), runOn('a', '2026-11-01T00:00:00Z')],
+      shardId: SHARD,
+    } as AggregateEvent);
+    await first({
+      Records: [runOn('a', '2026-11-02T11:00:00Z'), runOn('old', '2026-11-01T10:00:00Z')],
+      shardId: SHARD,
+    } as AggregateEvent);
+    expect(registry('a')).toEqual({ first: '2026-11-01', last: '2026-11-03' });
+    expect(registry('old')).toEqual({ first: undefined, last: '2026-11-05' });
+
+    // A day this container registered already costs no registry write.
+    const before = registryWrites();
+    await second({ Records: [runOn('a', '2026-11-02T12:00:00Z')], shardId: SHARD } as AggregateEvent);
+    expect(registryWrites()).toBe(before);
+  });
+
   it('emits runs at the minute they started and cost when emitted, overall and per model, with the stage, and nothing for a replay', async () => {
     // A day after the sample's runs: CloudWatch takes their minutes (it would not a month later).
     const dayAfter = createAggregateHandler({

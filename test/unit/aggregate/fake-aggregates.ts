@@ -4,7 +4,8 @@
  * aws-sdk-client-mock tests: `SET #a = :b, … [REMOVE #e, …] [ADD #c :d, …]`
  * (numbers and string sets) under a
  * conjunction of `attribute_exists(#a)`, `attribute_not_exists(#a)`,
- * `#a = :b` and `(attribute_not_exists(#a) OR size(#a) <= :b)`, failing like
+ * `#a = :b`, `(attribute_not_exists(#a) OR size(#a) <= :b)` and (the
+ * registry's days) `attribute_not_exists(#a) OR #b < :c` or `> :c`, failing like
  * DynamoDB with ALL_OLD on a failed condition and answering ALL_NEW, and
  * refusing, as DynamoDB and DynamoDB Local do, an expression over 4 KB or a
  * condition with more than 300 operators and functions.
@@ -63,6 +64,14 @@ function holds(
   if (match) {
     const stored = attribute(match[1] ?? '');
     return stored === undefined || (stored.SS?.length ?? 0) <= Number(values[match[3] ?? '']?.N);
+  }
+  // The registry's days (registerModel): a missing attribute compares as false, as in DynamoDB.
+  match = /^attribute_not_exists\((#?\w+)\) OR (#\w+) ([<>]) (:\w+)$/.exec(clause);
+  if (match) {
+    if (attribute(match[1] ?? '') === undefined) return true;
+    const stored = attribute(match[2] ?? '')?.S;
+    const given = values[match[4] ?? '']?.S ?? '';
+    return stored !== undefined && (match[3] === '<' ? stored < given : stored > given);
   }
   throw new Error(`fake table: unexpected condition ${clause}`);
 }

@@ -116,6 +116,26 @@ describe('runDeltaOf', () => {
 });
 
 describe('BatchAccumulator', () => {
+  it('gives each model the first and last UTC day of its runs in the batch, the rollup left out', () => {
+    const at = (iso: string, model: string, executionId: string): RunChange => ({
+      kind: 'INSERT',
+      newRun: runImage({ executionId, model, startMs: Date.parse(iso) }),
+      expiredByTtl: false,
+    });
+    const batch = batchOf(
+      at('2026-11-03T23:59:59Z', 'a', 'r1'),
+      at('2026-11-01T00:00:00Z', 'a', 'r2'),
+      at('2026-11-02T12:00:00Z', 'a', 'r3'),
+      at('2026-11-02T00:30:00Z', 'b', 'r4'),
+    );
+    expect(batch.modelDays()).toEqual(
+      new Map([
+        ['a', { first: '2026-11-01', last: '2026-11-03' }],
+        ['b', { first: '2026-11-02', last: '2026-11-02' }],
+      ]),
+    );
+  });
+
   it('writes one item per (bucket, model) for the hour and the day, and one per bucket for all models, however many runs', () => {
     const runs = Array.from({ length: 100 }, (_, index) =>
       runImage({
@@ -129,7 +149,7 @@ describe('BatchAccumulator', () => {
       ...runs.map((run): RunChange => ({ kind: 'INSERT', newRun: run, expiredByTtl: false })),
     );
     expect(batch.pendingItems()).toHaveLength(12);
-    expect(batch.models().sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect([...batch.modelDays().keys()].sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     const rollup = netOf(batch, 'day', ALL_MODELS, '2026-11-01');
     expect(rollup?.byStatus.success.counters.executions).toBe(85);
     expect(rollup?.byStatus.failure.counters.failures).toBe(15);

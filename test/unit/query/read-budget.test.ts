@@ -36,8 +36,11 @@ afterEach(() => dynamodb.reset());
 
 const modelNames = (count: number) => Array.from({ length: count }, (_, index) => `model-${index}`);
 
+/** A registry entry: a name, or a name with the first and last day it has runs on. */
+type Registered = string | { model: string; first: string; last: string };
+
 /** Answers every read with nothing, the registry with `registry`, and counts what was asked. */
-function emptyStore(registry: readonly string[] = []) {
+function emptyStore(registry: readonly Registered[] = []) {
   const asked = { calls: 0, keys: 0 };
   dynamodb
     .on(QueryCommand)
@@ -45,7 +48,11 @@ function emptyStore(registry: readonly string[] = []) {
       asked.calls++;
       if (input.ExpressionAttributeValues?.[':pk']?.S === 'MODELS')
         return {
-          Items: registry.map((name) => ({ pk: { S: 'MODELS' }, sk: { S: name } })),
+          Items: registry.map((entry) =>
+            typeof entry === 'string'
+              ? { pk: { S: 'MODELS' }, sk: { S: entry } }
+              : { pk: { S: 'MODELS' }, sk: { S: entry.model }, f: { S: entry.first }, l: { S: entry.last } },
+          ),
           Count: registry.length,
         };
       return { Items: [], Count: 0 };
@@ -195,6 +202,29 @@ describe('the read budget', () => {
       /60,030 aggregate items in 2,001 calls \(2,001 models\).* name at most 1,333 models with model=/,
     );
     expect(asked.keys).toBe(0);
+  });
+
+  it('reads no model whose registered days all lie outside the range; one registered without days, always', async () => {
+    // Prepare: 1,000 models of a bad day in January, two of November, one registered before days were kept.
+    const january = modelNames(1_000).map((model) => ({ model, first: '2026-01-15', last: '2026-01-15' }));
+    const asked = emptyStore([
+      ...january,
+      { model: 'until-nov-10', first: '2025-06-01', last: '2026-11-10' },
+      { model: 'from-nov-20', first: '2026-11-20', last: '2026-12-02' },
+      'undated',
+    ]);
+
+    // Act
+    const answer = await get('/api/errors', { from: '2026-11-05', to: '2026-11-15' });
+
+    // Assess: the two models that may have runs in it, 11 days each.
+    expect(answer.status).toBe(200);
+    const series = dynamodb
+      .commandCalls(BatchGetItemCommand)
+      .flatMap(({ args }) => Object.values(args[0].input.RequestItems ?? {}))
+      .flatMap(({ Keys }) => (Keys ?? []).map((key) => key.pk?.S));
+    expect(new Set(series)).toEqual(new Set(['A#D#undated', 'A#D#until-nov-10']));
+    expect(asked.keys).toBe(22);
   });
 
   it('serves a 400-day summary of 50 models in a half-hour zone', async () => {
