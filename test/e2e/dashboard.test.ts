@@ -812,8 +812,9 @@ describe('dashboard', () => {
     const hostileModels = [longModel, '😀'.repeat(50), `نموذج-${'ب'.repeat(60)}`];
     const executions = Array.from({ length: 30 }, (_, index) => ({
       executionId: `e2e-label-${now}-${index}`,
-      startTime: new Date(now - 3 * 3_600_000 + index * 60_000).toISOString(),
-      endTime: new Date(now - 3 * 3_600_000 + index * 60_000 + 95_000).toISOString(),
+      // The newest runs of the file (the alarm's are 5–10 minutes old): its failures head the failing runs.
+      startTime: new Date(now - 4 * 60_000 + index * 2_000).toISOString(),
+      endTime: new Date(now - 4 * 60_000 + index * 2_000 + 95_000).toISOString(),
       status: index % 3 === 0 ? 'failure' : 'success',
       model: hostileModels[index % 3],
       inputTokens: 1000,
@@ -829,14 +830,16 @@ describe('dashboard', () => {
       body: JSON.stringify({ executions }),
     });
     expect(response.status).toBe(202);
-    const today = new Date().toISOString().slice(0, 10);
+    // Whole UTC hours around the runs, whatever the time of day.
+    const hour = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
+    const around = `from=${hour(now - 3_600_000)}&to=${hour(now + 3_600_000)}`;
     await expect
       .poll(
         async () =>
           (
             await getJson<{ executions: number }>(
               runtime.baseUrl,
-              `/api/summary?from=${today}&to=${today}&tz=UTC&model=${encodeURIComponent(longModel)}`,
+              `/api/summary?${around}&tz=UTC&model=${encodeURIComponent(longModel)}`,
             )
           ).executions,
         { timeout: 30_000 },
