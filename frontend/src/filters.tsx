@@ -85,6 +85,67 @@ function ZoneFilter({ view, localZone, onChange }: Pick<FilterBarProps, 'view' |
   );
 }
 
+/** Past this many models the list gets a filter field: a range may hold hundreds of them. */
+const FILTER_MODELS_FROM = 12;
+
+/** The model checkboxes; the selected ones stay listed whatever the filter. */
+function ModelSelect({
+  view,
+  names,
+  onToggle,
+  onChange,
+}: Pick<FilterBarProps, 'view' | 'onChange'> & {
+  names: string[];
+  onToggle: (name: string, checked: boolean) => void;
+}) {
+  const [filter, setFilter] = useState('');
+  const needle = filter.trim().toLowerCase();
+  const shown = names.filter((name) => view.models.includes(name) || name.toLowerCase().includes(needle));
+  return (
+    <details class="filter model-select">
+      <summary>
+        Models:{' '}
+        {view.models.length === 0
+          ? 'all'
+          : view.models.length === 1
+            ? view.models[0]
+            : `${view.models.length} selected`}
+      </summary>
+      <fieldset>
+        <legend class="sr-only">Models to include</legend>
+        {names.length > FILTER_MODELS_FROM ? (
+          <input
+            type="search"
+            aria-label={`Filter ${names.length} models`}
+            placeholder={`Filter ${names.length} models`}
+            value={filter}
+            onInput={(e) => setFilter(e.currentTarget.value)}
+          />
+        ) : null}
+        {names.length === 0 ? <p class="muted">No models in this range.</p> : null}
+        {shown.map((name) => (
+          <label key={name} class="check">
+            <input
+              type="checkbox"
+              checked={view.models.includes(name)}
+              onChange={(e) => onToggle(name, e.currentTarget.checked)}
+            />{' '}
+            {name}
+          </label>
+        ))}
+        <button
+          type="button"
+          class="link-button"
+          disabled={view.models.length === 0}
+          onClick={() => onChange({ models: [] })}
+        >
+          All models
+        </button>
+      </fieldset>
+    </details>
+  );
+}
+
 export function FilterBar({ view, resolved, models, localZone, onChange }: FilterBarProps) {
   const names = (models ?? []).map((m) => m.model);
   for (const selected of view.models) if (!names.includes(selected)) names.push(selected);
@@ -110,38 +171,7 @@ export function FilterBar({ view, resolved, models, localZone, onChange }: Filte
         </div>
       </fieldset>
       <CustomRangeSlot view={view} resolved={resolved} onChange={onChange} />
-      <details class="filter model-select">
-        <summary>
-          Models:{' '}
-          {view.models.length === 0
-            ? 'all'
-            : view.models.length === 1
-              ? view.models[0]
-              : `${view.models.length} selected`}
-        </summary>
-        <fieldset>
-          <legend class="sr-only">Models to include</legend>
-          {names.length === 0 ? <p class="muted">No models in this range.</p> : null}
-          {names.map((name) => (
-            <label key={name} class="check">
-              <input
-                type="checkbox"
-                checked={view.models.includes(name)}
-                onChange={(e) => toggleModel(name, e.currentTarget.checked)}
-              />{' '}
-              {name}
-            </label>
-          ))}
-          <button
-            type="button"
-            class="link-button"
-            disabled={view.models.length === 0}
-            onClick={() => onChange({ models: [] })}
-          >
-            All models
-          </button>
-        </fieldset>
-      </details>
+      <ModelSelect view={view} names={names} onToggle={toggleModel} onChange={onChange} />
       <label class="filter">
         <span class="filter-label">Status</span>
         <select

@@ -965,6 +965,21 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Show the first 20' }).click();
     expect(await table.count()).toBe(20);
 
+    // The model list has a filter past 12 models; a selected model stays listed whatever it says.
+    await page.getByText('Models: all').click();
+    const list = page.locator('.model-select fieldset');
+    const listed = async () =>
+      (await list.locator('label').allTextContents()).map((text) => text.trim()).sort();
+    const named = (...indexes: number[]) =>
+      indexes.map((index) => `e2e-many-${String(index).padStart(2, '0')}`);
+    const filter = list.getByRole('searchbox', { name: `Filter ${models.length} models` });
+    await filter.fill('MANY-0');
+    expect(await listed()).toEqual(named(0, 1, 2, 3, 4, 5, 6, 7, 8, 9));
+    await list.getByRole('checkbox', { name: 'e2e-many-05' }).check();
+    await page.waitForURL(/model=e2e-many-05/);
+    await filter.fill('many-1');
+    expect(await listed()).toEqual(named(5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19));
+
     await open('?tab=errors&range=24h&tz=UTC');
     await skeletonsGone();
     const byModel = page.locator('[aria-label="Failures by model"]');
