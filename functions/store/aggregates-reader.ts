@@ -21,7 +21,7 @@ import {
   VERSION_ATTRIBUTE,
 } from './aggregate-keys';
 import { dynamodb } from './clients';
-import { type Item, queryAll, ReadMeter } from './query-pages';
+import { type Item, queryAll, queryPage, ReadMeter } from './query-pages';
 import { withRetry } from './retry';
 
 export { ReadMeter };
@@ -45,6 +45,19 @@ export interface ErrorBucket {
   readonly bucket: string;
   readonly errorType: string;
   readonly count: number;
+}
+
+/**
+ * Proves the table answers with one item of the registry at most: health is
+ * open to anyone, so its cost must not grow with the models ever seen.
+ */
+export async function probeStore(tableName: string, meter: ReadMeter): Promise<void> {
+  await queryPage(meter, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': { S: MODELS_PK } },
+    Limit: 1,
+  });
 }
 
 /** Every model that has ever had a run, with its days, from the registry the stream handler keeps. */

@@ -189,6 +189,13 @@ describe('read metering', () => {
     expect(body).toEqual({ status: 'ok' });
     expect(headers).toMatchObject({ 'x-items-read': '1', 'x-read-capacity-units': '0.5' });
   });
+
+  it('reads one registry item for health, however many models were ever seen (the route is open)', async () => {
+    await get('/api/health');
+    const calls = dynamodb.commandCalls(QueryCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toMatchObject({ Limit: 1 });
+  });
 });
 
 describe('GET /api/runs?format=csv size guard', () => {
