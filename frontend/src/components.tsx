@@ -3,7 +3,7 @@ import type { ComponentChildren, ComponentType } from 'preact';
 import { useId } from 'preact/hooks';
 import type { Summary } from './api-types';
 import type { Cell } from './csv';
-import { type Change, formatChange } from './format';
+import { type Change, formatChange, formatCount } from './format';
 import { useLazy } from './lazy';
 import { comparisonText } from './literacy';
 import type { RunsTableProps } from './runs-table';
@@ -178,7 +178,27 @@ export interface BarRow {
  * a card of hundreds of bars hides the rest of the tab. The CSV, and on the
  * Efficiency tab the model comparison, list every one.
  */
-export const BAR_ROWS = 10;
+const BAR_ROWS = 10;
+
+/**
+ * The first BAR_ROWS models of a list ranked by `countOf`, and a line on the
+ * others, if any: "295 more models, with 295 runs: {listedIn}".
+ */
+export function firstModels<T>(
+  ranked: readonly T[],
+  countOf: (model: T) => number,
+  counted: string,
+  listedIn: string,
+): { shown: T[]; rest?: string } {
+  const left = ranked.slice(BAR_ROWS);
+  const shown = ranked.slice(0, BAR_ROWS);
+  if (left.length === 0) return { shown };
+  const total = left.reduce((sum, model) => sum + countOf(model), 0);
+  return {
+    shown,
+    rest: `${formatCount(left.length)} more models, with ${formatCount(total)} ${counted}: ${listedIn}`,
+  };
+}
 
 /**
  * Horizontal bars for categories: long labels stay readable and every value

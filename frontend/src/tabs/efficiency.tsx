@@ -1,8 +1,8 @@
 import { CACHE_HIT_TARGET } from '../../../functions/domain/targets';
 import type { ModelStats, ModelsResponse, Summary } from '../api-types';
 import { cacheHitRateChart } from '../charts/efficiency';
-import { BAR_ROWS, BarList, Card, EmptyState, KpiGrid, kpi } from '../components';
-import { formatCount, formatDecimal, formatPercent, formatUsdOrNA } from '../format';
+import { BarList, Card, EmptyState, firstModels, KpiGrid, kpi } from '../components';
+import { formatDecimal, formatPercent, formatUsdOrNA } from '../format';
 import { chartSubtitle, emptySuggestion } from '../literacy';
 import type { ViewState } from '../state';
 import { type Loadable, useApi } from '../use-api';
@@ -22,14 +22,12 @@ export function EfficiencyTab(props: TabProps & { models: Loadable<ModelsRespons
   if (series.data && !hasRuns(series.data)) return <EmptyState suggestion={emptySuggestion(view)} />;
   const models = props.models.data ? selectedModels(props.models.data.models, view) : [];
   // The busiest models (the API lists most runs first); the table below has every one.
-  const barModels = models.slice(0, BAR_ROWS);
-  const modelsLeft = models.slice(BAR_ROWS);
-  const barRest =
-    modelsLeft.length > 0
-      ? `${formatCount(modelsLeft.length)} more models, with ${formatCount(
-          modelsLeft.reduce((sum, m) => sum + m.executions, 0),
-        )} runs: the model comparison lists every one.`
-      : undefined;
+  const { shown: barModels, rest: barRest } = firstModels(
+    models,
+    (m) => m.executions,
+    'runs',
+    'the model comparison lists every one.',
+  );
   const modelCsv = {
     title: 'Model comparison',
     header: [

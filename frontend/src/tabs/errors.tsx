@@ -2,7 +2,7 @@
 
 import type { ErrorsResponse, RunsResponse } from '../api-types';
 import { failuresChart } from '../charts/errors';
-import { BAR_ROWS, BarList, Card, EmptyState, RunsTable } from '../components';
+import { BarList, Card, EmptyState, firstModels, RunsTable } from '../components';
 import { formatCount, formatPercent } from '../format';
 import { chartSubtitle, emptySuggestion, hints } from '../literacy';
 import { useApi } from '../use-api';
@@ -49,14 +49,12 @@ export function ErrorsTab(props: TabProps) {
   ];
   const byModel = e?.byModel ?? [];
   const maxFailures = Math.max(1, ...byModel.map((m) => m.failures));
-  const modelsShown = byModel.slice(0, BAR_ROWS);
-  const modelsLeft = byModel.slice(BAR_ROWS);
-  const modelsRest =
-    modelsLeft.length > 0
-      ? `${formatCount(modelsLeft.length)} more models, with ${formatCount(
-          modelsLeft.reduce((sum, m) => sum + m.failures, 0),
-        )} failures: the CSV lists every one.`
-      : undefined;
+  const { shown: modelsShown, rest: modelsRest } = firstModels(
+    byModel,
+    (m) => m.failures,
+    'failures',
+    'the CSV lists every one.',
+  );
   return (
     <div class="grid">
       {/* The trend across the page, then the two bar lists side by side: no half-empty card. */}
